@@ -1,0 +1,323 @@
+//! One connection and its I/O (Redis's networking.c): reading the socket into the query
+//! buffer, running the requests parsed from it, writing the replies back.
+//!
+//! mio is edge-triggered: a readiness event is reported once, not again while data remains. So
+//! a client whose socket may still hold data is remembered (`readable`) and, when it ran out of
+//! its per-turn budget, put on `Server::pending`; the loop then polls without sleeping and
+//! comes back to it. Likewise a reply that could not be written in full either registers
+//! WRITABLE interest (the socket is full: wait for the kernel) or stays on
+//! `Server::pending_writes` (the client used its write budget: others go first).
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+
+use bytes::{Bytes, BytesMut};
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+
+use crate::resp::parser::{Parsed, RequestParser};
+use crate::resp::reply::Reply;
+use crate::server::{process_command, Server, QUERY_BUF_KEEP};
+use crate::util::now_ms;
+
+/// Bytes asked of the kernel per read (PROTO_IOBUF_LEN).
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Most input bytes one client may have read in one loop turn; the rest waits for the next
+/// turn so one client pipelining a flood cannot hold the loop (fairness across clients).
+const READ_BUDGET_PER_TURN: usize = 256 * 1024;
+
+/// Most output bytes written to one client per loop turn (Redis's NET_MAX_WRITES_PER_EVENT
+/// is 64 KB; a larger slice cuts syscalls for big replies while still sharing the loop).
+const WRITE_BUDGET_PER_TURN: usize = 1024 * 1024;
+
+/// The arguments of the request being executed, name first. Each shares the query buffer's
+/// memory (no copy per argument); the vector is reused from request to request.
+#[derive(Debug, Default)]
+pub struct Argv(pub Vec<Bytes>);
+
+impl Argv {
+    /// Argument `i`, or an empty slice if there is none. Arity is checked before a handler
+    /// runs, so handlers use this for the arguments the arity guarantees; it never panics.
+    pub fn arg(&self, i: usize) -> &[u8] {
+        self.0.get(i).map_or(&[], |a| a)
+    }
+}
+
+impl std::ops::Deref for Argv {
+    type Target = Vec<Bytes>;
+    fn deref(&self) -> &Vec<Bytes> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Argv {
+    fn deref_mut(&mut self) -> &mut Vec<Bytes> {
+        &mut self.0
+    }
+}
+
+/// A connected client. Created by the accept handler, stored in `Server::clients` under its
+/// token; freed in `before_sleep` after it is marked closing (never in the middle of a batch
+/// of events, since a later event of the batch may name the same slab key).
+pub struct Client {
+    /// CLIENT ID: unique for the server's life, never reused.
+    pub id: u64,
+    /// The slab key and mio token of this client.
+    pub token: usize,
+    pub sock: TcpStream,
+    /// Peer and local addresses (CLIENT LIST addr / laddr).
+    pub addr: SocketAddr,
+    pub laddr: Option<SocketAddr>,
+    /// Bytes read but not yet parsed into a whole request.
+    pub querybuf: BytesMut,
+    /// Progress through a multibulk request split across reads.
+    pub parser: RequestParser,
+    /// The request being executed; handlers read their arguments here.
+    pub argv: Argv,
+    /// Replies waiting to be written.
+    pub reply: Reply,
+    /// Selected database index. Invariant: `< Server::dbs.len()`.
+    pub db: usize,
+    /// CLIENT SETNAME value; never contains spaces or newlines.
+    pub name: Option<Bytes>,
+    /// Connection time and last activity, unix ms (CLIENT LIST age / idle, `timeout`).
+    pub ctime_ms: i64,
+    pub last_interaction_ms: i64,
+    /// Full name of the last command run (CLIENT LIST cmd=).
+    pub last_cmd: &'static str,
+    /// The socket may hold unread data (no WouldBlock seen since the last readable event).
+    pub readable: bool,
+    /// Stop reading: the connection closes once `reply` is written (QUIT, protocol error).
+    pub close_after_reply: bool,
+    /// Already queued on `Server::closing`; do no more I/O.
+    pub close_asap: bool,
+    /// WRITABLE interest is registered with the poller (the socket was full).
+    pub write_interest: bool,
+    /// Already queued on `Server::pending_writes`.
+    pub write_queued: bool,
+    /// Already queued on `Server::pending`.
+    pub work_queued: bool,
+}
+
+impl Client {
+    /// A client for a freshly accepted socket.
+    pub fn new(id: u64, token: usize, sock: TcpStream, addr: SocketAddr) -> Client {
+        let now = now_ms();
+        Client {
+            id,
+            token,
+            laddr: sock.local_addr().ok(),
+            sock,
+            addr,
+            querybuf: BytesMut::new(),
+            parser: RequestParser::default(),
+            argv: Argv::default(),
+            reply: Reply::default(),
+            db: 0,
+            name: None,
+            ctime_ms: now,
+            last_interaction_ms: now,
+            last_cmd: "NULL",
+            readable: true,
+            close_after_reply: false,
+            close_asap: false,
+            write_interest: false,
+            write_queued: false,
+            work_queued: false,
+        }
+    }
+
+    /// Frees spare buffer memory of an idle client (Redis's clientsCronResizeQueryBuffer).
+    pub fn shrink_buffers(&mut self) {
+        if self.querybuf.is_empty() && self.querybuf.capacity() > QUERY_BUF_KEEP {
+            self.querybuf = BytesMut::new();
+        }
+        self.reply.shrink_if_idle(QUERY_BUF_KEEP);
+    }
+}
+
+/// Takes client `token` out of its slot so its commands can run with `&mut Server`.
+pub fn take_client(srv: &mut Server, token: usize) -> Option<Box<Client>> {
+    srv.clients.get_mut(token)?.take()
+}
+
+/// Puts a client taken by [`take_client`] back into its slot.
+pub fn put_client(srv: &mut Server, c: Box<Client>) {
+    if let Some(slot) = srv.clients.get_mut(c.token) {
+        *slot = Some(c);
+    }
+}
+
+/// Marks the client for freeing in `before_sleep` (Redis's freeClientAsync).
+pub fn close_client_async(srv: &mut Server, c: &mut Client) {
+    if !c.close_asap {
+        c.close_asap = true;
+        srv.closing.push(c.token);
+    }
+}
+
+/// Reads what the budget allows and runs every complete request (Redis's
+/// readQueryFromClient + processInputBuffer). Called on a readable event and again from the
+/// pending list while the client has input left.
+pub fn handle_client_input(srv: &mut Server, c: &mut Client) {
+    let mut read_this_turn = 0;
+    loop {
+        if c.close_asap || c.close_after_reply {
+            return;
+        }
+        process_input_buffer(srv, c);
+        if c.close_asap || c.close_after_reply || !c.readable {
+            break;
+        }
+        if read_this_turn >= READ_BUDGET_PER_TURN {
+            queue_pending(srv, c);
+            break;
+        }
+        match read_once(srv, c) {
+            Ok(0) => {
+                log::debug!("Client closed connection id={} addr={}", c.id, c.addr);
+                close_client_async(srv, c);
+                return;
+            }
+            Ok(n) => read_this_turn += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => c.readable = false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                log::debug!("Reading from client: {e}");
+                close_client_async(srv, c);
+                return;
+            }
+        }
+    }
+    if c.querybuf.len() as u64 > srv.config.client_query_buffer_limit {
+        log::warn!(
+            "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {:?})",
+            c.id,
+            c.addr,
+            String::from_utf8_lossy(c.querybuf.get(..64).unwrap_or(&c.querybuf))
+        );
+        close_client_async(srv, c);
+    }
+    if c.reply.pending_len() > 0 {
+        queue_write(srv, c);
+    }
+}
+
+/// One `read()` into the query buffer's spare room.
+fn read_once(srv: &mut Server, c: &mut Client) -> io::Result<usize> {
+    c.querybuf.reserve(READ_CHUNK);
+    let len = c.querybuf.len();
+    // Read into initialised memory: zero-filling the chunk costs a memset, but keeps this code
+    // free of `unsafe`. The chunk is capped so a buffer reserved for a huge bulk argument is not
+    // cleared in full on every read.
+    let chunk = (c.querybuf.capacity() - len).min(READ_BUDGET_PER_TURN);
+    c.querybuf.resize(len + chunk, 0);
+    let result = c.sock.read(c.querybuf.get_mut(len..).unwrap_or_default());
+    let n = *result.as_ref().unwrap_or(&0);
+    c.querybuf.truncate(len + n);
+    if n > 0 {
+        srv.stats.net_input_bytes += n as u64;
+        c.last_interaction_ms = now_ms();
+    }
+    result
+}
+
+/// Parses and runs every complete request in the query buffer.
+fn process_input_buffer(srv: &mut Server, c: &mut Client) {
+    while !c.close_asap && !c.close_after_reply && !c.querybuf.is_empty() {
+        let max_bulk = srv.config.proto_max_bulk_len.min(usize::MAX as u64) as usize;
+        match c.parser.parse(&mut c.querybuf, &mut c.argv, max_bulk) {
+            Ok(Parsed::NeedMore) => break,
+            Ok(Parsed::Command) => {
+                if !c.argv.is_empty() {
+                    process_command(srv, c);
+                }
+            }
+            Err(e) => {
+                log::debug!(
+                    "Protocol error ({}) from client: id={} addr={}",
+                    e.0,
+                    c.id,
+                    c.addr
+                );
+                c.reply.error(&format!("ERR {}", e.0));
+                srv.stats.total_error_replies += 1;
+                c.close_after_reply = true;
+                c.querybuf.clear();
+            }
+        }
+    }
+}
+
+/// Puts the client on the list of clients with replies to write before the loop sleeps.
+pub fn queue_write(srv: &mut Server, c: &mut Client) {
+    if !c.write_queued {
+        c.write_queued = true;
+        srv.pending_writes.push(c.token);
+    }
+}
+
+/// Puts the client on the list of clients with input left to read next turn.
+fn queue_pending(srv: &mut Server, c: &mut Client) {
+    if !c.work_queued {
+        c.work_queued = true;
+        srv.pending.push(c.token);
+    }
+}
+
+/// Writes as much of the reply as the socket and the budget take (Redis's writeToClient).
+/// When the socket is full, asks the poller for WRITABLE; when the budget runs out first,
+/// requeues the client so the next turn continues; once drained, drops WRITABLE interest.
+pub fn write_to_client(srv: &mut Server, registry: &Registry, c: &mut Client) {
+    let mut written = 0;
+    let mut socket_full = false;
+    while c.reply.pending_len() > 0 && written < WRITE_BUDGET_PER_TURN {
+        let pending = c.reply.pending();
+        let chunk = pending
+            .get(..pending.len().min(WRITE_BUDGET_PER_TURN))
+            .unwrap_or(pending);
+        match c.sock.write(chunk) {
+            Ok(0) => break,
+            Ok(n) => {
+                c.reply.consume(n);
+                written += n;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                socket_full = true;
+                break;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                log::debug!("Error writing to client: {e}");
+                close_client_async(srv, c);
+                return;
+            }
+        }
+    }
+    srv.stats.net_output_bytes += written as u64;
+    if written > 0 {
+        c.last_interaction_ms = now_ms();
+    }
+    let want_writable = c.reply.pending_len() > 0 && socket_full;
+    if want_writable != c.write_interest {
+        let interest = if want_writable {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        if registry
+            .reregister(&mut c.sock, Token(c.token), interest)
+            .is_err()
+        {
+            close_client_async(srv, c);
+            return;
+        }
+        c.write_interest = want_writable;
+    }
+    if c.reply.pending_len() > 0 && !socket_full {
+        queue_write(srv, c);
+    } else if c.reply.pending_len() == 0 && c.close_after_reply {
+        close_client_async(srv, c);
+    }
+}

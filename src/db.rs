@@ -1,0 +1,178 @@
+//! The keyspace (Redis's db.c): numbered databases of keys, their TTLs, and the lookups every
+//! command goes through.
+//!
+//! A [`Db`] holds two tables, as Redis does: `dict` maps each key to its value, and `expires`
+//! maps only the keys that have a TTL to their deadline (unix milliseconds). Keeping TTLs apart
+//! keeps keys without a TTL small, and lets the active expiry cycle walk just the keys that can
+//! expire.
+//!
+//! Expiry is *lazy* on access: every lookup first asks [`expire_if_needed`], so a client never
+//! sees a key whose deadline has passed even before the active cycle (expire.rs) reaches it.
+//! The lookups that also count keyspace hits and misses, and refresh the key's LRU clock, take
+//! the whole [`Server`] because those counters live there.
+
+use crate::dict::Dict;
+use crate::server::Server;
+use crate::types::{Obj, Value};
+use crate::util::now_ms;
+
+/// A key as stored: an owned copy of the client's bytes (never a slice of a query buffer,
+/// which would keep the whole buffer alive for the key's lifetime).
+pub type Key = Box<[u8]>;
+
+/// The LRU clock wraps at 24 bits of seconds, as Redis's object header field does (~194 days).
+const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+
+/// The current LRU clock: seconds, modulo [`LRU_CLOCK_MAX`] + 1.
+pub fn lru_clock() -> u32 {
+    ((now_ms() / 1000) as u64 & LRU_CLOCK_MAX as u64) as u32
+}
+
+/// Seconds since an object's `lru` stamp, allowing for one wrap of the clock (OBJECT IDLETIME).
+pub fn idle_seconds(lru: u32) -> u64 {
+    let now = lru_clock();
+    if now >= lru {
+        (now - lru) as u64
+    } else {
+        (now + (LRU_CLOCK_MAX - lru)) as u64
+    }
+}
+
+/// One logical database (SELECT n). Owned by the `Server` for its whole life; FLUSHDB empties
+/// it, SWAPDB exchanges contents but never ids.
+#[derive(Default)]
+pub struct Db {
+    /// Every live (or expired but not yet reclaimed) key and its value.
+    pub dict: Dict<Key, Obj>,
+    /// Deadline in unix ms of each key that has a TTL. Invariant: every key here is in `dict`.
+    pub expires: Dict<Key, i64>,
+    /// Where the active expiry cycle resumes its scan of `expires` (a SCAN cursor).
+    pub expires_cursor: u64,
+}
+
+impl Db {
+    /// Number of keys, counting expired ones not reclaimed yet (DBSIZE's count, as Redis).
+    pub fn len(&self) -> usize {
+        self.dict.len()
+    }
+
+    /// True when the database holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.dict.is_empty()
+    }
+
+    /// The key's deadline in unix ms, if it has one.
+    pub fn get_expire(&self, key: &[u8]) -> Option<i64> {
+        self.expires.get(key).copied()
+    }
+
+    /// True when the key has a deadline that has passed. Redis counts a key as expired only
+    /// strictly after its deadline.
+    pub fn is_expired(&self, key: &[u8], now: i64) -> bool {
+        self.get_expire(key).is_some_and(|when| now > when)
+    }
+
+    /// Removes the key and its TTL. True if the key existed.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        if self.dict.remove(key).is_some() {
+            self.expires.remove(key);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Stores `value` under `key`, replacing any previous value (Redis's setKey). The old TTL
+    /// goes unless `keep_ttl` (SET ... KEEPTTL).
+    pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        let obj = Obj {
+            value,
+            lru: lru_clock(),
+        };
+        if let Some(slot) = self.dict.get_mut(key) {
+            *slot = obj;
+            if !keep_ttl {
+                self.expires.remove(key);
+            }
+        } else {
+            self.dict.insert(key.into(), obj);
+        }
+    }
+
+    /// Sets the deadline of an existing key. Returns false (and stores nothing) if the key
+    /// does not exist, preserving the invariant that every TTL belongs to a key.
+    pub fn set_expire(&mut self, key: &[u8], when_ms: i64) -> bool {
+        if !self.dict.contains_key(key) {
+            return false;
+        }
+        match self.expires.get_mut(key) {
+            Some(slot) => *slot = when_ms,
+            None => {
+                self.expires.insert(key.into(), when_ms);
+            }
+        }
+        true
+    }
+
+    /// Drops the key's TTL (PERSIST). True if it had one.
+    pub fn remove_expire(&mut self, key: &[u8]) -> bool {
+        self.expires.remove(key).is_some()
+    }
+
+    /// Deletes every key (FLUSHDB); returns how many there were.
+    pub fn clear(&mut self) -> usize {
+        let n = self.dict.len();
+        self.dict.clear();
+        self.expires.clear();
+        self.expires_cursor = 0;
+        n
+    }
+}
+
+/// Deletes `key` from database `db` if its deadline has passed (Redis's expireIfNeeded).
+/// Returns true when the key was expired and is now gone.
+pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
+    let Some(d) = srv.dbs.get_mut(db) else {
+        return false;
+    };
+    if !d.is_expired(key, now_ms()) {
+        return false;
+    }
+    d.delete(key);
+    srv.stats.expired_keys += 1;
+    true
+}
+
+/// Looks a key up for reading: expires it if due, counts a keyspace hit or miss, refreshes
+/// its LRU stamp (Redis's lookupKeyRead).
+pub fn lookup_key_read<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut Obj> {
+    expire_if_needed(srv, db, key);
+    let found = srv.dbs.get_mut(db).and_then(|d| d.dict.get_mut(key));
+    match found {
+        Some(obj) => {
+            srv.stats.keyspace_hits += 1;
+            obj.lru = lru_clock();
+            Some(obj)
+        }
+        None => {
+            srv.stats.keyspace_misses += 1;
+            None
+        }
+    }
+}
+
+/// Looks a key up for writing: expires it if due and refreshes its LRU stamp, without
+/// touching the hit/miss counters (Redis's lookupKeyWrite).
+pub fn lookup_key_write<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut Obj> {
+    expire_if_needed(srv, db, key);
+    let obj = srv.dbs.get_mut(db)?.dict.get_mut(key)?;
+    obj.lru = lru_clock();
+    Some(obj)
+}
+
+/// True if the key exists (after lazy expiry), without touching hit counters or LRU
+/// (EXISTS, and the existence checks of NX/XX options).
+pub fn key_exists(srv: &mut Server, db: usize, key: &[u8]) -> bool {
+    expire_if_needed(srv, db, key);
+    srv.dbs.get(db).is_some_and(|d| d.dict.contains_key(key))
+}

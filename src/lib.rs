@@ -1,0 +1,26 @@
+//! rredis: a Redis 7.0-compatible server. One thread runs a mio poll loop that owns every
+//! socket and the whole keyspace; see docs/architecture.md for the path of a command from
+//! `read()` to `write()`.
+//!
+//! Module map (after Redis's own `src/`):
+//! - [`event_loop`] — the reactor (ae.c): poll, accept, dispatch, `before_sleep`;
+//! - [`client`] — one connection's buffers and I/O (networking.c);
+//! - [`resp`] — the request parser and the reply encoder;
+//! - [`server`] — global state, `process_command`, `server_cron` (server.c);
+//! - [`commands`] — the command table and one module per command family;
+//! - [`db`] — databases, keys, TTLs, lookups (db.c); [`expire`] — active expiry (expire.c);
+//! - [`dict`] — the incrementally rehashed hash table (dict.c);
+//! - [`types`] — the value types; [`config`] — settings; [`util`] — parsing, glob, formatting.
+
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod dict;
+pub mod event_loop;
+pub mod expire;
+pub mod logging;
+pub mod resp;
+pub mod server;
+pub mod types;
+pub mod util;

@@ -1,0 +1,123 @@
+//! The `rredis` binary: `rredis [/path/to/redis.conf] [--port 6380] [--bind ADDR] [--<directive> value ...]`,
+//! as redis-server takes them. Every config directive is also a `--` option; later settings
+//! override earlier ones, and the command line overrides the file.
+
+use std::process::ExitCode;
+
+use rredis::config::{Config, CONFIGS};
+use rredis::server::Server;
+use rredis::{event_loop, logging};
+
+fn usage(opts: &getopts::Options) -> String {
+    opts.usage(
+        "Usage: rredis [/path/to/redis.conf] [options]\n\
+         \x20      rredis -v or --version\n\
+         \x20      rredis -h or --help\n\n\
+         Examples:\n\
+         \x20      rredis (run with the default configuration)\n\
+         \x20      rredis /etc/redis/6379.conf\n\
+         \x20      rredis --port 7777 --bind 127.0.0.1 --loglevel verbose",
+    )
+}
+
+/// Builds the configuration from the command line; `Err` carries the text to print and exit.
+fn parse_args(args: &[String]) -> Result<(Config, Option<String>), String> {
+    let mut opts = getopts::Options::new();
+    opts.optflag("h", "help", "print this help");
+    opts.optflag("v", "version", "print the version");
+    for spec in CONFIGS {
+        opts.optmulti("", spec.name, "config directive (see redis.conf)", "VALUE");
+    }
+    let matches = opts
+        .parse(args)
+        .map_err(|e| format!("{e}\n\n{}", usage(&opts)))?;
+    if matches.opt_present("h") {
+        return Err(usage(&opts));
+    }
+    if matches.opt_present("v") {
+        return Err(format!(
+            "rredis v={} (Redis 7.0.15 compatible)",
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    let mut config = Config::default();
+    let config_file = match matches.free.as_slice() {
+        [] => None,
+        [path] => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("Fatal error, can't open config file '{path}': {e}"))?;
+            config.load_text(&text)?;
+            Some(path.clone())
+        }
+        [_, extra, ..] => return Err(format!("Unexpected argument '{extra}'\n\n{}", usage(&opts))),
+    };
+    // Options in command-line order, each as one directive line, exactly as a file would
+    // give it (so `--bind "127.0.0.1 ::1"` and `--save ""` mean what they mean in redis.conf).
+    let mut lines: Vec<(usize, String)> = Vec::new();
+    for spec in CONFIGS {
+        for (position, value) in matches.opt_strs_pos(spec.name) {
+            lines.push((position, format!("{} {}\n", spec.name, quote(&value))));
+        }
+    }
+    lines.sort_by_key(|(position, _)| *position);
+    let text: String = lines.into_iter().map(|(_, line)| line).collect();
+    config.load_text(&text)?;
+    Ok((config, config_file))
+}
+
+/// Quotes an option value so the directive parser sees it as written: a value containing
+/// blanks stays split into words (`--bind "a b"`), an empty value stays one empty word.
+fn quote(value: &str) -> String {
+    if value.is_empty() {
+        "\"\"".to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (config, config_file) = match parse_args(&args) {
+        Ok(parsed) => parsed,
+        Err(text) => {
+            eprintln!("{text}");
+            let help = args
+                .iter()
+                .any(|a| ["-h", "--help", "-v", "--version"].contains(&a.as_str()));
+            return if help {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
+    };
+    if let Err(e) = logging::init(&config.loglevel, &config.logfile) {
+        eprintln!("Can't open the log file: {e}");
+        return ExitCode::FAILURE;
+    }
+    log::info!("oO0OoO0OoO0Oo rredis is starting oO0OoO0OoO0Oo");
+    log::info!(
+        "rredis version={}, pid={}, just started",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id()
+    );
+    let mut srv = Server::new(config, config_file);
+    if let Err(e) = event_loop::listen(&mut srv) {
+        log::warn!(
+            "Failed listening on port {} (TCP), aborting: {e}",
+            srv.config.port
+        );
+        return ExitCode::FAILURE;
+    }
+    log::info!("Server initialized");
+    match event_loop::run(&mut srv) {
+        Ok(()) => {
+            log::warn!("rredis is now ready to exit, bye bye...");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            log::warn!("Event loop failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

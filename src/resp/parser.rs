@@ -1,0 +1,399 @@
+//! The request parser: turns a client's query buffer into argument vectors.
+//!
+//! Redis accepts two request forms (networking.c's `processMultibulkBuffer` and
+//! `processInlineBuffer`): the multibulk form every client library sends
+//! (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and the inline form a person types into telnet
+//! (`GET k\r\n`). The first byte of each request chooses the form.
+//!
+//! The parser is *incremental*: bytes arrive in arbitrary pieces, so a request may be split at
+//! any byte. [`RequestParser`] remembers how far into a multibulk request it got (how many
+//! arguments are still due, and the length of the bulk it is waiting for), so a 500 MB value that
+//! arrives in 16 KB reads is scanned once, not once per read. Each finished argument is split off
+//! the front of the buffer as a [`Bytes`] that shares the buffer's memory: no copy per argument.
+//!
+//! Incomplete input is [`Parsed::NeedMore`], never an error; a malformed request is
+//! [`ProtocolError`], whose text is exactly what Redis replies before it closes the connection.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::util::parse_i64;
+
+/// Longest inline request, and longest `*<count>` / `$<len>` header line, Redis accepts before
+/// it gives up waiting for the newline (PROTO_INLINE_MAX_SIZE, in bytes).
+pub const PROTO_INLINE_MAX_SIZE: usize = 64 * 1024;
+
+/// Largest argument count of one multibulk request (Redis checks `ll > INT_MAX`).
+const MAX_MULTIBULK_LEN: i64 = i32::MAX as i64;
+
+/// Bulk arguments at least this long (PROTO_MBULK_BIG_ARG, bytes) make the parser reserve room
+/// for the whole argument at once, so the socket reads land in place instead of growing the
+/// buffer step by step.
+const PROTO_MBULK_BIG_ARG: usize = 32 * 1024;
+
+/// A protocol violation. The text is Redis's own, without the leading `-ERR `.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolError(pub String);
+
+/// What one call of [`RequestParser::parse`] achieved.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// A whole request is now in `argv` (possibly empty: `*0\r\n` or a blank inline line, which
+    /// Redis silently skips).
+    Command,
+    /// The buffer ends inside a request; the bytes consumed so far are remembered.
+    NeedMore,
+}
+
+/// The state of a partly read multibulk request. Lives in the client, for as long as the client.
+#[derive(Debug, Default)]
+pub struct RequestParser {
+    /// Arguments still to read in the current multibulk request; 0 when between requests.
+    /// Invariant: non-zero only while `argv` holds the arguments read so far.
+    multibulk_remaining: usize,
+    /// Length of the bulk argument whose `$<len>` header was consumed but whose payload has not
+    /// fully arrived yet; `None` when the next thing to read is a `$` header.
+    bulk_len: Option<usize>,
+}
+
+impl RequestParser {
+    /// Parses at most one request from the front of `buf` into `argv` (cleared when a new
+    /// request starts). Consumed bytes are removed from `buf`.
+    ///
+    /// `max_bulk_len` is `proto-max-bulk-len`: a longer `$<len>` is a protocol error.
+    pub fn parse(
+        &mut self,
+        buf: &mut BytesMut,
+        argv: &mut Vec<Bytes>,
+        max_bulk_len: usize,
+    ) -> Result<Parsed, ProtocolError> {
+        if self.multibulk_remaining == 0 {
+            argv.clear();
+            match buf.first() {
+                None => return Ok(Parsed::NeedMore),
+                Some(b'*') => {}
+                Some(_) => return parse_inline(buf, argv),
+            }
+            let Some(line) = take_line(buf, "too big mbulk count string")? else {
+                return Ok(Parsed::NeedMore);
+            };
+            let count = match parse_i64(&line[1..]) {
+                Some(n) if n <= MAX_MULTIBULK_LEN => n,
+                _ => return Err(protocol_error("invalid multibulk length")),
+            };
+            if count <= 0 {
+                return Ok(Parsed::Command);
+            }
+            // Bounded by the client's own input: never reserve more than what 1024 arguments
+            // need up front, so `*2147483647` costs nothing until the arguments really arrive.
+            argv.reserve((count as usize).min(1024));
+            self.multibulk_remaining = count as usize;
+        }
+        while self.multibulk_remaining > 0 {
+            let len = match self.bulk_len {
+                Some(len) => len,
+                None => {
+                    match buf.first() {
+                        None => return Ok(Parsed::NeedMore),
+                        Some(b'$') => {}
+                        Some(&other) => {
+                            return Err(protocol_error(&format!(
+                                "expected '$', got '{}'",
+                                other as char
+                            )))
+                        }
+                    }
+                    let Some(line) = take_line(buf, "too big bulk count string")? else {
+                        return Ok(Parsed::NeedMore);
+                    };
+                    let len = match parse_i64(&line[1..]) {
+                        Some(n) if n >= 0 && n as u64 <= max_bulk_len as u64 => n as usize,
+                        _ => return Err(protocol_error("invalid bulk length")),
+                    };
+                    if len >= PROTO_MBULK_BIG_ARG {
+                        buf.reserve(len + 2);
+                    }
+                    self.bulk_len = Some(len);
+                    len
+                }
+            };
+            if buf.len() < len + 2 {
+                return Ok(Parsed::NeedMore);
+            }
+            // Like Redis, the two bytes after the payload are dropped unchecked.
+            argv.push(buf.split_to(len).freeze());
+            buf.advance(2);
+            self.bulk_len = None;
+            self.multibulk_remaining -= 1;
+        }
+        Ok(Parsed::Command)
+    }
+}
+
+fn protocol_error(what: &str) -> ProtocolError {
+    ProtocolError(format!("Protocol error: {what}"))
+}
+
+/// Splits one `\r\n`-terminated header line off `buf`, without the terminator. `None` when the
+/// line is not complete yet; an error when it is already longer than any valid header.
+fn take_line(buf: &mut BytesMut, too_big: &str) -> Result<Option<Bytes>, ProtocolError> {
+    match memchr(b'\r', buf) {
+        Some(cr) if cr + 1 < buf.len() => {
+            let line = buf.split_to(cr).freeze();
+            buf.advance(2);
+            Ok(Some(line))
+        }
+        _ if buf.len() > PROTO_INLINE_MAX_SIZE => Err(protocol_error(too_big)),
+        _ => Ok(None),
+    }
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+/// Parses one inline request (`SET k "hello world"\n`). The line ends at `\n`; a `\r` before
+/// it is dropped. Arguments are split as redis.conf lines are: see [`split_args`].
+fn parse_inline(buf: &mut BytesMut, argv: &mut Vec<Bytes>) -> Result<Parsed, ProtocolError> {
+    let Some(nl) = memchr(b'\n', buf) else {
+        if buf.len() > PROTO_INLINE_MAX_SIZE {
+            return Err(protocol_error("too big inline request"));
+        }
+        return Ok(Parsed::NeedMore);
+    };
+    let line = buf.split_to(nl + 1);
+    let line = line.strip_suffix(b"\n").unwrap_or(&line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    match split_args(line) {
+        Some(args) => {
+            argv.extend(args.into_iter().map(Bytes::from));
+            Ok(Parsed::Command)
+        }
+        None => Err(protocol_error("unbalanced quotes in request")),
+    }
+}
+
+/// Splits a line into arguments the way Redis splits inline requests and redis.conf lines
+/// (`sdssplitargs`): blanks separate arguments; `"..."` allows the escapes `\n \r \t \b \a \\ \"`
+/// and `\xHH`; `'...'` allows only `\'`. A closing quote must be followed by a blank or the end
+/// of the line. `None` means unbalanced quotes.
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut args = Vec::new();
+    let mut i = 0;
+    loop {
+        while line.get(i).is_some_and(|&b| is_space(b)) {
+            i += 1;
+        }
+        if i >= line.len() {
+            return Some(args);
+        }
+        let mut current = Vec::new();
+        let mut in_double = false;
+        let mut in_single = false;
+        loop {
+            let c = line.get(i).copied();
+            if in_double {
+                match c {
+                    None => return None,
+                    Some(b'\\')
+                        if line.get(i + 1) == Some(&b'x') && hex_pair(line, i + 2).is_some() =>
+                    {
+                        current.extend(hex_pair(line, i + 2));
+                        i += 3;
+                    }
+                    Some(b'\\') if i + 1 < line.len() => {
+                        i += 1;
+                        current.push(match line[i] {
+                            b'n' => b'\n',
+                            b'r' => b'\r',
+                            b't' => b'\t',
+                            b'b' => 8,
+                            b'a' => 7,
+                            other => other,
+                        });
+                    }
+                    Some(b'"') => {
+                        // The closing quote must end the argument.
+                        if line.get(i + 1).is_some_and(|&b| !is_space(b)) {
+                            return None;
+                        }
+                        i += 1;
+                        break;
+                    }
+                    Some(other) => current.push(other),
+                }
+            } else if in_single {
+                match c {
+                    None => return None,
+                    Some(b'\\') if line.get(i + 1) == Some(&b'\'') => {
+                        i += 1;
+                        current.push(b'\'');
+                    }
+                    Some(b'\'') => {
+                        if line.get(i + 1).is_some_and(|&b| !is_space(b)) {
+                            return None;
+                        }
+                        i += 1;
+                        break;
+                    }
+                    Some(other) => current.push(other),
+                }
+            } else {
+                match c {
+                    None => break,
+                    Some(b' ' | b'\n' | b'\r' | b'\t' | b'\0') => break,
+                    Some(b'"') => in_double = true,
+                    Some(b'\'') => in_single = true,
+                    Some(other) => current.push(other),
+                }
+            }
+            i += 1;
+        }
+        args.push(current);
+    }
+}
+
+/// The byte spelled by the two hex digits at `line[at..at + 2]`, if they are hex digits.
+fn hex_pair(line: &[u8], at: usize) -> Option<u8> {
+    let digit = |i: usize| line.get(i).and_then(|&c| (c as char).to_digit(16));
+    Some((digit(at)? * 16 + digit(at + 1)?) as u8)
+}
+
+/// C's `isspace`, which sdssplitargs uses (it includes vertical tab, unlike
+/// `u8::is_ascii_whitespace`).
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAX: usize = 512 * 1024 * 1024;
+
+    /// Feeds `input` in two pieces split at `split` and collects every request parsed.
+    fn parse_split(input: &[u8], split: usize) -> Result<Vec<Vec<Vec<u8>>>, ProtocolError> {
+        let mut parser = RequestParser::default();
+        let mut buf = BytesMut::new();
+        let mut argv = Vec::new();
+        let mut out = Vec::new();
+        for piece in [&input[..split], &input[split..]] {
+            buf.extend_from_slice(piece);
+            while parser.parse(&mut buf, &mut argv, MAX)? == Parsed::Command {
+                out.push(argv.iter().map(|a| a.to_vec()).collect());
+            }
+        }
+        Ok(out)
+    }
+
+    fn args(v: &[&str]) -> Vec<Vec<u8>> {
+        v.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn every_split_point_of_a_pipeline_gives_the_same_commands() {
+        let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhe\r\no\r\nPING\r\n*1\r\n$4\r\nPING\r\n\
+                      SET k \"a b\\x41\" 'c\\'d'\n*0\r\n*2\r\n$3\r\nGET\r\n$0\r\n\r\n";
+        let expected = vec![
+            args(&["SET", "k", "he\r\no"]),
+            args(&["PING"]),
+            args(&["PING"]),
+            args(&["SET", "k", "a bA", "c'd"]),
+            vec![],
+            args(&["GET", ""]),
+        ];
+        for split in 0..=input.len() {
+            assert_eq!(
+                parse_split(input, split).unwrap(),
+                expected,
+                "split at {split}"
+            );
+        }
+    }
+
+    #[test]
+    fn byte_at_a_time_feeding_works() {
+        let input = b"*2\r\n$4\r\nECHO\r\n$10\r\n0123456789\r\n";
+        let mut parser = RequestParser::default();
+        let mut buf = BytesMut::new();
+        let mut argv = Vec::new();
+        let mut done = 0;
+        for &b in input.iter() {
+            buf.extend_from_slice(&[b]);
+            if parser.parse(&mut buf, &mut argv, MAX).unwrap() == Parsed::Command {
+                done += 1;
+                assert_eq!(argv, vec![&b"ECHO"[..], &b"0123456789"[..]]);
+            }
+        }
+        assert_eq!(done, 1);
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn malformed_inputs_give_redis_errors_at_every_split() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"*x\r\n", "Protocol error: invalid multibulk length"),
+            (
+                b"*3000000000\r\n",
+                "Protocol error: invalid multibulk length",
+            ),
+            (b"*1\r\n+foo\r\n", "Protocol error: expected '$', got '+'"),
+            (b"*1\r\n$-1\r\n", "Protocol error: invalid bulk length"),
+            (b"*1\r\n$abc\r\n", "Protocol error: invalid bulk length"),
+            (
+                b"*1\r\n$600000000\r\n",
+                "Protocol error: invalid bulk length",
+            ),
+            (
+                b"SET k \"abc\n",
+                "Protocol error: unbalanced quotes in request",
+            ),
+            (
+                b"SET k 'a'b\n",
+                "Protocol error: unbalanced quotes in request",
+            ),
+        ];
+        for (input, err) in cases {
+            for split in 0..=input.len() {
+                let got = parse_split(input, split);
+                assert_eq!(
+                    got,
+                    Err(ProtocolError(err.to_string())),
+                    "{input:?} at {split}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn over_long_headers_and_inline_lines_are_rejected() {
+        let mut parser = RequestParser::default();
+        let mut argv = Vec::new();
+        let long = vec![b'a'; PROTO_INLINE_MAX_SIZE + 1];
+        let mut buf = BytesMut::from(&long[..]);
+        assert_eq!(
+            parser.parse(&mut buf, &mut argv, MAX),
+            Err(ProtocolError(
+                "Protocol error: too big inline request".into()
+            ))
+        );
+        let mut star = b"*".to_vec();
+        star.extend_from_slice(&long);
+        let mut buf = BytesMut::from(&star[..]);
+        assert_eq!(
+            parser.parse(&mut buf, &mut argv, MAX),
+            Err(ProtocolError(
+                "Protocol error: too big mbulk count string".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn split_args_follows_sdssplitargs() {
+        assert_eq!(split_args(b"  a  b\tc "), Some(args(&["a", "b", "c"])));
+        assert_eq!(split_args(b"\"\\n\\x4g\""), Some(vec![b"\nx4g".to_vec()]));
+        assert_eq!(split_args(b"\"\""), Some(vec![vec![]]));
+        assert_eq!(split_args(b""), Some(vec![]));
+        assert_eq!(split_args(b"'abc"), None);
+        assert_eq!(split_args(b"\"a\"b"), None);
+    }
+}

@@ -1,0 +1,260 @@
+//! The server's state and the path of one command through it (Redis's server.c).
+//!
+//! [`Server`] owns everything that outlives a single event: the settings, the databases, every
+//! client, the counters INFO reports. Exactly one thread holds it, the event loop's, so nothing
+//! in it is locked or shared.
+//!
+//! [`process_command`] is the gate a parsed request passes: find the command in the table,
+//! check its arity, then [`call`] its handler. [`server_cron`] is the timer that runs `hz`
+//! times a second: active expiry, idle clients, incremental rehashing, stats sampling.
+
+use std::time::{Duration, Instant};
+
+use mio::net::TcpListener;
+use slab::Slab;
+
+use crate::client::Client;
+use crate::commands::{unknown_subcommand, CommandTable, LookupError};
+use crate::config::Config;
+use crate::db::Db;
+use crate::expire::{active_expire_cycle, ExpireCycle};
+use crate::util::{now_ms, Rng};
+
+/// How long the cron may spend rehashing one database's tables per tick (Redis: 1 ms).
+const REHASH_BUDGET: Duration = Duration::from_millis(1);
+
+/// How often the instantaneous ops/sec counter is sampled, in ms (Redis: 100).
+const STATS_SAMPLE_PERIOD_MS: i64 = 100;
+
+/// Samples kept for the instantaneous ops/sec average (Redis's STATS_METRIC_SAMPLES).
+const STATS_SAMPLES: usize = 16;
+
+/// A drained query buffer bigger than this (bytes) is freed by the cron when its client has
+/// been idle for [`IDLE_SHRINK_SECONDS`], so idle clients do not pin burst-sized memory.
+pub const QUERY_BUF_KEEP: usize = 32 * 1024;
+
+/// Seconds of inactivity after which the cron gives back a client's spare buffer memory.
+const IDLE_SHRINK_SECONDS: i64 = 2;
+
+/// Counters INFO stats reports. Reset only by a restart (CONFIG RESETSTAT later).
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub total_connections_received: u64,
+    pub total_commands_processed: u64,
+    pub rejected_connections: u64,
+    pub expired_keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub total_error_replies: u64,
+    /// Time of the last ops/sec sample (unix ms) and the command count then.
+    last_sample_ms: i64,
+    last_sample_commands: u64,
+    /// Ring of recent ops/sec samples.
+    ops_samples: [u64; STATS_SAMPLES],
+    ops_sample_index: usize,
+}
+
+impl Stats {
+    /// Average of the recent ops/sec samples (INFO's instantaneous_ops_per_sec).
+    pub fn instantaneous_ops_per_sec(&self) -> u64 {
+        self.ops_samples.iter().sum::<u64>() / STATS_SAMPLES as u64
+    }
+
+    fn sample(&mut self, now: i64) {
+        let elapsed = now - self.last_sample_ms;
+        if elapsed < STATS_SAMPLE_PERIOD_MS {
+            return;
+        }
+        let ops = self.total_commands_processed - self.last_sample_commands;
+        self.ops_samples[self.ops_sample_index] = ops * 1000 / elapsed as u64;
+        self.ops_sample_index = (self.ops_sample_index + 1) % STATS_SAMPLES;
+        self.last_sample_ms = now;
+        self.last_sample_commands = self.total_commands_processed;
+    }
+}
+
+/// Why the server is going down, set by SHUTDOWN or a signal and acted on by the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    Running,
+    Requested,
+}
+
+/// The whole server state. Created in `main`, driven by the event loop, dropped at exit.
+pub struct Server {
+    pub config: Config,
+    /// Path of the config file the server was started with, if any (INFO's config_file).
+    pub config_file: Option<String>,
+    /// `config.databases` databases. Invariant: never resized after start.
+    pub dbs: Vec<Db>,
+    /// Every connected client, keyed by its mio token. A slot is `None` only while that
+    /// client's own commands run (the handler holds it), so handlers see every *other*
+    /// client here.
+    pub clients: Slab<Option<Box<Client>>>,
+    /// The listening sockets, one per bound address.
+    pub listeners: Vec<TcpListener>,
+    /// The command lookup map.
+    pub commands: CommandTable,
+    pub stats: Stats,
+    /// Id for the next client (CLIENT ID); ids are never reused.
+    pub next_client_id: u64,
+    /// Writes since start (the `dirty` counter save points will use).
+    pub dirty: u64,
+    /// Unix ms at start-up (uptime_in_seconds).
+    pub start_time_ms: i64,
+    /// Run id, 40 hex characters, random per start (INFO's run_id).
+    pub run_id: String,
+    /// Randomness for RANDOMKEY, sampling and SCAN-free choices.
+    pub rng: Rng,
+    pub shutdown: Shutdown,
+    /// Clients with work left over from an earlier loop turn: unread input they had no
+    /// budget for, or output they could not yet write without blocking elsewhere. While
+    /// non-empty the loop polls without sleeping.
+    pub pending: Vec<usize>,
+    /// Clients that got replies this turn; `before_sleep` writes them.
+    pub pending_writes: Vec<usize>,
+    /// Clients to free in `before_sleep` (never mid-batch: a later event of this batch could
+    /// carry the same slab key).
+    pub closing: Vec<usize>,
+    /// State of the active expiry cycle between ticks.
+    pub expire_cycle: ExpireCycle,
+    /// Ticks of `server_cron` since start.
+    pub cron_loops: u64,
+    /// When `server_cron` last ran.
+    pub last_cron: Instant,
+}
+
+impl Server {
+    /// A server with `config`, no listeners and no clients yet.
+    pub fn new(config: Config, config_file: Option<String>) -> Server {
+        let mut rng = Rng::new(crate::util::random_seed());
+        let run_id = (0..40)
+            .map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0'))
+            .collect();
+        let databases = config.databases.max(1) as usize;
+        Server {
+            dbs: (0..databases).map(|_| Db::default()).collect(),
+            config,
+            config_file,
+            clients: Slab::new(),
+            listeners: Vec::new(),
+            commands: CommandTable::default(),
+            stats: Stats::default(),
+            next_client_id: 1,
+            dirty: 0,
+            start_time_ms: now_ms(),
+            run_id,
+            rng,
+            shutdown: Shutdown::Running,
+            pending: Vec::new(),
+            pending_writes: Vec::new(),
+            closing: Vec::new(),
+            expire_cycle: ExpireCycle::default(),
+            cron_loops: 0,
+            last_cron: Instant::now(),
+        }
+    }
+
+    /// Interval between `server_cron` runs.
+    pub fn cron_period(&self) -> Duration {
+        Duration::from_millis(1000 / self.config.hz.clamp(1, 500) as u64)
+    }
+
+    /// Number of connected clients, including the one whose command is running.
+    pub fn connected_clients(&self) -> usize {
+        self.clients.len()
+    }
+}
+
+/// Runs one parsed request of client `c` (Redis's processCommand): resolve the command,
+/// check arity, call it. Errors are replied to; the connection stays open.
+pub fn process_command(srv: &mut Server, c: &mut Client) {
+    let cmd = match srv.commands.resolve(&c.argv) {
+        Ok(cmd) => cmd,
+        Err(LookupError::UnknownSubcommand(container)) => {
+            unknown_subcommand(c, container.name);
+            srv.stats.total_error_replies += 1;
+            return;
+        }
+        Err(LookupError::Unknown) => {
+            reply_unknown_command(c);
+            srv.stats.total_error_replies += 1;
+            return;
+        }
+    };
+    if !cmd.arity_ok(c.argv.len()) {
+        c.reply.error(&format!(
+            "ERR wrong number of arguments for '{}' command",
+            cmd.name
+        ));
+        srv.stats.total_error_replies += 1;
+        return;
+    }
+    c.last_cmd = cmd.name;
+    (cmd.handler)(srv, c);
+    srv.stats.total_commands_processed += 1;
+}
+
+/// `-ERR unknown command 'foo', with args beginning with: 'a' 'b' `, as Redis words it
+/// (each part cut at 128 characters).
+fn reply_unknown_command(c: &mut Client) {
+    let quote = |arg: &[u8]| -> String {
+        String::from_utf8_lossy(arg.get(..arg.len().min(128)).unwrap_or_default()).into_owned()
+    };
+    let mut msg = format!(
+        "ERR unknown command '{}', with args beginning with: ",
+        c.argv.first().map(|a| quote(a)).unwrap_or_default()
+    );
+    for arg in c.argv.iter().skip(1) {
+        msg.push('\'');
+        msg.push_str(&quote(arg));
+        msg.push_str("' ");
+    }
+    c.reply.error(&msg);
+}
+
+/// The timer: runs every `1000/hz` ms from the event loop (Redis's serverCron).
+pub fn server_cron(srv: &mut Server) {
+    let now = now_ms();
+    srv.cron_loops += 1;
+    srv.stats.sample(now);
+    clients_cron(srv, now);
+    active_expire_cycle(srv, crate::expire::CycleKind::Slow);
+    databases_cron(srv);
+}
+
+/// Per-client housekeeping: idle timeouts and giving back buffer memory.
+fn clients_cron(srv: &mut Server, now: i64) {
+    let timeout_ms = srv.config.timeout * 1000;
+    let mut expired = Vec::new();
+    for (token, slot) in srv.clients.iter_mut() {
+        let Some(c) = slot else { continue };
+        let idle_ms = now - c.last_interaction_ms;
+        if timeout_ms > 0 && idle_ms > timeout_ms {
+            log::debug!("Closing idle client");
+            expired.push(token);
+            continue;
+        }
+        if idle_ms > IDLE_SHRINK_SECONDS * 1000 {
+            c.shrink_buffers();
+        }
+    }
+    for token in expired {
+        srv.closing.push(token);
+    }
+}
+
+/// Database housekeeping: finish rehashes a little at a time and shrink tables emptied by
+/// deletions (Redis's databasesCron).
+fn databases_cron(srv: &mut Server) {
+    for db in &mut srv.dbs {
+        db.dict.shrink_if_needed();
+        db.expires.shrink_if_needed();
+        if db.dict.rehash_for(REHASH_BUDGET) || db.expires.rehash_for(REHASH_BUDGET) {
+            // One database per tick, as Redis, so a tick never spends more than ~1 ms here.
+            break;
+        }
+    }
+}

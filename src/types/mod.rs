@@ -1,0 +1,38 @@
+//! The values a key can hold. Each Redis type lives in its own module, as Redis keeps each in
+//! its own `t_*.c`; this file only names them and says which encoding each is using.
+
+pub mod string;
+
+pub use string::RString;
+
+/// A key's value. Owned by its database's dictionary; dies when the key is deleted,
+/// overwritten or expired.
+#[derive(Debug, Clone)]
+pub enum Value {
+    Str(RString),
+}
+
+impl Value {
+    /// The name TYPE replies with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// The name OBJECT ENCODING replies with.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+}
+
+/// A stored value plus the access metadata Redis keeps in every object header.
+#[derive(Debug, Clone)]
+pub struct Obj {
+    pub value: Value,
+    /// Last access, in seconds of the server's LRU clock (OBJECT IDLETIME). Updated on every
+    /// lookup that is not a pure existence check.
+    pub lru: u32,
+}
