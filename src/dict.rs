@@ -587,26 +587,27 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         let mut moves_left = steps;
         let mut empty_visits_left = steps * EMPTY_VISITS_PER_STEP;
         while moves_left > 0 && old.used > 0 {
-            // `old.used > 0` means some bucket is still in `slots`, so
-            // `pop` yields `Some`: the `None` arm cannot happen.
-            let Some(head) = old.slots.pop() else { break };
-            let Some(first) = head else {
-                empty_visits_left -= 1;
-                if empty_visits_left == 0 {
-                    return true;
+            match old.slots.pop() {
+                // Cannot happen: `old.used > 0` means a bucket remains.
+                None => break,
+                Some(None) => {
+                    empty_visits_left -= 1;
+                    if empty_visits_left == 0 {
+                        return true;
+                    }
                 }
-                continue;
-            };
-            let mut chain = Some(first);
-            while let Some(mut entry) = chain {
-                chain = entry.next.take();
-                let to = new.slot_of(hash_key(&self.hasher, &entry.key));
-                entry.next = new.slots[to].take();
-                new.slots[to] = Some(entry);
-                old.used -= 1;
-                new.used += 1;
+                Some(mut chain) => {
+                    while let Some(mut entry) = chain {
+                        chain = entry.next.take();
+                        let to = new.slot_of(hash_key(&self.hasher, &entry.key));
+                        entry.next = new.slots[to].take();
+                        new.slots[to] = Some(entry);
+                        old.used -= 1;
+                        new.used += 1;
+                    }
+                    moves_left -= 1;
+                }
             }
-            moves_left -= 1;
         }
         if old.used > 0 {
             return true;
