@@ -43,6 +43,10 @@ pub struct Config {
     pub client_query_buffer_limit: u64,
     /// Memory limit in bytes reported by INFO (eviction arrives with the maxmemory work).
     pub maxmemory: u64,
+    /// What to do when `maxmemory` is reached. rredis evicts nothing yet, so the only value
+    /// it accepts is the one that describes that, `noeviction`; the eviction work adds the
+    /// others.
+    pub maxmemory_policy: String,
 }
 
 impl Default for Config {
@@ -62,6 +66,7 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             maxmemory: 0,
+            maxmemory_policy: "noeviction".into(),
         }
     }
 }
@@ -162,6 +167,10 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ConfigSpec {
         name: "maxmemory",
         kind: Kind::Memory(field!(maxmemory)),
+    },
+    ConfigSpec {
+        name: "maxmemory-policy",
+        kind: Kind::Enum(field!(maxmemory_policy), &["noeviction"]),
     },
 ];
 

@@ -23,10 +23,10 @@ use crate::util::{now_ms, Rng};
 /// How long the cron may spend rehashing one database's tables per tick (Redis: 1 ms).
 const REHASH_BUDGET: Duration = Duration::from_millis(1);
 
-/// How often the instantaneous ops/sec counter is sampled, in ms (Redis: 100).
+/// How often the instantaneous metrics (ops/sec, network kbps) are sampled, in ms (Redis: 100).
 const STATS_SAMPLE_PERIOD_MS: i64 = 100;
 
-/// Samples kept for the instantaneous ops/sec average (Redis's STATS_METRIC_SAMPLES).
+/// Samples kept for each instantaneous metric's average (Redis's STATS_METRIC_SAMPLES).
 const STATS_SAMPLES: usize = 16;
 
 /// A drained query buffer bigger than this (bytes) is freed by the cron when its client has
@@ -48,30 +48,60 @@ pub struct Stats {
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub total_error_replies: u64,
-    /// Time of the last ops/sec sample (unix ms) and the command count then.
-    last_sample_ms: i64,
-    last_sample_commands: u64,
-    /// Ring of recent ops/sec samples.
-    ops_samples: [u64; STATS_SAMPLES],
-    ops_sample_index: usize,
+    /// Highest `used_memory` INFO has reported (INFO's used_memory_peak). rredis has no
+    /// allocator hook to see every peak, so this is the peak among the samples INFO took.
+    pub used_memory_peak: u64,
+    /// Recent commands per second (INFO's instantaneous_ops_per_sec).
+    pub inst_ops: InstMetric,
+    /// Recent input and output bytes per second (instantaneous_input_kbps / _output_kbps).
+    pub inst_net_input: InstMetric,
+    pub inst_net_output: InstMetric,
 }
 
 impl Stats {
     /// Average of the recent ops/sec samples (INFO's instantaneous_ops_per_sec).
     pub fn instantaneous_ops_per_sec(&self) -> u64 {
-        self.ops_samples.iter().sum::<u64>() / STATS_SAMPLES as u64
+        self.inst_ops.average()
     }
 
+    /// Takes one sample of every instantaneous metric (Redis's trackInstantaneousMetric
+    /// calls in serverCron).
     fn sample(&mut self, now: i64) {
+        self.inst_ops.track(now, self.total_commands_processed);
+        self.inst_net_input.track(now, self.net_input_bytes);
+        self.inst_net_output.track(now, self.net_output_bytes);
+    }
+}
+
+/// A rate over the last couple of seconds: a ring of per-second rates, each computed from
+/// the growth of a counter between two samples (Redis's inst_metric).
+#[derive(Debug, Default)]
+pub struct InstMetric {
+    /// Time of the last sample (unix ms) and the counter's value then.
+    last_sample_ms: i64,
+    last_sample_count: u64,
+    /// Ring of recent per-second rates.
+    samples: [u64; STATS_SAMPLES],
+    index: usize,
+}
+
+impl InstMetric {
+    /// Records the counter's current value, at most once per [`STATS_SAMPLE_PERIOD_MS`].
+    fn track(&mut self, now: i64, count: u64) {
         let elapsed = now - self.last_sample_ms;
         if elapsed < STATS_SAMPLE_PERIOD_MS {
             return;
         }
-        let ops = self.total_commands_processed - self.last_sample_commands;
-        self.ops_samples[self.ops_sample_index] = ops * 1000 / elapsed as u64;
-        self.ops_sample_index = (self.ops_sample_index + 1) % STATS_SAMPLES;
+        let growth = count.saturating_sub(self.last_sample_count);
+        self.samples[self.index] = growth * 1000 / elapsed as u64;
+        self.index = (self.index + 1) % STATS_SAMPLES;
         self.last_sample_ms = now;
-        self.last_sample_commands = self.total_commands_processed;
+        self.last_sample_count = count;
+    }
+
+    /// The average of the recent per-second rates.
+    pub fn average(&self) -> u64 {
+        self.samples.iter().sum::<u64>() / STATS_SAMPLES as u64
     }
 }
 
@@ -193,7 +223,9 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         return;
     }
     c.last_cmd = cmd.name;
+    let errors_before = c.reply.errors();
     (cmd.handler)(srv, c);
+    srv.stats.total_error_replies += c.reply.errors() - errors_before;
     srv.stats.total_commands_processed += 1;
 }
 

@@ -1,6 +1,1154 @@
-//! (stub: being written)
+//! Server and connection-administration commands: CLIENT, INFO, CONFIG, TIME, SHUTDOWN
+//! (Redis keeps these in networking.c, server.c and config.c).
+//!
+//! They report on the server itself rather than on keys: who is connected, what the counters
+//! say, how the server is configured. Two things shape them:
+//! - the running client is taken out of `Server::clients` while its handler runs, so anything
+//!   that lists or counts clients adds the caller (`me`) to what it finds in the slab;
+//! - their text output (INFO, CLIENT LIST) is parsed by client libraries and monitoring tools,
+//!   so field names, order and separators follow Redis 7.0 exactly, and a value rredis does
+//!   not track is reported as the value a Redis without that feature would report (zero, no
+//!   pub/sub, no replication) rather than invented.
 
-use crate::commands::Command;
+use std::fmt::Write as _;
+use std::os::fd::AsRawFd;
+
+use bytes::Bytes;
+
+use crate::client::{close_client_async, put_client, take_client, Client};
+use crate::commands::{acl, flags::*, unknown_subcommand, Command, NO_KEYS};
+use crate::config::{lookup_config, CONFIGS};
+use crate::server::{Server, Shutdown};
+use crate::util::{now_ms, now_us, parse_i64, string_match};
 
 /// This module's rows of the command table.
-pub static COMMANDS: &[Command] = &[];
+pub static COMMANDS: &[Command] = &[
+    Command::new("client", -2, 0, NO_KEYS, 0, client_command).with_subcommands(CLIENT_SUBCOMMANDS),
+    Command::new(
+        "info",
+        -1,
+        LOADING | STALE,
+        NO_KEYS,
+        acl::DANGEROUS,
+        info_command,
+    ),
+    Command::new("config", -2, 0, NO_KEYS, 0, config_command).with_subcommands(CONFIG_SUBCOMMANDS),
+    Command::new("time", 1, LOADING | STALE | FAST, NO_KEYS, 0, time_command),
+    Command::new(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        NO_KEYS,
+        0,
+        shutdown_command,
+    ),
+];
+
+/// CLIENT's subcommands. PAUSE, REPLY, TRACKING and the rest arrive with the features they
+/// control; until then they answer as unknown subcommands.
+static CLIENT_SUBCOMMANDS: &[Command] = &[
+    Command::new(
+        "client|id",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_id_command,
+    ),
+    Command::new(
+        "client|info",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_info_command,
+    ),
+    Command::new(
+        "client|list",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_list_command,
+    ),
+    Command::new(
+        "client|kill",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_kill_command,
+    ),
+    Command::new(
+        "client|setname",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_setname_command,
+    ),
+    Command::new(
+        "client|getname",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_getname_command,
+    ),
+    Command::new(
+        "client|help",
+        2,
+        LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_help_command,
+    ),
+];
+
+/// CONFIG's subcommands. SET, RESETSTAT and REWRITE come later (they need settings that can
+/// change at run time); until then they answer as unknown subcommands.
+static CONFIG_SUBCOMMANDS: &[Command] = &[
+    Command::new(
+        "config|get",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        0,
+        config_get_command,
+    ),
+    Command::new(
+        "config|help",
+        2,
+        LOADING | STALE,
+        NO_KEYS,
+        0,
+        config_help_command,
+    ),
+];
+
+/// The version rredis reports being. Client libraries gate features on it (RESP3, new
+/// command options), so it is the Redis version whose behaviour rredis reproduces.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+// ---------------------------------------------------------------------------------------
+// CLIENT
+// ---------------------------------------------------------------------------------------
+
+/// CLIENT with an unknown subcommand (the table routes every known one to its own row).
+fn client_command(_srv: &mut Server, c: &mut Client) {
+    unknown_subcommand(c, "client");
+}
+
+/// CLIENT HELP: Redis's full help text, subcommands rredis does not have yet included, since
+/// this is the text users read to learn the command.
+fn client_help_command(_srv: &mut Server, c: &mut Client) {
+    c.reply.help(
+        "CLIENT",
+        &[
+            "CACHING (YES|NO)",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            "         [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Control server assisted client side caching.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+        ],
+    );
+}
+
+/// CLIENT ID: this connection's id, unique for the server's life.
+fn client_id_command(_srv: &mut Server, c: &mut Client) {
+    c.reply.int(c.id as i64);
+}
+
+/// CLIENT SETNAME name: names the connection (shown by CLIENT LIST); an empty name removes
+/// it. Only printable ASCII without spaces is allowed, so CLIENT LIST lines stay parseable
+/// as space-separated `field=value` pairs.
+fn client_setname_command(_srv: &mut Server, c: &mut Client) {
+    let name = c.argv.arg(2);
+    if !name.iter().all(|&b| (b'!'..=b'~').contains(&b)) {
+        c.reply
+            .error("ERR Client names cannot contain spaces, newlines or special characters.");
+        return;
+    }
+    // A copy: the argument shares the query buffer's memory, which a name kept for the
+    // connection's life must not pin.
+    c.name = (!name.is_empty()).then(|| Bytes::copy_from_slice(name));
+    c.reply.ok();
+}
+
+/// CLIENT GETNAME: the name set by CLIENT SETNAME, or null.
+fn client_getname_command(_srv: &mut Server, c: &mut Client) {
+    match &c.name {
+        Some(name) => {
+            let name = name.clone();
+            c.reply.bulk(&name);
+        }
+        None => c.reply.null(),
+    }
+}
+
+/// CLIENT INFO: this connection's CLIENT LIST line.
+fn client_info_command(_srv: &mut Server, c: &mut Client) {
+    let mut text = cat_client_info_string(c, now_ms());
+    text.push('\n');
+    c.reply.verbatim(text.as_bytes());
+}
+
+/// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]]: one line per client,
+/// in connection order (with ID: in the order the ids are given, repeats included, unknown
+/// ids skipped). TYPE and ID do not combine: `ID` takes every argument after it as an id.
+fn client_list_command(srv: &mut Server, c: &mut Client) {
+    let now = now_ms();
+    let mut text = String::new();
+    let mut add = |client: &Client| {
+        text.push_str(&cat_client_info_string(client, now));
+        text.push('\n');
+    };
+    let option = c.argv.get(2).map(|o| o.to_ascii_lowercase());
+    match (option.as_deref(), c.argv.len()) {
+        (None, _) => clients_in_order(srv, c).into_iter().for_each(add),
+        (Some(b"type"), 4) => {
+            let Some(wanted) = ClientType::from_name(c.argv.arg(3)) else {
+                let msg = unknown_client_type(c.argv.arg(3));
+                c.reply.error(&msg);
+                return;
+            };
+            clients_in_order(srv, c)
+                .into_iter()
+                .filter(|client| ClientType::of(client) == wanted)
+                .for_each(add);
+        }
+        (Some(b"id"), argc) if argc > 3 => {
+            let mut ids = Vec::with_capacity(argc - 3);
+            for arg in c.argv.iter().skip(3) {
+                match parse_i64(arg) {
+                    Some(id) => ids.push(id),
+                    None => {
+                        c.reply.error("ERR Invalid client ID");
+                        return;
+                    }
+                }
+            }
+            for id in ids {
+                if let Some(client) = all_clients(srv, c).find(|cl| cl.id as i64 == id) {
+                    add(client);
+                }
+            }
+        }
+        _ => {
+            c.reply.error("ERR syntax error");
+            return;
+        }
+    }
+    c.reply.verbatim(text.as_bytes());
+}
+
+/// Which clients CLIENT KILL closes: each option given narrows the set.
+struct KillFilter {
+    addr: Option<Vec<u8>>,
+    laddr: Option<Vec<u8>>,
+    client_type: Option<ClientType>,
+    id: Option<u64>,
+    /// Spare the calling connection.
+    skipme: bool,
+}
+
+impl KillFilter {
+    fn matches(&self, client: &Client) -> bool {
+        self.addr
+            .as_ref()
+            .map_or(true, |a| *a == client.addr.to_string().as_bytes())
+            && self
+                .laddr
+                .as_ref()
+                .map_or(true, |a| *a == local_addr(client).as_bytes())
+            && self
+                .client_type
+                .map_or(true, |t| t == ClientType::of(client))
+            && self.id.map_or(true, |id| id == client.id)
+    }
+}
+
+/// CLIENT KILL ip:port | CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port]
+/// [TYPE normal|master|replica|pubsub] [USER name] [SKIPME yes|no]
+///
+/// The old form closes the client connected from `ip:port` (even the caller) and replies
+/// `+OK`, or the error `No such client`. The filter form closes every client matching all the
+/// options given and replies how many; it spares the caller unless `SKIPME no`. Others are
+/// freed in `before_sleep`; the caller gets its reply first, then its connection closes.
+fn client_kill_command(srv: &mut Server, c: &mut Client) {
+    let old_form = c.argv.len() == 3;
+    let filter = if old_form {
+        KillFilter {
+            addr: Some(c.argv.arg(2).to_vec()),
+            laddr: None,
+            client_type: None,
+            id: None,
+            skipme: false,
+        }
+    } else {
+        match parse_kill_filter(c) {
+            Ok(filter) => filter,
+            Err(msg) => {
+                c.reply.error(&msg);
+                return;
+            }
+        }
+    };
+
+    let victims: Vec<usize> = srv
+        .clients
+        .iter()
+        .filter_map(|(token, slot)| slot.as_deref().map(|client| (token, client)))
+        .filter(|(_, client)| filter.matches(client))
+        .map(|(token, _)| token)
+        .collect();
+    let kill_me = !filter.skipme && filter.matches(c);
+    for &token in &victims {
+        if let Some(mut victim) = take_client(srv, token) {
+            close_client_async(srv, &mut victim);
+            put_client(srv, victim);
+        }
+    }
+    let killed = victims.len() + kill_me as usize;
+    if kill_me {
+        c.close_after_reply = true;
+    }
+
+    if !old_form {
+        c.reply.int(killed as i64);
+    } else if killed == 0 {
+        c.reply.error("ERR No such client");
+    } else {
+        c.reply.ok();
+    }
+}
+
+/// Parses the `option value` pairs of CLIENT KILL's filter form; the error is Redis's reply
+/// for the first bad option.
+fn parse_kill_filter(c: &Client) -> Result<KillFilter, String> {
+    let mut filter = KillFilter {
+        addr: None,
+        laddr: None,
+        client_type: None,
+        id: None,
+        skipme: true,
+    };
+    let args = c.argv.get(2..).unwrap_or_default();
+    for pair in args.chunks(2) {
+        let [option, value] = pair else {
+            return Err("ERR syntax error".into());
+        };
+        match option.to_ascii_lowercase().as_slice() {
+            b"id" => match parse_i64(value) {
+                Some(id) if id > 0 => filter.id = Some(id as u64),
+                _ => return Err("ERR client-id should be greater than 0".into()),
+            },
+            b"type" => match ClientType::from_name(value) {
+                Some(t) => filter.client_type = Some(t),
+                None => return Err(unknown_client_type(value)),
+            },
+            b"addr" => filter.addr = Some(value.to_vec()),
+            b"laddr" => filter.laddr = Some(value.to_vec()),
+            // rredis has a single user, `default`, who owns every connection: naming it
+            // narrows nothing, any other name is unknown.
+            b"user" if &value[..] == b"default" => {}
+            b"user" => {
+                return Err(format!(
+                    "ERR No such user '{}'",
+                    String::from_utf8_lossy(value)
+                ))
+            }
+            b"skipme" => {
+                filter.skipme = match value.to_ascii_lowercase().as_slice() {
+                    b"yes" => true,
+                    b"no" => false,
+                    _ => return Err("ERR syntax error".into()),
+                }
+            }
+            _ => return Err("ERR syntax error".into()),
+        }
+    }
+    Ok(filter)
+}
+
+/// The client classes CLIENT LIST TYPE and CLIENT KILL TYPE select (Redis's CLIENT_TYPE_*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Replica,
+    PubSub,
+    Master,
+}
+
+impl ClientType {
+    /// A type named by the user, in any letter case; `slave` is `replica`'s old name
+    /// (Redis's getClientTypeByName).
+    fn from_name(name: &[u8]) -> Option<ClientType> {
+        match name.to_ascii_lowercase().as_slice() {
+            b"normal" => Some(ClientType::Normal),
+            b"replica" | b"slave" => Some(ClientType::Replica),
+            b"pubsub" => Some(ClientType::PubSub),
+            b"master" => Some(ClientType::Master),
+            _ => None,
+        }
+    }
+
+    /// The type of `client`. rredis has neither replication nor pub/sub yet, so every
+    /// connection is a normal client; those features classify their clients here.
+    fn of(_client: &Client) -> ClientType {
+        ClientType::Normal
+    }
+}
+
+/// `ERR Unknown client type 'x'`.
+fn unknown_client_type(name: &[u8]) -> String {
+    format!(
+        "ERR Unknown client type '{}'",
+        String::from_utf8_lossy(name)
+    )
+}
+
+/// Every connected client: the ones in the slab plus the caller, whose slot is empty while
+/// its command runs.
+fn all_clients<'a>(srv: &'a Server, me: &'a Client) -> impl Iterator<Item = &'a Client> {
+    srv.clients
+        .iter()
+        .filter_map(|(_, slot)| slot.as_deref())
+        .chain(std::iter::once(me))
+}
+
+/// Every connected client in connection order, as Redis keeps its client list. Ids grow
+/// with each accepted connection, so that is id order (slab order is not: slots are reused).
+fn clients_in_order<'a>(srv: &'a Server, me: &'a Client) -> Vec<&'a Client> {
+    let mut clients: Vec<&Client> = all_clients(srv, me).collect();
+    clients.sort_unstable_by_key(|client| client.id);
+    clients
+}
+
+/// The local address a client connected to, as CLIENT LIST's laddr shows it.
+fn local_addr(client: &Client) -> String {
+    client
+        .laddr
+        .map_or_else(|| "?:0".to_string(), |a| a.to_string())
+}
+
+/// Bytes of the request arguments a client holds (CLIENT LIST argv-mem).
+fn argv_memory(client: &Client) -> usize {
+    client.argv.iter().map(|arg| arg.len()).sum()
+}
+
+/// Memory attributed to one client (CLIENT LIST tot-mem, INFO mem_clients_normal): the
+/// `Client` itself, its query buffer, its current arguments and its reply buffer. An
+/// estimate from the buffers' capacities; the allocator's own overhead is not counted.
+fn client_memory(client: &Client) -> usize {
+    std::mem::size_of::<Client>()
+        + client.querybuf.capacity()
+        + client.argv.capacity() * std::mem::size_of::<Bytes>()
+        + argv_memory(client)
+        + client.reply.capacity()
+}
+
+/// One client's CLIENT LIST line, without the newline (Redis's catClientInfoString).
+///
+/// Output-buffer fields: rredis keeps each client's output in one growable buffer, which is
+/// what Redis calls the reply buffer, so `rbs`/`rbp` give its size, `obl` the bytes waiting
+/// in it, and `oll`/`omem` (Redis's overflow list of reply blocks) are always 0.
+fn cat_client_info_string(client: &Client, now: i64) -> String {
+    let mut flags = String::new();
+    if client.close_after_reply {
+        flags.push('c');
+    }
+    if client.close_asap {
+        flags.push('A');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let name = client
+        .name
+        .as_ref()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default();
+    let events = if client.write_interest { "rw" } else { "r" };
+    let reply_buffer = client.reply.capacity();
+    let mut line = String::with_capacity(300);
+    let _ = write!(
+        line,
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} \
+         sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 \
+         rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} cmd={} user=default \
+         redir=-1 resp={}",
+        client.id,
+        client.addr,
+        local_addr(client),
+        client.sock.as_raw_fd(),
+        name,
+        (now - client.ctime_ms).max(0) / 1000,
+        (now - client.last_interaction_ms).max(0) / 1000,
+        flags,
+        client.db,
+        client.querybuf.len(),
+        client.querybuf.capacity() - client.querybuf.len(),
+        argv_memory(client),
+        reply_buffer,
+        reply_buffer,
+        client.reply.pending_len(),
+        client_memory(client),
+        events,
+        client.last_cmd,
+        client.reply.resp,
+    );
+    line
+}
+
+// ---------------------------------------------------------------------------------------
+// INFO
+// ---------------------------------------------------------------------------------------
+
+/// One section of INFO's output.
+struct InfoSection {
+    /// The names that select it (lower case).
+    names: &'static [&'static str],
+    /// Its header line, without `# `.
+    title: &'static str,
+    /// Appends its `field:value\r\n` lines.
+    write: fn(&mut Server, &Client, &mut String),
+}
+
+/// INFO's sections in Redis's output order. Every section rredis has is one of Redis's
+/// default sections; the others (commandstats, errorstats, latencystats) need per-command
+/// and per-error accounting rredis does not keep yet, so naming them selects nothing, as
+/// any unknown section name does.
+static INFO_SECTIONS: &[InfoSection] = &[
+    InfoSection {
+        names: &["server"],
+        title: "Server",
+        write: info_server,
+    },
+    InfoSection {
+        names: &["clients"],
+        title: "Clients",
+        write: info_clients,
+    },
+    InfoSection {
+        names: &["memory"],
+        title: "Memory",
+        write: info_memory,
+    },
+    InfoSection {
+        names: &["persistence"],
+        title: "Persistence",
+        write: info_persistence,
+    },
+    InfoSection {
+        names: &["stats"],
+        title: "Stats",
+        write: info_stats,
+    },
+    InfoSection {
+        names: &["replication"],
+        title: "Replication",
+        write: info_replication,
+    },
+    InfoSection {
+        names: &["cpu"],
+        title: "CPU",
+        write: info_cpu,
+    },
+    InfoSection {
+        names: &["modules", "module_list"],
+        title: "Modules",
+        write: |_, _, _| {},
+    },
+    InfoSection {
+        names: &["cluster"],
+        title: "Cluster",
+        write: info_cluster,
+    },
+    InfoSection {
+        names: &["keyspace"],
+        title: "Keyspace",
+        write: info_keyspace,
+    },
+];
+
+/// INFO [section ...]: the server's state as `field:value` lines grouped in sections
+/// (`# Server`, ...), separated by blank lines, every line ending in CRLF. Without arguments,
+/// or with `default`, `all` or `everything`, every section; otherwise the named ones (any
+/// letter case), always in Redis's order whatever the order asked. Unknown names select
+/// nothing, so asking only for those gives an empty string.
+fn info_command(srv: &mut Server, c: &mut Client) {
+    let wanted: Vec<Vec<u8>> = c
+        .argv
+        .iter()
+        .skip(1)
+        .map(|a| a.to_ascii_lowercase())
+        .collect();
+    let every = wanted.is_empty()
+        || wanted
+            .iter()
+            .any(|w| matches!(w.as_slice(), b"all" | b"default" | b"everything"));
+    let mut text = String::with_capacity(4096);
+    for section in INFO_SECTIONS {
+        let selected = every
+            || section
+                .names
+                .iter()
+                .any(|name| wanted.iter().any(|w| w == name.as_bytes()));
+        if !selected {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str("\r\n");
+        }
+        let _ = write!(text, "# {}\r\n", section.title);
+        (section.write)(srv, c, &mut text);
+    }
+    c.reply.verbatim(text.as_bytes());
+}
+
+/// Appends one `name:value` line of an INFO section.
+fn field(out: &mut String, name: &str, value: impl std::fmt::Display) {
+    let _ = write!(out, "{name}:{value}\r\n");
+}
+
+/// `# Server`: what is running, where, since when.
+fn info_server(srv: &mut Server, _me: &Client, out: &mut String) {
+    let now = now_us();
+    let uptime = (now / 1000 - srv.start_time_ms).max(0) / 1000;
+    field(out, "redis_version", REDIS_VERSION);
+    field(out, "redis_git_sha1", "00000000");
+    field(out, "redis_git_dirty", 0);
+    // Redis hashes its build environment here; rredis has no such id to report.
+    field(out, "redis_build_id", "0");
+    field(out, "redis_mode", "standalone");
+    field(out, "os", os_name());
+    field(out, "arch_bits", usize::BITS);
+    // std's Instant is clock_gettime(CLOCK_MONOTONIC) on Linux, and mio's poller is epoll.
+    field(out, "monotonic_clock", "POSIX clock_gettime");
+    field(out, "multiplexing_api", "epoll");
+    field(out, "atomicvar_api", "c11-builtin");
+    // What Redis prints when it was not built by GCC.
+    field(out, "gcc_version", "0.0.0");
+    field(out, "process_id", std::process::id());
+    field(out, "process_supervised", "no");
+    field(out, "run_id", &srv.run_id);
+    field(out, "tcp_port", srv.config.port);
+    field(out, "server_time_usec", now);
+    field(out, "uptime_in_seconds", uptime);
+    field(out, "uptime_in_days", uptime / 86400);
+    // rredis has no dynamic-hz: the configured rate is the rate.
+    field(out, "hz", srv.config.hz);
+    field(out, "configured_hz", srv.config.hz);
+    field(out, "lru_clock", crate::db::lru_clock());
+    let executable = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    field(out, "executable", executable);
+    let config_file = srv.config_file.as_ref().map_or_else(String::new, |path| {
+        std::fs::canonicalize(path).map_or_else(|_| path.clone(), |p| p.display().to_string())
+    });
+    field(out, "config_file", config_file);
+    field(out, "io_threads_active", 0);
+}
+
+/// `uname -srm`, as Redis prints it: kernel name, release, machine.
+fn os_name() -> String {
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .map(|s| s.trim().to_string())
+            .ok()
+    };
+    match (
+        read("/proc/sys/kernel/ostype"),
+        read("/proc/sys/kernel/osrelease"),
+    ) {
+        (Some(kind), Some(release)) => {
+            format!("{kind} {release} {}", std::env::consts::ARCH)
+        }
+        _ => format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+    }
+}
+
+/// `# Clients`: connection counts and the largest client buffers right now (Redis tracks
+/// the largest over the last few seconds; rredis reports the current largest).
+fn info_clients(srv: &mut Server, me: &Client, out: &mut String) {
+    let max_input = all_clients(srv, me)
+        .map(|client| client.querybuf.capacity())
+        .max()
+        .unwrap_or(0);
+    let max_output = all_clients(srv, me)
+        .map(|client| client.reply.capacity())
+        .max()
+        .unwrap_or(0);
+    field(out, "connected_clients", srv.connected_clients());
+    field(out, "cluster_connections", 0);
+    field(out, "maxclients", srv.config.maxclients);
+    field(out, "client_recent_max_input_buffer", max_input);
+    field(out, "client_recent_max_output_buffer", max_output);
+    field(out, "blocked_clients", 0);
+    field(out, "tracking_clients", 0);
+    field(out, "clients_in_timeout_table", 0);
+}
+
+/// `# Memory`.
+///
+/// rredis uses the system allocator without accounting (Redis counts every allocation in
+/// zmalloc). So `used_memory` is an estimate from the kernel: the process's resident
+/// anonymous memory (heap and stacks, `RssAnon`), which also counts allocator slack Redis's
+/// figure would not; `used_memory_rss` is the whole resident set (`VmRSS`). Both come from
+/// /proc/self/status, in kB, so they are exact to the kilobyte and 0 where /proc is missing.
+fn info_memory(srv: &mut Server, me: &Client, out: &mut String) {
+    let used = proc_kb("/proc/self/status", "RssAnon:") * 1024;
+    let rss = proc_kb("/proc/self/status", "VmRSS:") * 1024;
+    let total_system = proc_kb("/proc/meminfo", "MemTotal:") * 1024;
+    srv.stats.used_memory_peak = srv.stats.used_memory_peak.max(used);
+    let peak = srv.stats.used_memory_peak;
+    let clients_memory: usize = all_clients(srv, me).map(client_memory).sum();
+    let maxmemory = srv.config.maxmemory;
+    field(out, "used_memory", used);
+    field(out, "used_memory_human", bytes_to_human(used));
+    field(out, "used_memory_rss", rss);
+    field(out, "used_memory_rss_human", bytes_to_human(rss));
+    field(out, "used_memory_peak", peak);
+    field(out, "used_memory_peak_human", bytes_to_human(peak));
+    field(
+        out,
+        "used_memory_peak_perc",
+        format!("{:.2}%", percent(used, peak)),
+    );
+    field(out, "total_system_memory", total_system);
+    field(
+        out,
+        "total_system_memory_human",
+        bytes_to_human(total_system),
+    );
+    field(out, "maxmemory", maxmemory);
+    field(out, "maxmemory_human", bytes_to_human(maxmemory));
+    field(out, "maxmemory_policy", &srv.config.maxmemory_policy);
+    let fragmentation = if used == 0 {
+        0.0
+    } else {
+        rss as f64 / used as f64
+    };
+    field(
+        out,
+        "mem_fragmentation_ratio",
+        format!("{fragmentation:.2}"),
+    );
+    field(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
+    field(out, "mem_clients_slaves", 0);
+    field(out, "mem_clients_normal", clients_memory);
+    field(out, "mem_allocator", "libc");
+    field(out, "lazyfree_pending_objects", 0);
+    field(out, "lazyfreed_objects", 0);
+}
+
+/// The kB figure on the line of `path` that starts with `key` (the /proc status format
+/// `VmRSS:     1234 kB`), or 0.
+fn proc_kb(path: &str, key: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(key))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// `part` as a percentage of `whole` (0 when `whole` is 0).
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+/// A byte count the way INFO's `*_human` fields show it: `512B`, `1.50K`, `3.00M`...
+/// (Redis's bytesToHuman).
+fn bytes_to_human(n: u64) -> String {
+    const UNITS: [(u64, &str); 5] = [
+        (1 << 50, "P"),
+        (1 << 40, "T"),
+        (1 << 30, "G"),
+        (1 << 20, "M"),
+        (1 << 10, "K"),
+    ];
+    if n >= 1 << 60 {
+        return format!("{n}B");
+    }
+    UNITS.iter().find(|(size, _)| n >= *size).map_or_else(
+        || format!("{n}B"),
+        |(size, unit)| format!("{:.2}{unit}", n as f64 / *size as f64),
+    )
+}
+
+/// `# Persistence`: rredis does not persist yet, so nothing is loading, saving or ever
+/// saved; `rdb_last_save_time` is the start time, as in a Redis that loaded no file.
+fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
+    field(out, "loading", 0);
+    field(out, "async_loading", 0);
+    field(out, "current_cow_peak", 0);
+    field(out, "current_cow_size", 0);
+    field(out, "current_cow_size_age", 0);
+    field(out, "current_fork_perc", "0.00");
+    field(out, "current_save_keys_processed", 0);
+    field(out, "current_save_keys_total", 0);
+    field(out, "rdb_changes_since_last_save", srv.dirty);
+    field(out, "rdb_bgsave_in_progress", 0);
+    field(out, "rdb_last_save_time", srv.start_time_ms / 1000);
+    field(out, "rdb_last_bgsave_status", "ok");
+    field(out, "rdb_last_bgsave_time_sec", -1);
+    field(out, "rdb_current_bgsave_time_sec", -1);
+    field(out, "rdb_saves", 0);
+    field(out, "rdb_last_cow_size", 0);
+    field(out, "rdb_last_load_keys_expired", 0);
+    field(out, "rdb_last_load_keys_loaded", 0);
+    field(out, "aof_enabled", 0);
+    field(out, "aof_rewrite_in_progress", 0);
+    field(out, "aof_rewrite_scheduled", 0);
+    field(out, "aof_last_rewrite_time_sec", -1);
+    field(out, "aof_current_rewrite_time_sec", -1);
+    field(out, "aof_last_bgrewrite_status", "ok");
+    field(out, "aof_rewrites", 0);
+    field(out, "aof_rewrites_consecutive_failures", 0);
+    field(out, "aof_last_write_status", "ok");
+    field(out, "aof_last_cow_size", 0);
+    field(out, "module_fork_in_progress", 0);
+    field(out, "module_fork_last_cow_size", 0);
+}
+
+/// `# Stats`: the server's counters. Features rredis does not have yet (replication,
+/// eviction, pub/sub, forks, defragmentation, tracking) report 0, which is what happened.
+fn info_stats(srv: &mut Server, _me: &Client, out: &mut String) {
+    let st = &srv.stats;
+    let kbps = |bytes_per_sec: u64| format!("{:.2}", bytes_per_sec as f64 / 1024.0);
+    field(
+        out,
+        "total_connections_received",
+        st.total_connections_received,
+    );
+    field(out, "total_commands_processed", st.total_commands_processed);
+    field(
+        out,
+        "instantaneous_ops_per_sec",
+        st.instantaneous_ops_per_sec(),
+    );
+    field(out, "total_net_input_bytes", st.net_input_bytes);
+    field(out, "total_net_output_bytes", st.net_output_bytes);
+    field(out, "total_net_repl_input_bytes", 0);
+    field(out, "total_net_repl_output_bytes", 0);
+    field(
+        out,
+        "instantaneous_input_kbps",
+        kbps(st.inst_net_input.average()),
+    );
+    field(
+        out,
+        "instantaneous_output_kbps",
+        kbps(st.inst_net_output.average()),
+    );
+    field(out, "instantaneous_input_repl_kbps", "0.00");
+    field(out, "instantaneous_output_repl_kbps", "0.00");
+    field(out, "rejected_connections", st.rejected_connections);
+    field(out, "sync_full", 0);
+    field(out, "sync_partial_ok", 0);
+    field(out, "sync_partial_err", 0);
+    field(out, "expired_keys", st.expired_keys);
+    field(out, "evicted_keys", 0);
+    field(out, "evicted_clients", 0);
+    field(out, "total_eviction_exceeded_time", 0);
+    field(out, "current_eviction_exceeded_time", 0);
+    field(out, "keyspace_hits", st.keyspace_hits);
+    field(out, "keyspace_misses", st.keyspace_misses);
+    field(out, "pubsub_channels", 0);
+    field(out, "pubsub_patterns", 0);
+    field(out, "pubsubshard_channels", 0);
+    field(out, "latest_fork_usec", 0);
+    field(out, "total_forks", 0);
+    field(out, "migrate_cached_sockets", 0);
+    field(out, "slave_expires_tracked_keys", 0);
+    field(out, "active_defrag_hits", 0);
+    field(out, "active_defrag_misses", 0);
+    field(out, "active_defrag_key_hits", 0);
+    field(out, "active_defrag_key_misses", 0);
+    field(out, "total_active_defrag_time", 0);
+    field(out, "current_active_defrag_time", 0);
+    field(out, "tracking_total_keys", 0);
+    field(out, "tracking_total_items", 0);
+    field(out, "tracking_total_prefixes", 0);
+    field(out, "unexpected_error_replies", 0);
+    field(out, "total_error_replies", st.total_error_replies);
+    field(out, "dump_payload_sanitizations", 0);
+    field(out, "io_threaded_reads_processed", 0);
+    field(out, "io_threaded_writes_processed", 0);
+}
+
+/// `# Replication`: a master with no replicas (client libraries and Sentinel read `role`).
+fn info_replication(_srv: &mut Server, _me: &Client, out: &mut String) {
+    field(out, "role", "master");
+    field(out, "connected_slaves", 0);
+    field(out, "master_failover_state", "no-failover");
+    field(out, "master_repl_offset", 0);
+    field(out, "second_repl_offset", -1);
+    field(out, "repl_backlog_active", 0);
+    field(out, "repl_backlog_first_byte_offset", 0);
+    field(out, "repl_backlog_histlen", 0);
+}
+
+/// `# CPU`: seconds of system and user CPU time, from /proc (the kernel counts in ticks of
+/// 1/100 s, Linux's USER_HZ on every architecture). INFO runs on the event-loop thread, so
+/// /proc/thread-self gives the main thread's share.
+fn info_cpu(_srv: &mut Server, _me: &Client, out: &mut String) {
+    let process = proc_cpu_ticks("/proc/self/stat");
+    let main_thread = proc_cpu_ticks("/proc/thread-self/stat");
+    let seconds = |ticks: u64| format!("{:.6}", ticks as f64 / 100.0);
+    field(out, "used_cpu_sys", seconds(process.system));
+    field(out, "used_cpu_user", seconds(process.user));
+    field(
+        out,
+        "used_cpu_sys_children",
+        seconds(process.children_system),
+    );
+    field(
+        out,
+        "used_cpu_user_children",
+        seconds(process.children_user),
+    );
+    field(out, "used_cpu_sys_main_thread", seconds(main_thread.system));
+    field(out, "used_cpu_user_main_thread", seconds(main_thread.user));
+}
+
+/// CPU time from a /proc `stat` file, in clock ticks.
+#[derive(Default)]
+struct CpuTicks {
+    user: u64,
+    system: u64,
+    children_user: u64,
+    children_system: u64,
+}
+
+/// Reads utime, stime, cutime and cstime (fields 14 to 17) of a /proc `stat` file; zeros
+/// if it cannot be read. Fields are counted after the `)` closing the command name, which
+/// may itself contain spaces.
+fn proc_cpu_ticks(path: &str) -> CpuTicks {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return CpuTicks::default();
+    };
+    let after_name = text.rsplit_once(')').map_or("", |(_, rest)| rest);
+    // The first field after the name is field 3 (state), so field 14 is at index 11.
+    let fields: Vec<u64> = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    match fields.as_slice() {
+        [user, system, children_user, children_system] => CpuTicks {
+            user: *user,
+            system: *system,
+            children_user: *children_user,
+            children_system: *children_system,
+        },
+        _ => CpuTicks::default(),
+    }
+}
+
+/// `# Cluster`: rredis has no cluster mode (cluster-aware clients check this).
+fn info_cluster(_srv: &mut Server, _me: &Client, out: &mut String) {
+    field(out, "cluster_enabled", 0);
+}
+
+/// `# Keyspace`: one line per non-empty database. rredis does not estimate the average
+/// TTL, which Redis too reports as 0 until its expiry cycle has sampled some keys.
+fn info_keyspace(srv: &mut Server, _me: &Client, out: &mut String) {
+    for (index, db) in srv.dbs.iter().enumerate() {
+        let (keys, expires) = (db.dict.len(), db.expires.len());
+        if keys > 0 || expires > 0 {
+            let _ = write!(out, "db{index}:keys={keys},expires={expires},avg_ttl=0\r\n");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// CONFIG
+// ---------------------------------------------------------------------------------------
+
+/// CONFIG with an unknown subcommand.
+fn config_command(_srv: &mut Server, c: &mut Client) {
+    unknown_subcommand(c, "config");
+}
+
+/// CONFIG HELP: Redis's full help text.
+fn config_help_command(_srv: &mut Server, c: &mut Client) {
+    c.reply.help(
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    );
+}
+
+/// CONFIG GET pattern [pattern ...]: a map of every setting matching any of the glob
+/// patterns (case-insensitive) to its value, each setting at most once. A pattern without
+/// glob characters names one setting and the reply spells it as the pattern did (`HZ`),
+/// as Redis does; a glob match is spelled as the table does. Reads the [`CONFIGS`] table,
+/// like the config-file loader, so every setting rredis has can be read back.
+fn config_get_command(srv: &mut Server, c: &mut Client) {
+    let mut found: Vec<(Vec<u8>, &'static crate::config::ConfigSpec)> = Vec::new();
+    let mut add = |name: &[u8], spec: &'static crate::config::ConfigSpec| {
+        if !found.iter().any(|(_, seen)| std::ptr::eq(*seen, spec)) {
+            found.push((name.to_vec(), spec));
+        }
+    };
+    for pattern in c.argv.iter().skip(2) {
+        if !pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
+            let spec = std::str::from_utf8(pattern).ok().and_then(lookup_config);
+            if let Some(spec) = spec {
+                add(pattern, spec);
+            }
+            continue;
+        }
+        for spec in CONFIGS {
+            if string_match(pattern, spec.name.as_bytes(), true) {
+                add(spec.name.as_bytes(), spec);
+            }
+        }
+    }
+    c.reply.map_len(found.len());
+    for (name, spec) in found {
+        c.reply.bulk(&name);
+        c.reply.bulk(spec.get(&srv.config).as_bytes());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// TIME, SHUTDOWN
+// ---------------------------------------------------------------------------------------
+
+/// TIME: the server's clock as two bulk strings, unix seconds and the microseconds within
+/// that second.
+fn time_command(_srv: &mut Server, c: &mut Client) {
+    let now = now_us();
+    c.reply.array_len(2);
+    c.reply.bulk_i64(now / 1_000_000);
+    c.reply.bulk_i64(now % 1_000_000);
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: stops the server. On success there is no
+/// reply: the event loop ends after this turn and the process exits, closing every
+/// connection (the caller reads end-of-file, which redis-cli expects).
+///
+/// rredis does not persist yet, so there is nothing to save by default and NOSAVE changes
+/// nothing; SAVE asks for a snapshot it cannot write, which fails the shutdown as a failed
+/// save does in Redis, unless FORCE says to exit anyway. NOW (do not wait for replicas)
+/// changes nothing without replicas, and since a shutdown never waits, ABORT never finds
+/// one in progress.
+fn shutdown_command(srv: &mut Server, c: &mut Client) {
+    let (mut save, mut nosave, mut now, mut force, mut abort) = (false, false, false, false, false);
+    for arg in c.argv.iter().skip(1) {
+        match arg.to_ascii_lowercase().as_slice() {
+            b"save" => save = true,
+            b"nosave" => nosave = true,
+            b"now" => now = true,
+            b"force" => force = true,
+            b"abort" => abort = true,
+            _ => {
+                c.reply.error("ERR syntax error");
+                return;
+            }
+        }
+    }
+    if (abort && (save || nosave || now || force)) || (save && nosave) {
+        c.reply.error("ERR syntax error");
+        return;
+    }
+    if abort {
+        c.reply.error("ERR No shutdown in progress.");
+        return;
+    }
+    if save {
+        log::warn!("Error trying to save the DB: rredis has no persistence yet.");
+        if !force {
+            c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+            return;
+        }
+        log::warn!("Error trying to save the DB. Exit anyway (FORCE).");
+    }
+    srv.shutdown = Shutdown::Requested;
+    // Run nothing more this client pipelined after SHUTDOWN.
+    c.close_after_reply = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_byte_counts() {
+        assert_eq!(bytes_to_human(0), "0B");
+        assert_eq!(bytes_to_human(1023), "1023B");
+        assert_eq!(bytes_to_human(1024), "1.00K");
+        assert_eq!(bytes_to_human(1_138_544), "1.09M");
+        assert_eq!(bytes_to_human(25_276_514_304), "23.54G");
+    }
+
+    #[test]
+    fn client_type_names() {
+        assert_eq!(ClientType::from_name(b"SLAVE"), Some(ClientType::Replica));
+        assert_eq!(ClientType::from_name(b"Normal"), Some(ClientType::Normal));
+        assert_eq!(ClientType::from_name(b"PubSub"), Some(ClientType::PubSub));
+        assert_eq!(ClientType::from_name(b"master"), Some(ClientType::Master));
+        assert_eq!(ClientType::from_name(b"foo"), None);
+    }
+}

@@ -21,6 +21,9 @@ pub struct Reply {
     sent: usize,
     /// Protocol version negotiated by HELLO: 2 (the default) or 3.
     pub resp: u8,
+    /// Error replies appended since the client connected; `process_command` adds the ones a
+    /// handler wrote to INFO's total_error_replies.
+    errors: u64,
 }
 
 impl Default for Reply {
@@ -29,6 +32,7 @@ impl Default for Reply {
             buf: Vec::new(),
             sent: 0,
             resp: 2,
+            errors: 0,
         }
     }
 }
@@ -96,12 +100,18 @@ impl Reply {
     /// `WRONGTYPE Operation ...`). CR and LF would break the framing, so, like Redis, they are
     /// replaced by spaces.
     pub fn error(&mut self, msg: &str) {
+        self.errors += 1;
         self.buf.push(b'-');
         self.buf.extend(
             msg.bytes()
                 .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
         );
         self.raw(b"\r\n");
+    }
+
+    /// Number of error replies appended so far.
+    pub fn errors(&self) -> u64 {
+        self.errors
     }
 
     /// An integer reply.
