@@ -74,11 +74,23 @@ impl Db {
 
     /// Removes the key and its TTL. True if the key existed.
     pub fn delete(&mut self, key: &[u8]) -> bool {
-        if self.dict.remove(key).is_some() {
-            self.expires.remove(key);
-            true
-        } else {
-            false
+        self.take(key).is_some()
+    }
+
+    /// Removes the key and hands back its value and deadline, for commands that move a key
+    /// elsewhere with its TTL (RENAME, MOVE) without copying the value.
+    pub fn take(&mut self, key: &[u8]) -> Option<(Obj, Option<i64>)> {
+        let (_, obj) = self.dict.remove(key)?;
+        let expire = self.expires.remove(key).map(|(_, when)| when);
+        Some((obj, expire))
+    }
+
+    /// Adds a key that must not exist yet, with an optional deadline: the other half of
+    /// [`Db::take`] (Redis's dbAdd followed by setExpire).
+    pub fn add(&mut self, key: &[u8], obj: Obj, expire: Option<i64>) {
+        self.dict.insert(key.into(), obj);
+        if let Some(when) = expire {
+            self.expires.insert(key.into(), when);
         }
     }
 
@@ -143,15 +155,36 @@ pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     true
 }
 
+/// No [`lookup_key_read_with_flags`] flag: a plain read.
+pub const LOOKUP_NONE: u32 = 0;
+
+/// [`lookup_key_read_with_flags`] flag: leave the key's LRU stamp alone. Commands that only
+/// inspect a key (EXISTS, TYPE, TTL, OBJECT, SCAN's TYPE filter) use it, so looking at a key
+/// does not make it look recently used (Redis's LOOKUP_NOTOUCH).
+pub const LOOKUP_NOTOUCH: u32 = 1 << 0;
+
 /// Looks a key up for reading: expires it if due, counts a keyspace hit or miss, refreshes
 /// its LRU stamp (Redis's lookupKeyRead).
 pub fn lookup_key_read<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut Obj> {
+    lookup_key_read_with_flags(srv, db, key, LOOKUP_NONE)
+}
+
+/// [`lookup_key_read`] with `LOOKUP_*` flags (Redis's lookupKeyReadWithFlags). Hits and
+/// misses are counted whatever the flags: INFO's keyspace_hits counts EXISTS and TYPE too.
+pub fn lookup_key_read_with_flags<'a>(
+    srv: &'a mut Server,
+    db: usize,
+    key: &[u8],
+    flags: u32,
+) -> Option<&'a mut Obj> {
     expire_if_needed(srv, db, key);
     let found = srv.dbs.get_mut(db).and_then(|d| d.dict.get_mut(key));
     match found {
         Some(obj) => {
             srv.stats.keyspace_hits += 1;
-            obj.lru = lru_clock();
+            if flags & LOOKUP_NOTOUCH == 0 {
+                obj.lru = lru_clock();
+            }
             Some(obj)
         }
         None => {
@@ -170,8 +203,9 @@ pub fn lookup_key_write<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Optio
     Some(obj)
 }
 
-/// True if the key exists (after lazy expiry), without touching hit counters or LRU
-/// (EXISTS, and the existence checks of NX/XX options).
+/// True if the key exists (after lazy expiry), without touching hit counters or LRU (the
+/// existence checks of NX/XX options; EXISTS itself counts hits, as Redis does, so it uses
+/// [`lookup_key_read_with_flags`]).
 pub fn key_exists(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     expire_if_needed(srv, db, key);
     srv.dbs.get(db).is_some_and(|d| d.dict.contains_key(key))

@@ -229,3 +229,23 @@ pub fn encode(args: &[&[u8]]) -> Vec<u8> {
     }
     out
 }
+
+/// Differential check: runs `script` on a fresh rredis and on the real redis-server and
+/// asserts that every reply is byte-for-byte the same. Skips loudly (see [`real_redis`]) when
+/// redis-server is missing. Scripts must be deterministic: no TTL readings, no ordering of
+/// several keys from KEYS/SCAN, no random picks among several keys.
+pub fn assert_same_replies(test: &str, script: &[&[&str]]) {
+    let Some(real_server) = real_redis(test) else {
+        return;
+    };
+    let our_server = Server::start();
+    let (mut ours, mut real) = (our_server.raw(), real_server.raw());
+    for args in script {
+        let expected = String::from_utf8_lossy(&real.cmd(args)).into_owned();
+        let got = String::from_utf8_lossy(&ours.cmd(args)).into_owned();
+        assert_eq!(
+            got, expected,
+            "reply to {args:?} differs from redis-server's"
+        );
+    }
+}
