@@ -42,6 +42,12 @@ impl Argv {
     pub fn arg(&self, i: usize) -> &[u8] {
         self.0.get(i).map_or(&[], |a| a)
     }
+
+    /// Argument `i` as a `Bytes` handle (a reference-count increment, no copy), for handlers
+    /// that must keep it while they mutate the client; empty if there is none.
+    pub fn arg_bytes(&self, i: usize) -> Bytes {
+        self.0.get(i).cloned().unwrap_or_default()
+    }
 }
 
 impl std::ops::Deref for Argv {

@@ -56,3 +56,45 @@ fn redis_crate_client_works() {
     let pong: String = redis::cmd("PING").query(&mut con).unwrap();
     assert_eq!(pong, "PONG");
 }
+
+#[test]
+fn hello_matches_redis() {
+    // Client ids differ between the two servers, so compare everything but HELLO's id.
+    let Some(real_server) = common::real_redis("hello_matches_redis") else {
+        return;
+    };
+    let ours = Server::start();
+    let script: &[&[&str]] = &[
+        &["HELLO", "4"],
+        &["HELLO", "x"],
+        &["HELLO", "2", "SETNAME", "a", "b"],
+        &["HELLO", "2", "SETNAME", "a b"],
+        &["HELLO", "2", "FOO"],
+        &["HELLO", "2", "AUTH"],
+        &["HELLO", "2", "AUTH", "bob", "x"],
+        &["HELLO", "3", "AUTH", "default", "x", "SETNAME", "me"],
+        &["CLIENT", "GETNAME"],
+        &["GET", "missing"],
+        &["HELLO", "2"],
+        &["GET", "missing"],
+    ];
+    let (mut a, mut b) = (ours.raw(), real_server.raw());
+    let mask_id = |reply: Vec<u8>| {
+        let text = String::from_utf8_lossy(&reply).into_owned();
+        match text.find("$2\r\nid\r\n:") {
+            Some(at) => {
+                let start = at + "$2\r\nid\r\n:".len();
+                let end = start + text[start..].find("\r\n").unwrap_or(0);
+                format!("{}ID{}", &text[..start], &text[end..])
+            }
+            None => text,
+        }
+    };
+    for args in script {
+        assert_eq!(
+            mask_id(a.cmd(args)),
+            mask_id(b.cmd(args)),
+            "reply to {args:?}"
+        );
+    }
+}

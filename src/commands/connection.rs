@@ -1,7 +1,8 @@
-//! Connection commands: PING, ECHO, QUIT, SELECT (Redis keeps these in server.c and db.c).
-//! They act on the calling connection, not on data.
+//! Connection commands: PING, ECHO, QUIT, SELECT, HELLO (Redis keeps these in server.c,
+//! db.c and networking.c). They act on the calling connection, not on data.
 
 use crate::client::Client;
+use crate::commands::server_cmds::{client_set_name_or_reply, REDIS_VERSION};
 use crate::commands::{acl, flags::*, Command, NO_KEYS};
 use crate::server::Server;
 use crate::util::parse_i64;
@@ -32,6 +33,14 @@ pub static COMMANDS: &[Command] = &[
         NO_KEYS,
         acl::CONNECTION,
         select_command,
+    ),
+    Command::new(
+        "hello",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
+        NO_KEYS,
+        acl::CONNECTION,
+        hello_command,
     ),
 ];
 
@@ -70,4 +79,69 @@ fn select_command(srv: &mut Server, c: &mut Client) {
             c.reply.ok();
         }
     }
+}
+
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]: switches the connection's
+/// protocol (2 or 3), optionally authenticates and names it, and replies with a map
+/// describing the server. Options are all validated before anything changes.
+fn hello_command(_srv: &mut Server, c: &mut Client) {
+    let mut protocol = c.reply.resp;
+    if c.argv.len() >= 2 {
+        match parse_i64(c.argv.arg(1)) {
+            None => {
+                return c
+                    .reply
+                    .error("ERR Protocol version is not an integer or out of range");
+            }
+            Some(v) if !(2..=3).contains(&v) => {
+                return c.reply.error("NOPROTO unsupported protocol version");
+            }
+            Some(v) => protocol = v as u8,
+        }
+    }
+    let mut name = None;
+    let mut j = 2;
+    while j < c.argv.len() {
+        let option = c.argv.arg(j);
+        let more = c.argv.len() - 1 - j;
+        if option.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
+            // Until users and passwords exist, the only user is `default` with no password,
+            // which accepts any password, as Redis's default user does.
+            if !c.argv.arg(j + 1).eq_ignore_ascii_case(b"default") {
+                return c
+                    .reply
+                    .error("WRONGPASS invalid username-password pair or user is disabled.");
+            }
+            j += 3;
+        } else if option.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
+            name = Some(c.argv.arg_bytes(j + 1));
+            j += 2;
+        } else {
+            let option = String::from_utf8_lossy(option).into_owned();
+            return c
+                .reply
+                .error(&format!("ERR Syntax error in HELLO option '{option}'"));
+        }
+    }
+    if let Some(name) = name {
+        if !client_set_name_or_reply(c, &name) {
+            return;
+        }
+    }
+    c.reply.resp = protocol;
+    c.reply.map_len(7);
+    c.reply.bulk(b"server");
+    c.reply.bulk(b"redis");
+    c.reply.bulk(b"version");
+    c.reply.bulk(REDIS_VERSION.as_bytes());
+    c.reply.bulk(b"proto");
+    c.reply.int(protocol as i64);
+    c.reply.bulk(b"id");
+    c.reply.int(c.id as i64);
+    c.reply.bulk(b"mode");
+    c.reply.bulk(b"standalone");
+    c.reply.bulk(b"role");
+    c.reply.bulk(b"master");
+    c.reply.bulk(b"modules");
+    c.reply.array_len(0);
 }

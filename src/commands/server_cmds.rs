@@ -201,19 +201,27 @@ fn client_id_command(_srv: &mut Server, c: &mut Client) {
 }
 
 /// CLIENT SETNAME name: names the connection (shown by CLIENT LIST); an empty name removes
-/// it. Only printable ASCII without spaces is allowed, so CLIENT LIST lines stay parseable
-/// as space-separated `field=value` pairs.
+/// it.
 fn client_setname_command(_srv: &mut Server, c: &mut Client) {
-    let name = c.argv.arg(2);
+    let name = c.argv.arg_bytes(2);
+    if client_set_name_or_reply(c, &name) {
+        c.reply.ok();
+    }
+}
+
+/// Sets the connection's name, or replies with Redis's error and returns false (Redis's
+/// clientSetNameOrReply; HELLO SETNAME uses it too). Only printable ASCII without spaces is
+/// allowed, so CLIENT LIST lines stay parseable as space-separated `field=value` pairs.
+pub fn client_set_name_or_reply(c: &mut Client, name: &[u8]) -> bool {
     if !name.iter().all(|&b| (b'!'..=b'~').contains(&b)) {
         c.reply
             .error("ERR Client names cannot contain spaces, newlines or special characters.");
-        return;
+        return false;
     }
     // A copy: the argument shares the query buffer's memory, which a name kept for the
     // connection's life must not pin.
     c.name = (!name.is_empty()).then(|| Bytes::copy_from_slice(name));
-    c.reply.ok();
+    true
 }
 
 /// CLIENT GETNAME: the name set by CLIENT SETNAME, or null.
