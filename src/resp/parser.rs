@@ -92,19 +92,20 @@ impl RequestParser {
             let len = match self.bulk_len {
                 Some(len) => len,
                 None => {
-                    match buf.first() {
-                        None => return Ok(Parsed::NeedMore),
-                        Some(b'$') => {}
-                        Some(&other) => {
-                            return Err(protocol_error(&format!(
-                                "expected '$', got '{}'",
-                                other as char
-                            )))
-                        }
-                    }
+                    // Like Redis, wait for the whole header line before looking at its first
+                    // byte: 64 KB without a line end is "too big bulk count string" whatever
+                    // it starts with, and a partial line is no error yet.
                     let Some(line) = take_line(buf, "too big bulk count string")? else {
                         return Ok(Parsed::NeedMore);
                     };
+                    // An empty line means the header started with the '\r' itself.
+                    let first = line.first().copied().unwrap_or(b'\r');
+                    if first != b'$' {
+                        return Err(protocol_error(&format!(
+                            "expected '$', got '{}'",
+                            first as char
+                        )));
+                    }
                     let len = match parse_i64(&line[1..]) {
                         Some(n) if n >= 0 && n as u64 <= max_bulk_len as u64 => n as usize,
                         _ => return Err(protocol_error("invalid bulk length")),
@@ -376,6 +377,19 @@ mod tests {
                 "Protocol error: too big inline request".into()
             ))
         );
+        let mut not_dollar = b"*1\r\n".to_vec();
+        not_dollar.extend_from_slice(&long);
+        let mut buf = BytesMut::from(&not_dollar[..]);
+        assert_eq!(
+            parser.parse(&mut buf, &mut argv, MAX),
+            Err(ProtocolError(
+                "Protocol error: too big bulk count string".into()
+            ))
+        );
+        let mut parser = RequestParser::default();
+        let mut buf = BytesMut::from(&b"*1\r\nx"[..]);
+        assert_eq!(parser.parse(&mut buf, &mut argv, MAX), Ok(Parsed::NeedMore));
+        let mut parser = RequestParser::default();
         let mut star = b"*".to_vec();
         star.extend_from_slice(&long);
         let mut buf = BytesMut::from(&star[..]);
