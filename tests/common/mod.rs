@@ -249,3 +249,226 @@ pub fn assert_same_replies(test: &str, script: &[&[&str]]) {
         );
     }
 }
+impl Server {
+    /// Starts rredis with exactly `args` (no `--port` added: the caller chooses how the port
+    /// is given, e.g. in a config file) and waits until `host:port` accepts connections.
+    pub fn start_exact(args: &[&str], host: &str, port: u16) -> Server {
+        let child = Command::new(env!("CARGO_BIN_EXE_rredis"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn rredis");
+        Server::wait_ready_on(child, host, port)
+    }
+
+    /// Polls until `host:port` accepts connections.
+    fn wait_ready_on(mut child: Child, host: &str, port: u16) -> Server {
+        let deadline = Instant::now() + START_TIMEOUT;
+        while Instant::now() < deadline {
+            if TcpStream::connect((host, port)).is_ok() {
+                return Server { child, port };
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("server exited during start-up: {status}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        panic!("server did not start listening on {host}:{port}");
+    }
+
+    /// A raw connection to another address of the server (for `--bind` tests).
+    pub fn raw_at(&self, host: &str) -> Raw {
+        Raw::from_stream(TcpStream::connect((host, self.port)).expect("connect"))
+    }
+
+    /// Waits (polling, up to `timeout`) for the process to exit and returns its status, or
+    /// `None` if it is still running at the deadline.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        wait_child(&mut self.child, timeout)
+    }
+}
+
+/// Polls `child` until it exits or `timeout` passes.
+pub fn wait_child(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+impl Raw {
+    /// Wraps an already connected stream (10 s read timeout, like [`Raw::connect`]).
+    pub fn from_stream(stream: TcpStream) -> Raw {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let writer = stream.try_clone().expect("clone");
+        Raw {
+            reader: BufReader::new(stream),
+            writer,
+        }
+    }
+
+    /// The underlying socket (timeouts, `TCP_NODELAY`, shutdown, a second handle for a
+    /// writer thread). Writes through it bypass nothing: `Raw` does not buffer writes.
+    pub fn stream(&self) -> &TcpStream {
+        &self.writer
+    }
+
+    /// Sends a command given as byte strings and reads its reply, reporting a closed
+    /// connection, a timeout or malformed reply as an error instead of panicking.
+    pub fn try_cmd(&mut self, args: &[&[u8]]) -> std::io::Result<Vec<u8>> {
+        self.writer.write_all(&encode(args))?;
+        self.try_read_reply()
+    }
+
+    /// Like [`Raw::read_reply`], but returns an error instead of panicking.
+    pub fn try_read_reply(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        read_resp(&mut self.reader, &mut out)?;
+        Ok(out)
+    }
+
+    /// Reads everything until the server closes the connection (EOF or reset) or `timeout`
+    /// passes. Returns the bytes and whether the connection was seen closed.
+    pub fn read_until_closed(&mut self, timeout: Duration) -> (Vec<u8>, bool) {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return (out, false);
+            }
+            let _ = self.reader.get_ref().set_read_timeout(Some(left));
+            match self.reader.read(&mut chunk) {
+                Ok(0) => return (out, true),
+                Ok(n) => out.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return (out, false)
+                }
+                // ECONNRESET and friends: the server closed with our data unread.
+                Err(_) => return (out, true),
+            }
+        }
+    }
+
+    /// True if reply bytes are waiting to be read right now (does not block, consumes
+    /// nothing).
+    pub fn has_pending_input(&mut self) -> bool {
+        if !self.reader.buffer().is_empty() {
+            return true;
+        }
+        let sock = self.reader.get_ref();
+        sock.set_nonblocking(true).expect("nonblocking");
+        let mut byte = [0u8; 1];
+        let pending = matches!(sock.peek(&mut byte), Ok(n) if n > 0);
+        sock.set_nonblocking(false).expect("blocking");
+        pending
+    }
+}
+
+/// Reads one complete RESP reply (nested aggregates included) from `reader`, appending its
+/// exact bytes to `out`. EOF, a timeout or a malformed header is an error.
+pub fn read_resp(reader: &mut impl BufRead, out: &mut Vec<u8>) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
+    let mut line = Vec::new();
+    reader.read_until(b'\n', &mut line)?;
+    if !line.ends_with(b"\r\n") {
+        let what = if line.is_empty() {
+            "connection closed".to_string()
+        } else {
+            format!(
+                "connection closed mid-line: {:?}",
+                line.escape_ascii().to_string()
+            )
+        };
+        return Err(Error::new(ErrorKind::UnexpectedEof, what));
+    }
+    out.extend_from_slice(&line);
+    let body = &line[..line.len() - 2];
+    let Some((&kind, rest)) = body.split_first() else {
+        return Err(Error::new(ErrorKind::InvalidData, "empty reply line"));
+    };
+    let len = || -> std::io::Result<i64> {
+        std::str::from_utf8(rest)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| Error::new(ErrorKind::InvalidData, "bad length in reply header"))
+    };
+    match kind {
+        b'$' | b'=' | b'!' => {
+            let n = len()?;
+            if n >= 0 {
+                let start = out.len();
+                out.resize(start + n as usize + 2, 0);
+                reader.read_exact(&mut out[start..])?;
+            }
+        }
+        b'*' | b'~' | b'>' => {
+            for _ in 0..len()?.max(0) {
+                read_resp(reader, out)?;
+            }
+        }
+        b'%' | b'|' => {
+            for _ in 0..2 * len()?.max(0) {
+                read_resp(reader, out)?;
+            }
+        }
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => {}
+        _ => return Err(Error::new(ErrorKind::InvalidData, "unknown reply type")),
+    }
+    Ok(())
+}
+
+/// Makes sure this process may open at least `want` file descriptors, raising the soft
+/// RLIMIT_NOFILE with `prlimit` (util-linux) if needed. Servers spawned afterwards inherit the
+/// limit. Panics with an explanation if the limit cannot be raised.
+pub fn ensure_fd_limit(want: u64) {
+    fn current() -> Option<(u64, u64)> {
+        let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+        let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+        let mut fields = line["Max open files".len()..].split_whitespace();
+        let parse = |f: Option<&str>| match f? {
+            "unlimited" => Some(u64::MAX),
+            n => n.parse().ok(),
+        };
+        Some((parse(fields.next())?, parse(fields.next())?))
+    }
+    let Some((soft, hard)) = current() else {
+        eprintln!("note: cannot read /proc/self/limits; assuming the fd limit suffices");
+        return;
+    };
+    if soft >= want {
+        return;
+    }
+    // `soft:` raises only the soft limit; past the hard limit both must move (root only).
+    let spec = if hard >= want {
+        format!("--nofile={want}:")
+    } else {
+        format!("--nofile={want}:{want}")
+    };
+    let _ = Command::new("prlimit")
+        .args(["--pid", &std::process::id().to_string(), &spec])
+        .status();
+    let (soft, _) = current().unwrap_or((0, 0));
+    assert!(
+        soft >= want,
+        "this test needs {want} open files but RLIMIT_NOFILE is {soft} and prlimit could not \
+         raise it; run `ulimit -n {want}` first"
+    );
+}

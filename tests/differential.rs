@@ -1,0 +1,434 @@
+//! The differential corpus: `tests/corpus/*.txt` replayed against rredis and the real
+//! redis-server 7.0, each on a fresh server, comparing every raw reply byte for byte.
+//!
+//! Corpus format (one command per line):
+//! - arguments are split the way redis-cli splits a typed line (sdssplitargs): blanks
+//!   separate, `"..."` allows `\n \r \t \b \a \\ \"` and `\xHH`, `'...'` allows `\'`;
+//! - blank lines and lines whose first non-blank character is `#` are ignored;
+//! - the first command of every file is `FLUSHALL`;
+//! - a line may start with a directive, separated from the command by a blank:
+//!   - `@sort CMD ...`: the reply is an array whose order is unspecified (KEYS, ...): the
+//!     elements are compared as sorted multisets;
+//!   - `@approx N CMD ...`: the reply is an integer that depends on the clock (PTTL, ...): the
+//!     two integers may differ by at most N.
+//! - after `QUIT` both sides reconnect (database 0 again).
+//!
+//! Every line must be deterministic on Redis itself. To check that, run the corpus against
+//! two real servers: `RREDIS_DIFF_AGAINST_REDIS=1 cargo test --test differential`.
+//! `RREDIS_DIFF_VERBOSE=1` prints every command with both replies (use `-- --nocapture`).
+//! `RREDIS_DIFF_FILTER=word` runs only the corpus files whose name contains `word`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{real_redis, Raw, Server};
+
+/// How many differences a failing file reports in full.
+const MAX_REPORTED: usize = 60;
+
+/// One command of a corpus file.
+struct Line {
+    number: usize,
+    text: String,
+    args: Vec<Vec<u8>>,
+    compare: Compare,
+}
+
+/// How the two replies to a line are compared.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Compare {
+    Exact,
+    Sorted,
+    Approx(i64),
+}
+
+/// Splits a line as redis-cli (sdssplitargs) does. `None` means unbalanced quotes.
+fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut args = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < line.len() && line[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= line.len() {
+            return Some(args);
+        }
+        let mut cur = Vec::new();
+        let (mut in_double, mut in_single) = (false, false);
+        loop {
+            let c = line.get(i).copied();
+            if in_double {
+                match c? {
+                    b'\\'
+                        if line.get(i + 1) == Some(&b'x')
+                            && line.get(i + 2).and_then(|&b| hex(b)).is_some()
+                            && line.get(i + 3).and_then(|&b| hex(b)).is_some() =>
+                    {
+                        let hi = hex(line[i + 2]).unwrap_or(0);
+                        let lo = hex(line[i + 3]).unwrap_or(0);
+                        cur.push((hi * 16 + lo) as u8);
+                        i += 3;
+                    }
+                    b'\\' if i + 1 < line.len() => {
+                        i += 1;
+                        cur.push(match line[i] {
+                            b'n' => b'\n',
+                            b'r' => b'\r',
+                            b't' => b'\t',
+                            b'b' => 8,
+                            b'a' => 7,
+                            other => other,
+                        });
+                    }
+                    b'"' => {
+                        if line.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace()) {
+                            return None;
+                        }
+                        i += 1;
+                        break;
+                    }
+                    other => cur.push(other),
+                }
+            } else if in_single {
+                match c? {
+                    b'\\' if line.get(i + 1) == Some(&b'\'') => {
+                        i += 1;
+                        cur.push(b'\'');
+                    }
+                    b'\'' => {
+                        if line.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace()) {
+                            return None;
+                        }
+                        i += 1;
+                        break;
+                    }
+                    other => cur.push(other),
+                }
+            } else {
+                match c {
+                    None => break,
+                    Some(b) if b.is_ascii_whitespace() => break,
+                    Some(b'"') => in_double = true,
+                    Some(b'\'') => in_single = true,
+                    Some(other) => cur.push(other),
+                }
+            }
+            i += 1;
+        }
+        args.push(cur);
+    }
+}
+
+fn parse_corpus(path: &Path) -> Vec<Line> {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let name = path.display();
+    let mut lines = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let number = i + 1;
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let mut args = split_args(trimmed.as_bytes())
+            .unwrap_or_else(|| panic!("{name}:{number}: unbalanced quotes"));
+        let mut compare = Compare::Exact;
+        match args.first().map(|a| a.as_slice()) {
+            Some(b"@sort") => {
+                compare = Compare::Sorted;
+                args.remove(0);
+            }
+            Some(b"@approx") => {
+                let n = args
+                    .get(1)
+                    .and_then(|n| std::str::from_utf8(n).ok()?.parse().ok())
+                    .unwrap_or_else(|| panic!("{name}:{number}: @approx needs a number"));
+                compare = Compare::Approx(n);
+                args.drain(..2);
+            }
+            Some(d) if d.starts_with(b"@") => {
+                panic!("{name}:{number}: unknown directive {}", d.escape_ascii())
+            }
+            _ => {}
+        }
+        assert!(
+            !args.is_empty(),
+            "{name}:{number}: directive without a command"
+        );
+        lines.push(Line {
+            number,
+            text: trimmed.to_string(),
+            args,
+            compare,
+        });
+    }
+    let first = lines.first().map(|l| l.args[0].to_ascii_uppercase());
+    assert_eq!(
+        first.as_deref(),
+        Some(&b"FLUSHALL"[..]),
+        "{name}: the first command must be FLUSHALL"
+    );
+    lines
+}
+
+/// Splits a RESP2 array reply into its elements' raw bytes; `None` if it is not an array.
+fn array_elements(reply: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut reader = std::io::BufReader::new(reply);
+    let mut header = Vec::new();
+    std::io::BufRead::read_until(&mut reader, b'\n', &mut header).ok()?;
+    let n: i64 = std::str::from_utf8(header.strip_prefix(b"*")?.strip_suffix(b"\r\n")?)
+        .ok()?
+        .parse()
+        .ok()?;
+    let mut out = Vec::new();
+    for _ in 0..n.max(0) {
+        let mut element = Vec::new();
+        common::read_resp(&mut reader, &mut element).ok()?;
+        out.push(element);
+    }
+    Some(out)
+}
+
+fn integer(reply: &[u8]) -> Option<i64> {
+    std::str::from_utf8(reply.strip_prefix(b":")?.strip_suffix(b"\r\n")?)
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// True if the replies agree under `compare`.
+fn same(compare: Compare, a: &[u8], b: &[u8]) -> bool {
+    match compare {
+        Compare::Exact => a == b,
+        Compare::Sorted => match (array_elements(a), array_elements(b)) {
+            (Some(mut x), Some(mut y)) => {
+                x.sort();
+                y.sort();
+                x == y
+            }
+            _ => a == b,
+        },
+        Compare::Approx(n) => match (integer(a), integer(b)) {
+            (Some(x), Some(y)) => (x - y).abs() <= n,
+            _ => a == b,
+        },
+    }
+}
+
+fn show(reply: &std::io::Result<Vec<u8>>) -> String {
+    match reply {
+        Ok(bytes) => {
+            let s = bytes.escape_ascii().to_string();
+            if s.len() > 400 {
+                format!("{}... ({} bytes)", &s[..400], bytes.len())
+            } else {
+                s
+            }
+        }
+        Err(e) => format!("<no reply: {e}>"),
+    }
+}
+
+/// One side of the comparison: a server and a connection to it.
+struct Side {
+    name: &'static str,
+    server: Server,
+    conn: Raw,
+}
+
+impl Side {
+    fn new(name: &'static str, server: Server) -> Side {
+        let conn = server.raw();
+        Side { name, server, conn }
+    }
+
+    fn run(&mut self, args: &[Vec<u8>]) -> std::io::Result<Vec<u8>> {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+        self.conn.try_cmd(&args)
+    }
+
+    fn reconnect(&mut self) {
+        self.conn = self.server.raw();
+    }
+
+    fn alive(&mut self) -> bool {
+        matches!(self.server.child().try_wait(), Ok(None))
+    }
+}
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+/// Replays `tests/corpus/<file>` on both sides and fails with a report of every difference.
+fn run_corpus(file: &str) {
+    if let Ok(filter) = std::env::var("RREDIS_DIFF_FILTER") {
+        if !file.contains(&filter) {
+            return;
+        }
+    }
+    let path = corpus_dir().join(file);
+    let lines = parse_corpus(&path);
+    let test = format!("differential {file}");
+    let Some(reference) = real_redis(&test) else {
+        return;
+    };
+    let against_redis = std::env::var("RREDIS_DIFF_AGAINST_REDIS").is_ok_and(|v| v == "1");
+    let verbose = std::env::var("RREDIS_DIFF_VERBOSE").is_ok_and(|v| v == "1");
+    let mut reference = Side::new("redis", reference);
+    let mut subject = if against_redis {
+        Side::new("redis#2", real_redis(&test).expect("a second redis-server"))
+    } else {
+        Side::new("rredis", Server::start())
+    };
+    let shown = format!("tests/corpus/{file}");
+    let mut report = Vec::new();
+    let mut differences = 0;
+    for line in &lines {
+        let want = reference.run(&line.args);
+        let got = subject.run(&line.args);
+        if verbose {
+            eprintln!(
+                "{shown}:{}: {}\n    {:8} {}\n    {:8} {}",
+                line.number,
+                line.text,
+                reference.name,
+                show(&want),
+                subject.name,
+                show(&got)
+            );
+        }
+        if let Err(e) = &want {
+            panic!(
+                "{shown}:{}: {}: redis-server gave no reply ({e}); fix the corpus line",
+                line.number, line.text
+            );
+        }
+        let agree = match (&want, &got) {
+            (Ok(a), Ok(b)) => same(line.compare, a, b),
+            _ => false,
+        };
+        if !agree {
+            differences += 1;
+            if report.len() < MAX_REPORTED {
+                report.push(format!(
+                    "{shown}:{}: {}\n    {:8} {}\n    {:8} {}",
+                    line.number,
+                    line.text,
+                    reference.name,
+                    show(&want),
+                    subject.name,
+                    show(&got)
+                ));
+            }
+        }
+        if got.is_err() {
+            if !subject.alive() {
+                report.push(format!(
+                    "{shown}:{}: {} EXITED; the rest of the file was not run",
+                    line.number, subject.name
+                ));
+                break;
+            }
+            subject.reconnect();
+        }
+        if line.args[0].eq_ignore_ascii_case(b"QUIT") {
+            reference.reconnect();
+            subject.reconnect();
+        }
+    }
+    assert!(
+        differences == 0,
+        "{differences} of {} commands in {shown} differ between {} and {}{}:\n\n{}",
+        lines.len(),
+        reference.name,
+        subject.name,
+        if differences > report.len() {
+            format!(" (first {} shown)", report.len())
+        } else {
+            String::new()
+        },
+        report.join("\n")
+    );
+}
+
+#[test]
+fn corpus_strings() {
+    run_corpus("strings.txt");
+}
+
+#[test]
+fn corpus_keyspace() {
+    run_corpus("keyspace.txt");
+}
+
+#[test]
+fn corpus_expire() {
+    run_corpus("expire.txt");
+}
+
+#[test]
+fn corpus_errors() {
+    run_corpus("errors.txt");
+}
+
+#[test]
+fn corpus_connection() {
+    run_corpus("connection.txt");
+}
+
+/// Every corpus file has a test above, so a new file cannot be silently skipped.
+#[test]
+fn every_corpus_file_is_run() {
+    let known = [
+        "strings.txt",
+        "keyspace.txt",
+        "expire.txt",
+        "errors.txt",
+        "connection.txt",
+    ];
+    let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");
+    for entry in dir {
+        let name = entry.expect("dir entry").file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".txt") {
+            assert!(
+                known.contains(&name.as_ref()),
+                "tests/corpus/{name} has no #[test] in tests/differential.rs"
+            );
+            parse_corpus(&corpus_dir().join(name.as_ref()));
+        }
+    }
+}
+
+/// The corpus line splitter agrees with redis-cli's rules.
+#[test]
+fn corpus_lines_split_like_redis_cli() {
+    let split = |s: &str| split_args(s.as_bytes());
+    let v = |a: &[&[u8]]| Some(a.iter().map(|x| x.to_vec()).collect::<Vec<_>>());
+    assert_eq!(split("SET  k\tv "), v(&[b"SET", b"k", b"v"]));
+    assert_eq!(split(r#"SET "a b" 'c d'"#), v(&[b"SET", b"a b", b"c d"]));
+    assert_eq!(
+        split(r#"SET "\x00\r\n\"" ''"#),
+        v(&[b"SET", b"\0\r\n\"", b""])
+    );
+    assert_eq!(split(r"KEYS a\*b"), v(&[b"KEYS", b"a\\*b"]));
+    assert_eq!(split(r"SET 'it\'s' x"), v(&[b"SET", b"it's", b"x"]));
+    assert_eq!(split(r#"SET "a"b"#), None);
+    assert_eq!(split(r#"SET "a"#), None);
+    assert!(same(
+        Compare::Sorted,
+        b"*2\r\n$1\r\na\r\n$1\r\nb\r\n",
+        b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"
+    ));
+    assert!(!same(
+        Compare::Sorted,
+        b"*2\r\n$1\r\na\r\n$1\r\na\r\n",
+        b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"
+    ));
+    assert!(same(Compare::Approx(5), b":100\r\n", b":96\r\n"));
+    assert!(!same(Compare::Approx(5), b":100\r\n", b":94\r\n"));
+    assert!(!same(Compare::Approx(5), b":-2\r\n", b"$-1\r\n"));
+}
