@@ -231,6 +231,7 @@ fn read_once(srv: &mut Server, c: &mut Client) -> io::Result<usize> {
 
 /// Parses and runs every complete request in the query buffer.
 fn process_input_buffer(srv: &mut Server, c: &mut Client) {
+    let errors_before = c.reply.errors();
     while !c.close_asap && !c.close_after_reply && !c.querybuf.is_empty() {
         let max_bulk = srv.config.proto_max_bulk_len.min(usize::MAX as u64) as usize;
         match c.parser.parse(&mut c.querybuf, &mut c.argv, max_bulk) {
@@ -243,17 +244,17 @@ fn process_input_buffer(srv: &mut Server, c: &mut Client) {
             Err(e) => {
                 log::debug!(
                     "Protocol error ({}) from client: id={} addr={}",
-                    e.0,
+                    String::from_utf8_lossy(&e.0),
                     c.id,
                     c.addr
                 );
-                c.reply.error(&format!("ERR {}", e.0));
-                srv.stats.total_error_replies += 1;
+                c.reply.error_bytes(&[&b"ERR "[..], &e.0].concat());
                 c.close_after_reply = true;
                 c.querybuf.clear();
             }
         }
     }
+    srv.stats.total_error_replies += c.reply.errors() - errors_before;
 }
 
 /// Puts the client on the list of clients with replies to write before the loop sleeps.

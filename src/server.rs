@@ -199,52 +199,58 @@ impl Server {
 }
 
 /// Runs one parsed request of client `c` (Redis's processCommand): resolve the command,
-/// check arity, call it. Errors are replied to; the connection stays open.
+/// check arity, call it. Errors are replied to; the connection stays open. (Error replies
+/// are counted for INFO by the reply layer, whoever writes them.)
 pub fn process_command(srv: &mut Server, c: &mut Client) {
     let cmd = match srv.commands.resolve(&c.argv) {
         Ok(cmd) => cmd,
         Err(LookupError::UnknownSubcommand(container)) => {
-            unknown_subcommand(c, container.name);
-            srv.stats.total_error_replies += 1;
-            return;
+            return unknown_subcommand(c, container.name);
         }
-        Err(LookupError::Unknown) => {
-            reply_unknown_command(c);
-            srv.stats.total_error_replies += 1;
-            return;
-        }
+        Err(LookupError::Unknown) => return reply_unknown_command(c),
     };
     if !cmd.arity_ok(c.argv.len()) {
-        c.reply.error(&format!(
+        return c.reply.error(&format!(
             "ERR wrong number of arguments for '{}' command",
             cmd.name
         ));
-        srv.stats.total_error_replies += 1;
-        return;
     }
     c.last_cmd = cmd.name;
-    let errors_before = c.reply.errors();
     (cmd.handler)(srv, c);
-    srv.stats.total_error_replies += c.reply.errors() - errors_before;
     srv.stats.total_commands_processed += 1;
 }
 
-/// `-ERR unknown command 'foo', with args beginning with: 'a' 'b' `, as Redis words it
-/// (each part cut at 128 characters).
+/// Longest quotation of client input in an error text, in bytes (Redis's `%.128s`).
+const ERROR_QUOTE_MAX: usize = 128;
+
+/// What C's `%.Ns` prints of `arg`: up to its first NUL byte, at most `max` bytes.
+pub fn c_string_prefix(arg: &[u8], max: usize) -> &[u8] {
+    let end = arg
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(arg.len())
+        .min(max);
+    arg.get(..end).unwrap_or_default()
+}
+
+/// `-ERR unknown command 'foo', with args beginning with: 'a' 'b' `, as Redis words it: the
+/// name cut at 128 bytes, and arguments quoted while the quoted list is under 128 bytes, each
+/// cut to the room left.
 fn reply_unknown_command(c: &mut Client) {
-    let quote = |arg: &[u8]| -> String {
-        String::from_utf8_lossy(arg.get(..arg.len().min(128)).unwrap_or_default()).into_owned()
-    };
-    let mut msg = format!(
-        "ERR unknown command '{}', with args beginning with: ",
-        c.argv.first().map(|a| quote(a)).unwrap_or_default()
-    );
+    let mut args = Vec::new();
     for arg in c.argv.iter().skip(1) {
-        msg.push('\'');
-        msg.push_str(&quote(arg));
-        msg.push_str("' ");
+        if args.len() >= ERROR_QUOTE_MAX {
+            break;
+        }
+        args.push(b'\'');
+        args.extend_from_slice(c_string_prefix(arg, ERROR_QUOTE_MAX - args.len() + 1));
+        args.extend_from_slice(b"' ");
     }
-    c.reply.error(&msg);
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(c_string_prefix(c.argv.arg(0), ERROR_QUOTE_MAX));
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&args);
+    c.reply.error_bytes(&msg);
 }
 
 /// The timer: runs every `1000/hz` ms from the event loop (Redis's serverCron).

@@ -30,9 +30,10 @@ const MAX_MULTIBULK_LEN: i64 = i32::MAX as i64;
 /// buffer step by step.
 const PROTO_MBULK_BIG_ARG: usize = 32 * 1024;
 
-/// A protocol violation. The text is Redis's own, without the leading `-ERR `.
+/// A protocol violation. The text is Redis's own, without the leading `-ERR `; it is bytes
+/// because it may quote a raw byte of the client's input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProtocolError(pub String);
+pub struct ProtocolError(pub Vec<u8>);
 
 /// What one call of [`RequestParser::parse`] achieved.
 #[derive(Debug, PartialEq, Eq)]
@@ -101,10 +102,9 @@ impl RequestParser {
                     // An empty line means the header started with the '\r' itself.
                     let first = line.first().copied().unwrap_or(b'\r');
                     if first != b'$' {
-                        return Err(protocol_error(&format!(
-                            "expected '$', got '{}'",
-                            first as char
-                        )));
+                        let mut text = b"Protocol error: expected '$', got '".to_vec();
+                        text.extend_from_slice(&[first, b'\'']);
+                        return Err(ProtocolError(text));
                     }
                     let len = match parse_i64(&line[1..]) {
                         Some(n) if n >= 0 && n as u64 <= max_bulk_len as u64 => n as usize,
@@ -131,7 +131,7 @@ impl RequestParser {
 }
 
 fn protocol_error(what: &str) -> ProtocolError {
-    ProtocolError(format!("Protocol error: {what}"))
+    ProtocolError(format!("Protocol error: {what}").into_bytes())
 }
 
 /// Splits one `\r\n`-terminated header line off `buf`, without the terminator. `None` when the
@@ -358,7 +358,7 @@ mod tests {
                 let got = parse_split(input, split);
                 assert_eq!(
                     got,
-                    Err(ProtocolError(err.to_string())),
+                    Err(ProtocolError(err.as_bytes().to_vec())),
                     "{input:?} at {split}"
                 );
             }

@@ -100,11 +100,17 @@ impl Reply {
     /// `WRONGTYPE Operation ...`). CR and LF would break the framing, so, like Redis, they are
     /// replaced by spaces.
     pub fn error(&mut self, msg: &str) {
+        self.error_bytes(msg.as_bytes());
+    }
+
+    /// An error reply whose text may hold arbitrary bytes (it quotes client input, as the
+    /// unknown-command and protocol errors do); sanitised like [`Reply::error`].
+    pub fn error_bytes(&mut self, msg: &[u8]) {
         self.errors += 1;
         self.buf.push(b'-');
         self.buf.extend(
-            msg.bytes()
-                .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+            msg.iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
         );
         self.raw(b"\r\n");
     }
