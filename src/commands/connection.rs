@@ -17,7 +17,14 @@ pub static COMMANDS: &[Command] = &[
         acl::CONNECTION,
         ping_command,
     ),
-    Command::new("echo", 2, FAST, NO_KEYS, acl::CONNECTION, echo_command),
+    Command::new(
+        "echo",
+        2,
+        LOADING | STALE | FAST,
+        NO_KEYS,
+        acl::CONNECTION,
+        echo_command,
+    ),
     Command::new(
         "quit",
         -1,
