@@ -6,19 +6,29 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long a server may take to start accepting connections.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A port nothing listens on right now (the OS picks it; the tiny window before the server
-/// binds it is acceptable in tests).
+/// A port nothing listens on right now. Ports come from below Linux's ephemeral range
+/// (32768+), so the tests' own outgoing connections can never be holding one; each test
+/// process starts at its own offset and counts up, so parallel tests do not pick the same one.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0)
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20_000 + (std::process::id().wrapping_mul(997).wrapping_add(n) % 12_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
+
+/// Start-up attempts before giving up: a port found free can still be taken by another
+/// process before the server binds it, in which case the server exits and we try another.
+const START_ATTEMPTS: usize = 5;
 
 /// A server process that is killed when the value is dropped.
 pub struct Server {
@@ -29,36 +39,31 @@ pub struct Server {
 impl Server {
     /// Starts rredis with extra command-line arguments.
     pub fn start_with(args: &[&str]) -> Server {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_rredis"))
-            .args(["--port", &port.to_string(), "--loglevel", "warning"])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn rredis");
-        Server::wait_ready(child, port)
+        Server::spawn_on_free_port(|port| {
+            Command::new(env!("CARGO_BIN_EXE_rredis"))
+                .args(["--port", &port.to_string(), "--loglevel", "warning"])
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("spawn rredis")
+        })
+    }
+
+    /// Runs `spawn` with a free port until the server it starts is listening there.
+    fn spawn_on_free_port(spawn: impl Fn(u16) -> Child) -> Server {
+        for _ in 0..START_ATTEMPTS {
+            let port = free_port();
+            if let Some(server) = Server::wait_ready_on(spawn(port), "127.0.0.1", port) {
+                return server;
+            }
+        }
+        panic!("server did not start after {START_ATTEMPTS} attempts");
     }
 
     /// Starts rredis with default settings.
     pub fn start() -> Server {
         Server::start_with(&[])
-    }
-
-    /// Polls until the port accepts connections.
-    fn wait_ready(mut child: Child, port: u16) -> Server {
-        let deadline = Instant::now() + START_TIMEOUT;
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Server { child, port };
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("server exited during start-up: {status}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = child.kill();
-        panic!("server did not start listening on port {port}");
     }
 
     /// A `redis` crate connection.
@@ -116,22 +121,22 @@ pub fn real_redis(test: &str) -> Option<Server> {
     if !have_tool("redis-server", test) {
         return None;
     }
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .args(["--loglevel", "warning"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn redis-server");
-    Some(Server::wait_ready(child, port))
+    Some(Server::spawn_on_free_port(|port| {
+        Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .args(["--loglevel", "warning"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn redis-server")
+    }))
 }
 
 /// A raw connection that sends bytes and reads whole RESP replies, byte for byte.
@@ -178,38 +183,8 @@ impl Raw {
     /// Reads exactly one complete reply (nested aggregates included) and returns its bytes.
     pub fn read_reply(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
-        self.read_into(&mut out);
+        read_resp(&mut self.reader, &mut out).expect("read reply");
         out
-    }
-
-    fn read_line(&mut self, out: &mut Vec<u8>) -> Vec<u8> {
-        let mut line = Vec::new();
-        self.reader
-            .read_until(b'\n', &mut line)
-            .expect("read reply line");
-        assert!(
-            line.ends_with(b"\r\n"),
-            "connection closed or bad line: {line:?}"
-        );
-        out.extend_from_slice(&line);
-        line.truncate(line.len() - 2);
-        line
-    }
-
-    fn read_into(&mut self, out: &mut Vec<u8>) {
-        let line = self.read_line(out);
-        let (kind, rest) = line.split_first().expect("empty reply line");
-        let n = || -> i64 { String::from_utf8_lossy(rest).parse().expect("length") };
-        match kind {
-            b'$' | b'=' | b'!' if n() >= 0 => {
-                let mut body = vec![0; n() as usize + 2];
-                self.reader.read_exact(&mut body).expect("read bulk");
-                out.extend_from_slice(&body);
-            }
-            b'*' | b'~' | b'>' => (0..n().max(0)).for_each(|_| self.read_into(out)),
-            b'%' | b'|' => (0..2 * n().max(0)).for_each(|_| self.read_into(out)),
-            _ => {}
-        }
     }
 
     /// True once the server has closed the connection (reads EOF).
@@ -260,17 +235,19 @@ impl Server {
             .spawn()
             .expect("spawn rredis");
         Server::wait_ready_on(child, host, port)
+            .unwrap_or_else(|| panic!("server exited during start-up on {host}:{port}"))
     }
 
-    /// Polls until `host:port` accepts connections.
-    fn wait_ready_on(mut child: Child, host: &str, port: u16) -> Server {
+    /// Polls until `host:port` accepts connections. `None` if the process exits first (its
+    /// port was taken); panics if it neither listens nor exits in time.
+    fn wait_ready_on(mut child: Child, host: &str, port: u16) -> Option<Server> {
         let deadline = Instant::now() + START_TIMEOUT;
         while Instant::now() < deadline {
-            if TcpStream::connect((host, port)).is_ok() {
-                return Server { child, port };
+            if let Ok(Some(_)) = child.try_wait() {
+                return None;
             }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("server exited during start-up: {status}");
+            if TcpStream::connect((host, port)).is_ok() {
+                return Some(Server { child, port });
             }
             std::thread::sleep(Duration::from_millis(10));
         }
