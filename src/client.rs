@@ -87,6 +87,9 @@ pub struct Client {
     pub db: usize,
     /// CLIENT SETNAME value; never contains spaces or newlines.
     pub name: Option<Bytes>,
+    /// The connection has authenticated as the default user, or needed not (see
+    /// [`crate::acl`]). Starts false; the accept handler sets it from `requirepass`.
+    pub authenticated: bool,
     /// Connection time and last activity, unix ms (CLIENT LIST age / idle, `timeout`).
     pub ctime_ms: i64,
     pub last_interaction_ms: i64,
@@ -122,6 +125,7 @@ impl Client {
             reply: Reply::default(),
             db: 0,
             name: None,
+            authenticated: false,
             ctime_ms: now,
             last_interaction_ms: now,
             last_cmd: "NULL",

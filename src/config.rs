@@ -5,10 +5,18 @@
 //! (`--port 6380` is the directive `port 6380`, as with redis-server) and CONFIG GET all read
 //! that table, so a setting is added in exactly one place (Redis's config.c `standardConfig`
 //! table plays the same role).
+//!
+//! CONFIG SET goes through the same table ([`config_set`]): a row says whether the setting may
+//! change while the server runs and what must happen at run time when it does ([`Apply`]).
+//! Settings whose users read `Config` on every use (`timeout` by the cron, `maxclients` by
+//! accept, `proto-max-bulk-len` by the parser) need nothing more than the new value.
 
 use std::fmt::Write as _;
 
+use crate::event_loop::change_listeners;
 use crate::resp::parser::split_args;
+use crate::server::Server;
+use crate::util::parse_i64;
 
 /// Every setting of the running server. Built once at start-up from the defaults, the config
 /// file and the command line; owned by the `Server` afterwards.
@@ -25,9 +33,12 @@ pub struct Config {
     pub tcp_backlog: i64,
     /// Number of logical databases (SELECT 0..databases-1). Fixed after start.
     pub databases: i64,
-    /// Timer ticks per second (`server_cron` frequency): 1..=500.
+    /// Timer ticks per second (`server_cron` frequency). The setting accepts 0..=i32::MAX, as
+    /// Redis's does, but is a hint: [`Config::clamp_hz`] brings it into
+    /// [`CONFIG_MIN_HZ`]..=[`CONFIG_MAX_HZ`] before the server runs and after every CONFIG
+    /// SET, so a running server always sees a value in that range.
     pub hz: i64,
-    /// One of `debug`, `verbose`, `notice`, `warning`, `nothing`.
+    /// One of `debug`, `verbose`, `notice`, `warning`.
     pub loglevel: String,
     /// Log file path; empty means standard output.
     pub logfile: String,
@@ -47,6 +58,9 @@ pub struct Config {
     /// it accepts is the one that describes that, `noeviction`; the eviction work adds the
     /// others.
     pub maxmemory_policy: String,
+    /// The default user's password; empty means none (every connection is authenticated
+    /// from the start). See [`crate::acl`].
+    pub requirepass: String,
 }
 
 impl Default for Config {
@@ -67,9 +81,18 @@ impl Default for Config {
             client_query_buffer_limit: 1024 * 1024 * 1024,
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
+            requirepass: String::new(),
         }
     }
 }
+
+/// Lowest and highest timer frequency the server runs at (Redis's CONFIG_MIN_HZ and
+/// CONFIG_MAX_HZ).
+pub const CONFIG_MIN_HZ: i64 = 1;
+pub const CONFIG_MAX_HZ: i64 = 500;
+
+/// Most addresses `bind` may list (Redis's CONFIG_BINDADDR_MAX).
+pub const CONFIG_BINDADDR_MAX: usize = 16;
 
 /// Typed access to one field of [`Config`].
 pub struct Field<T: 'static> {
@@ -89,15 +112,60 @@ macro_rules! field {
 /// The type of a setting, which decides how its text is parsed and printed.
 pub enum Kind {
     Bool(Field<bool>),
-    /// An integer with its inclusive range.
+    /// An integer (plain decimal, as Redis's string2ll reads it) with its inclusive range.
     Int(Field<i64>, i64, i64),
-    /// A byte count that accepts Redis's unit suffixes (`1gb`, `512mb`, `64k`).
-    Memory(Field<u64>),
+    /// A byte count that accepts Redis's unit suffixes (`1gb`, `512mb`, `64k`), with its
+    /// inclusive range.
+    Memory(Field<u64>, u64, u64),
     Str(Field<String>),
     /// One word out of a fixed list.
     Enum(Field<String>, &'static [&'static str]),
-    /// A list of words (bind).
-    List(Field<Vec<String>>),
+    /// A list of at most [`CONFIG_BINDADDR_MAX`] addresses (bind).
+    Addresses(Field<Vec<String>>),
+}
+
+/// What must happen at run time after CONFIG SET stores a new value (Redis's `apply`
+/// functions). Each action runs at most once per CONFIG SET and only after every value is
+/// stored, so it sees all of them: `CONFIG SET port P bind A` binds A on P, and the second
+/// rebind finds nothing left to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Apply {
+    /// Storing the value is enough.
+    Nothing,
+    /// Bring `hz` into range ([`Config::clamp_hz`]).
+    Hz,
+    /// Give the logger its new level.
+    LogLevel,
+    /// Listen on the new port ([`change_listeners`]).
+    Port,
+    /// Listen on the new addresses ([`change_listeners`]).
+    Bind,
+}
+
+impl Apply {
+    /// Carries out the change on the running server. The error is the reason CONFIG SET
+    /// reports, in Redis's words.
+    pub fn run(self, srv: &mut Server) -> Result<(), &'static str> {
+        match self {
+            Apply::Nothing => Ok(()),
+            Apply::Hz => {
+                srv.config.clamp_hz();
+                Ok(())
+            }
+            Apply::LogLevel => {
+                crate::logging::set_level(&srv.config.loglevel);
+                Ok(())
+            }
+            Apply::Port | Apply::Bind => change_listeners(srv).map_err(|e| {
+                log::warn!("Warning: {e}");
+                if self == Apply::Port {
+                    "Unable to listen on this port. Check server logs."
+                } else {
+                    "Failed to bind to specified addresses."
+                }
+            }),
+        }
+    }
 }
 
 /// One row of the settings table.
@@ -105,74 +173,80 @@ pub struct ConfigSpec {
     /// The directive, lower case, as in redis.conf.
     pub name: &'static str,
     pub kind: Kind,
+    /// CONFIG SET may change it (Redis's MODIFIABLE_CONFIG; the others are IMMUTABLE_CONFIG:
+    /// they shape structures built once at start-up, like the number of databases).
+    pub mutable: bool,
+    /// What a change needs at run time.
+    pub apply: Apply,
 }
 
-/// Every setting rredis understands.
+impl ConfigSpec {
+    /// A setting CONFIG SET may change, with nothing to do beyond storing it.
+    const fn mutable(name: &'static str, kind: Kind) -> ConfigSpec {
+        ConfigSpec {
+            name,
+            kind,
+            mutable: true,
+            apply: Apply::Nothing,
+        }
+    }
+
+    /// A setting fixed at start-up.
+    const fn immutable(name: &'static str, kind: Kind) -> ConfigSpec {
+        ConfigSpec {
+            mutable: false,
+            ..ConfigSpec::mutable(name, kind)
+        }
+    }
+
+    /// The same row with a run-time action.
+    const fn with_apply(self, apply: Apply) -> ConfigSpec {
+        ConfigSpec { apply, ..self }
+    }
+}
+
+/// Every setting rredis understands, with Redis 7.0's ranges and mutability.
 pub static CONFIGS: &[ConfigSpec] = &[
-    ConfigSpec {
-        name: "bind",
-        kind: Kind::List(field!(bind)),
-    },
-    ConfigSpec {
-        name: "port",
-        kind: Kind::Int(field!(port), 0, 65535),
-    },
-    ConfigSpec {
-        name: "protected-mode",
-        kind: Kind::Bool(field!(protected_mode)),
-    },
-    ConfigSpec {
-        name: "tcp-backlog",
-        kind: Kind::Int(field!(tcp_backlog), 0, i32::MAX as i64),
-    },
-    ConfigSpec {
-        name: "databases",
-        kind: Kind::Int(field!(databases), 1, i32::MAX as i64),
-    },
-    ConfigSpec {
-        name: "hz",
-        kind: Kind::Int(field!(hz), 1, 500),
-    },
-    ConfigSpec {
-        name: "loglevel",
-        kind: Kind::Enum(
-            field!(loglevel),
-            &["debug", "verbose", "notice", "warning", "nothing"],
-        ),
-    },
-    ConfigSpec {
-        name: "logfile",
-        kind: Kind::Str(field!(logfile)),
-    },
-    ConfigSpec {
-        name: "maxclients",
-        kind: Kind::Int(field!(maxclients), 1, i32::MAX as i64),
-    },
-    ConfigSpec {
-        name: "timeout",
-        kind: Kind::Int(field!(timeout), 0, i32::MAX as i64),
-    },
-    ConfigSpec {
-        name: "tcp-keepalive",
-        kind: Kind::Int(field!(tcp_keepalive), 0, i32::MAX as i64),
-    },
-    ConfigSpec {
-        name: "proto-max-bulk-len",
-        kind: Kind::Memory(field!(proto_max_bulk_len)),
-    },
-    ConfigSpec {
-        name: "client-query-buffer-limit",
-        kind: Kind::Memory(field!(client_query_buffer_limit)),
-    },
-    ConfigSpec {
-        name: "maxmemory",
-        kind: Kind::Memory(field!(maxmemory)),
-    },
-    ConfigSpec {
-        name: "maxmemory-policy",
-        kind: Kind::Enum(field!(maxmemory_policy), &["noeviction"]),
-    },
+    ConfigSpec::mutable("bind", Kind::Addresses(field!(bind))).with_apply(Apply::Bind),
+    ConfigSpec::mutable("port", Kind::Int(field!(port), 0, 65535)).with_apply(Apply::Port),
+    ConfigSpec::mutable("protected-mode", Kind::Bool(field!(protected_mode))),
+    ConfigSpec::immutable("tcp-backlog", Kind::Int(field!(tcp_backlog), 0, INT_MAX)),
+    ConfigSpec::immutable("databases", Kind::Int(field!(databases), 1, INT_MAX)),
+    ConfigSpec::mutable("hz", Kind::Int(field!(hz), 0, INT_MAX)).with_apply(Apply::Hz),
+    ConfigSpec::mutable(
+        "loglevel",
+        Kind::Enum(field!(loglevel), &["debug", "verbose", "notice", "warning"]),
+    )
+    .with_apply(Apply::LogLevel),
+    ConfigSpec::immutable("logfile", Kind::Str(field!(logfile))),
+    ConfigSpec::mutable(
+        "maxclients",
+        Kind::Int(field!(maxclients), 1, u32::MAX as i64),
+    ),
+    ConfigSpec::mutable("timeout", Kind::Int(field!(timeout), 0, INT_MAX)),
+    ConfigSpec::mutable(
+        "tcp-keepalive",
+        Kind::Int(field!(tcp_keepalive), 0, INT_MAX),
+    ),
+    ConfigSpec::mutable(
+        "proto-max-bulk-len",
+        Kind::Memory(field!(proto_max_bulk_len), 1024 * 1024, LONG_MAX),
+    ),
+    ConfigSpec::mutable(
+        "client-query-buffer-limit",
+        Kind::Memory(field!(client_query_buffer_limit), 1024 * 1024, LONG_MAX),
+    ),
+    ConfigSpec::mutable("maxmemory", Kind::Memory(field!(maxmemory), 0, u64::MAX)),
+    ConfigSpec::mutable(
+        "maxmemory-policy",
+        Kind::Enum(field!(maxmemory_policy), &["noeviction"]),
+    ),
+    ConfigSpec::mutable("requirepass", Kind::Str(field!(requirepass))),
 ];
+
+/// C's INT_MAX and LONG_MAX (64-bit), the bounds of Redis's int and long long settings.
+const INT_MAX: i64 = i32::MAX as i64;
+const LONG_MAX: u64 = i64::MAX as u64;
 
 /// Looks a directive up by name, ignoring case.
 pub fn lookup_config(name: &str) -> Option<&'static ConfigSpec> {
@@ -187,18 +261,18 @@ impl ConfigSpec {
         match &self.kind {
             Kind::Bool(f) => if *(f.get)(config) { "yes" } else { "no" }.to_string(),
             Kind::Int(f, _, _) => (f.get)(config).to_string(),
-            Kind::Memory(f) => (f.get)(config).to_string(),
+            Kind::Memory(f, _, _) => (f.get)(config).to_string(),
             Kind::Str(f) | Kind::Enum(f, _) => (f.get)(config).clone(),
-            Kind::List(f) => (f.get)(config).join(" "),
+            Kind::Addresses(f) => (f.get)(config).join(" "),
         }
     }
 
     /// Parses `args` (the words after the directive) into `config`. The error is Redis's
-    /// wording for the config file loader.
+    /// wording, which the config-file loader and CONFIG SET both report.
     pub fn set(&self, config: &mut Config, args: &[String]) -> Result<(), String> {
-        if let Kind::List(f) = &self.kind {
-            if args.is_empty() {
-                return Err("wrong number of arguments".into());
+        if let Kind::Addresses(f) = &self.kind {
+            if args.len() > CONFIG_BINDADDR_MAX {
+                return Err("Too many bind addresses specified.".into());
             }
             *(f.get_mut)(config) = args.to_vec();
             return Ok(());
@@ -215,20 +289,13 @@ impl ConfigSpec {
                 }
             }
             Kind::Int(f, min, max) => {
-                let n: i64 = parse_memory(arg)
-                    .and_then(|n| i64::try_from(n).ok())
-                    .or_else(|| arg.parse().ok())
+                let n = parse_i64(arg.as_bytes())
                     .ok_or("argument couldn't be parsed into an integer")?;
-                if n < *min || n > *max {
-                    return Err(format!(
-                        "argument must be between {min} and {max} inclusive"
-                    ));
-                }
-                *(f.get_mut)(config) = n;
+                *(f.get_mut)(config) = check_range(n, *min, *max)?;
             }
-            Kind::Memory(f) => {
-                *(f.get_mut)(config) =
-                    parse_memory(arg).ok_or("argument must be a memory value")?;
+            Kind::Memory(f, min, max) => {
+                let n = parse_memory(arg).ok_or("argument must be a memory value")?;
+                *(f.get_mut)(config) = check_range(n, *min, *max)?;
             }
             Kind::Str(f) => *(f.get_mut)(config) = arg.clone(),
             Kind::Enum(f, choices) => {
@@ -239,35 +306,142 @@ impl ConfigSpec {
                 }
                 *(f.get_mut)(config) = lower;
             }
-            Kind::List(_) => {}
+            Kind::Addresses(_) => {}
         }
         Ok(())
     }
+
+    /// The words CONFIG SET's one `value` stands for: itself, except for a list setting,
+    /// whose addresses it separates by single spaces (`"a b"`; an empty value is no address,
+    /// and two spaces make an empty address, which then fails to bind, as in Redis).
+    fn config_set_words(&self, value: &str) -> Vec<String> {
+        match self.kind {
+            Kind::Addresses(_) if value.is_empty() => Vec::new(),
+            Kind::Addresses(_) => value.split(' ').map(str::to_string).collect(),
+            _ => vec![value.to_string()],
+        }
+    }
 }
 
-/// Parses a byte count with Redis's suffixes (memtoull): `k`=1000, `kb`=1024, `m`, `mb`, `g`,
-/// `gb`, case-insensitive. Plain digits are bytes.
+/// `n` if it lies in `min..=max`, else Redis's complaint.
+fn check_range<T: PartialOrd + std::fmt::Display>(n: T, min: T, max: T) -> Result<T, String> {
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+/// Parses a byte count as Redis 7.0's memtoull does: decimal digits, then an optional unit,
+/// any case: `b` = 1, `k` = 1000, `kb` = 1024, `m`, `mb`, `g`, `gb`. Anything else (a sign,
+/// a blank, another suffix) is not a memory value.
+///
+/// Two quirks are Redis's and kept, since CONFIG GET shows their results: no digits at all
+/// (`""`, `"mb"`) reads as 0, and an overflow is not an error: the number saturates at
+/// `u64::MAX` (strtoull) and the unit then multiplies with wrap-around.
 pub fn parse_memory(text: &str) -> Option<u64> {
-    let lower = text.to_ascii_lowercase();
-    let units: [(&str, u64); 6] = [
-        ("kb", 1024),
-        ("mb", 1024 * 1024),
-        ("gb", 1024 * 1024 * 1024),
-        ("k", 1000),
-        ("m", 1000 * 1000),
-        ("g", 1000 * 1000 * 1000),
-    ];
-    let (digits, mul) = units
-        .iter()
-        .find_map(|(suffix, mul)| lower.strip_suffix(suffix).map(|d| (d, *mul)))
-        .unwrap_or((lower.as_str(), 1));
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let digits_end = text
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(digits_end);
+    let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    // Redis copies the digits into a 128-byte buffer first and refuses longer numbers.
+    if digits.len() >= 128 {
         return None;
     }
-    digits.parse::<u64>().ok()?.checked_mul(mul)
+    let value = digits.bytes().fold(0u64, |n, d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    });
+    Some(value.wrapping_mul(multiplier))
+}
+
+/// Why CONFIG SET refused, as Redis words it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ConfigSetError {
+    /// A parameter no setting has.
+    Unknown(String),
+    /// A setting that cannot take the value (or cannot change, or was named twice); `name` is
+    /// the parameter the message blames.
+    Failed { name: String, why: String },
+}
+
+impl ConfigSetError {
+    /// The error reply's text.
+    pub fn message(&self) -> String {
+        match self {
+            ConfigSetError::Unknown(name) => {
+                format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
+            }
+            ConfigSetError::Failed { name, why } => {
+                format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
+            }
+        }
+    }
+}
+
+/// Stores CONFIG SET's `(parameter, value)` pairs in `config`, all or none (Redis's
+/// configSetCommand, first half). Checks every parameter before storing anything, and
+/// reports the first problem: an unknown, immutable or repeated parameter, named as the
+/// client spelled it. Then stores the values in order; the first that does not parse is
+/// reported under the setting's own name, and the caller restores its copy of the old
+/// `Config` (this function may leave `config` half-changed).
+///
+/// Returns the run-time actions the new values need, each once, in order of first mention,
+/// with the setting that asked for it; the caller runs them ([`Apply::run`]).
+pub fn config_set(
+    config: &mut Config,
+    pairs: &[(&str, &str)],
+) -> Result<Vec<(Apply, &'static str)>, ConfigSetError> {
+    let mut specs: Vec<&'static ConfigSpec> = Vec::with_capacity(pairs.len());
+    for &(name, _) in pairs {
+        let spec = lookup_config(name).ok_or_else(|| ConfigSetError::Unknown(name.into()))?;
+        let refusal = if !spec.mutable {
+            Some("can't set immutable config")
+        } else if specs.iter().any(|seen| std::ptr::eq(*seen, spec)) {
+            Some("duplicate parameter")
+        } else {
+            None
+        };
+        if let Some(why) = refusal {
+            return Err(ConfigSetError::Failed {
+                name: name.into(),
+                why: why.into(),
+            });
+        }
+        specs.push(spec);
+    }
+    let mut applies: Vec<(Apply, &'static str)> = Vec::new();
+    for (spec, &(_, value)) in specs.iter().zip(pairs) {
+        spec.set(config, &spec.config_set_words(value))
+            .map_err(|why| ConfigSetError::Failed {
+                name: spec.name.to_string(),
+                why,
+            })?;
+        if spec.apply != Apply::Nothing && !applies.iter().any(|(a, _)| *a == spec.apply) {
+            applies.push((spec.apply, spec.name));
+        }
+    }
+    Ok(applies)
 }
 
 impl Config {
+    /// Brings `hz` into [`CONFIG_MIN_HZ`]..=[`CONFIG_MAX_HZ`]: Redis takes the setting as a
+    /// hint and caps it rather than refusing it, so `hz 0` runs at 1 and CONFIG GET says 1.
+    pub fn clamp_hz(&mut self) {
+        self.hz = self.hz.clamp(CONFIG_MIN_HZ, CONFIG_MAX_HZ);
+    }
+
     /// Applies the text of a redis.conf file. The error is the report Redis prints for a bad
     /// file, naming the line.
     pub fn load_text(&mut self, text: &str) -> Result<(), String> {
@@ -326,19 +500,89 @@ mod tests {
             err.contains("at line 2") && err.contains(">>> 'frobnicate 3'"),
             "{err}"
         );
-        let err = Config::default().load_text("hz 0").unwrap_err();
+        let err = Config::default().load_text("hz -1").unwrap_err();
         assert!(
-            err.contains("argument must be between 1 and 500 inclusive"),
+            err.contains("argument must be between 0 and 2147483647 inclusive"),
             "{err}"
         );
+        let err = Config::default().load_text("timeout 1k").unwrap_err();
+        assert!(err.contains("couldn't be parsed into an integer"), "{err}");
     }
 
     #[test]
     fn memory_units() {
         assert_eq!(parse_memory("1gb"), Some(1 << 30));
+        assert_eq!(parse_memory("1GB"), Some(1 << 30));
         assert_eq!(parse_memory("2k"), Some(2000));
         assert_eq!(parse_memory("12"), Some(12));
-        assert_eq!(parse_memory("mb"), None);
+        assert_eq!(parse_memory("3b"), Some(3));
         assert_eq!(parse_memory("-1"), None);
+        assert_eq!(parse_memory("+1"), None);
+        assert_eq!(parse_memory(" 1"), None);
+        assert_eq!(parse_memory("1x"), None);
+        // Redis's quirks: no digits is 0, overflow saturates then wraps.
+        assert_eq!(parse_memory("mb"), Some(0));
+        assert_eq!(parse_memory(""), Some(0));
+        assert_eq!(parse_memory("99999999999999999999"), Some(u64::MAX));
+        assert_eq!(
+            parse_memory("99999999999gb"),
+            Some(15_140_462_030_378_500_096)
+        );
+    }
+
+    fn set(config: &mut Config, pairs: &[(&str, &str)]) -> Result<Vec<Apply>, String> {
+        config_set(config, pairs)
+            .map(|applies| applies.into_iter().map(|(a, _)| a).collect())
+            .map_err(|e| e.message())
+    }
+
+    #[test]
+    fn config_set_checks_every_name_first() {
+        let mut c = Config::default();
+        assert_eq!(
+            set(&mut c, &[("hz", "abc"), ("foo", "1")]).unwrap_err(),
+            "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+        );
+        assert_eq!(
+            set(&mut c, &[("Databases", "5"), ("foo", "1")]).unwrap_err(),
+            "ERR CONFIG SET failed (possibly related to argument 'Databases') - can't set \
+             immutable config"
+        );
+        assert_eq!(
+            set(&mut c, &[("hz", "5"), ("HZ", "6")]).unwrap_err(),
+            "ERR CONFIG SET failed (possibly related to argument 'HZ') - duplicate parameter"
+        );
+        assert_eq!(c.hz, 10, "nothing is stored when a name is refused");
+        // A bad value is blamed on the setting's own name.
+        assert_eq!(
+            set(&mut c, &[("HZ", "x")]).unwrap_err(),
+            "ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be \
+             parsed into an integer"
+        );
+    }
+
+    #[test]
+    fn config_set_returns_each_action_once() {
+        let mut c = Config::default();
+        let applies = set(
+            &mut c,
+            &[
+                ("bind", "127.0.0.1"),
+                ("timeout", "5"),
+                ("port", "7000"),
+                ("hz", "0"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(applies, vec![Apply::Bind, Apply::Port, Apply::Hz]);
+        assert_eq!((c.port, c.timeout, c.hz), (7000, 5, 0));
+        c.clamp_hz();
+        assert_eq!(c.hz, 1);
+        assert_eq!(set(&mut c, &[("bind", "")]).unwrap(), vec![Apply::Bind]);
+        assert!(c.bind.is_empty());
+        let many = vec!["a"; 17].join(" ");
+        assert!(set(&mut c, &[("bind", &many)])
+            .unwrap_err()
+            .ends_with("Too many bind addresses specified."));
     }
 }

@@ -15,14 +15,16 @@
 //! top of the range, which the slab never reaches.
 
 use std::io::{self, Write};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
+use socket2::{Domain, Socket, Type};
 
+use crate::acl::{client_set_default_auth, default_user_nopass};
 use crate::client::{handle_client_input, put_client, take_client, write_to_client, Client};
 use crate::expire::{active_expire_cycle, CycleKind, FAST_CYCLE};
 use crate::server::{server_cron, Server, Shutdown};
@@ -39,56 +41,206 @@ const EVENTS_PER_POLL: usize = 1024;
 /// Redis's reply to a non-loopback client while protected mode is on and no password is set.
 const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
-/// Binds every configured address. An address with a leading `-` may fail (no IPv6 on this
-/// host); any other failure is fatal, as in Redis.
+/// Errors that mean "this kind of address does not exist on this host" (no IPv6, say):
+/// Redis skips such an address, optional or not (Linux errno values ENOPROTOOPT,
+/// EPROTONOSUPPORT, ESOCKTNOSUPPORT, EPFNOSUPPORT, EAFNOSUPPORT).
+const UNSUPPORTED_ADDRESS_ERRNOS: [i32; 5] = [92, 93, 94, 96, 97];
+
+/// Opens the listening sockets at start-up (Redis's listenToPort in initServer). An address
+/// with a leading `-` may be missing on this host; any other failure is fatal, as is ending
+/// up with nothing to listen on (port 0 or an empty `bind`: rredis has no Unix socket).
 pub fn listen(srv: &mut Server) -> io::Result<()> {
-    if srv.config.port == 0 {
-        return Ok(());
-    }
-    for spec in srv.config.bind.clone() {
-        let (optional, host) = match spec.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, spec.as_str()),
-        };
-        let host = match host {
-            "*" => "0.0.0.0",
-            "::*" => "::",
-            other => other,
-        };
-        let addr = if host.contains(':') {
-            format!("[{host}]:{}", srv.config.port)
-        } else {
-            format!("{host}:{}", srv.config.port)
-        };
-        let bound = addr
-            .parse::<SocketAddr>()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
-            .and_then(TcpListener::bind);
-        match bound {
-            Ok(listener) => srv.listeners.push(listener),
-            Err(e) if optional => log::debug!("Skipping optional bind address {addr}: {e}"),
-            Err(e) => {
-                log::warn!("Warning: Could not create server TCP listening socket {addr}: {e}");
-                return Err(e);
-            }
-        }
-    }
+    // With no current sockets to keep, every source is a newly bound socket.
+    srv.listeners = open_listeners(srv, &[])?
+        .into_iter()
+        .filter_map(|source| match source {
+            ListenerSource::Bound(listener) => Some(listener),
+            ListenerSource::Kept(_) => None,
+        })
+        .collect();
     if srv.listeners.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::AddrNotAvailable,
-            "no address could be bound",
+            "Configured to not listen anywhere",
         ));
     }
     Ok(())
 }
 
+/// Makes the listening sockets match the `port` and `bind` settings while the server runs
+/// (CONFIG SET port / bind; Redis's changeListenPort and changeBindAddr).
+///
+/// Design: the command itself rebinds, through `Server::registry`, rather than leaving a
+/// flag for the loop, because CONFIG SET must reply whether it worked. The new sockets are
+/// opened while the old ones still listen, so a failure (the port is taken) leaves the
+/// server exactly as it was and the caller replies with the error; an address that is
+/// already bound keeps its socket, so clients queued on it are not dropped. Only then are
+/// the sockets that are no longer wanted closed and every remaining one registered under its
+/// new position's token.
+///
+/// The kernel refuses to bind a wildcard and a specific address on the same port at once
+/// (`127.0.0.1:6379` to `0.0.0.0:6379`). When a new address is refused while one of our own
+/// sockets holds that port, the old sockets are closed first and the new addresses bound
+/// again, which is what Redis always does; if that fails too, CONFIG SET's rollback restores
+/// the old settings and calls this again, which binds the old addresses anew.
+///
+/// Events already taken from the poller for a listener position are harmless after a
+/// change: accepting on a listener with nothing pending just finds nothing.
+pub fn change_listeners(srv: &mut Server) -> io::Result<()> {
+    let port_is_ours = srv.listeners.iter().any(|l| {
+        l.local_addr()
+            .is_ok_and(|a| i64::from(a.port()) == srv.config.port)
+    });
+    let sources = match open_listeners(srv, &srv.listeners) {
+        Err(e) if e.kind() == io::ErrorKind::AddrInUse && port_is_ours => {
+            let old = std::mem::take(&mut srv.listeners);
+            close_listeners(srv, old);
+            open_listeners(srv, &[])?
+        }
+        result => result?,
+    };
+    let mut old: Vec<Option<TcpListener>> = std::mem::take(&mut srv.listeners)
+        .into_iter()
+        .map(Some)
+        .collect();
+    for source in sources {
+        let listener = match source {
+            ListenerSource::Kept(i) => old.get_mut(i).and_then(Option::take),
+            ListenerSource::Bound(listener) => Some(listener),
+        };
+        srv.listeners.extend(listener);
+    }
+    let unwanted = old.into_iter().flatten().collect();
+    close_listeners(srv, unwanted);
+    match &srv.registry {
+        Some(registry) => register_listeners(registry, &mut srv.listeners),
+        None => Ok(()),
+    }
+}
+
+/// Where the socket for one wanted address comes from.
+enum ListenerSource {
+    /// `Server::listeners[i]` is already bound to it.
+    Kept(usize),
+    /// A socket just bound to it.
+    Bound(TcpListener),
+}
+
+/// Finds or binds a socket for every address of `bind` on `port` (Redis's listenToPort):
+/// an address one of `current` is bound to keeps that socket (each at most once), any other
+/// is bound now. Addresses this host lacks are skipped (see [`UNSUPPORTED_ADDRESS_ERRNOS`];
+/// an optional `-address` also when it is not available). On any other failure the sockets
+/// bound so far are closed and the error, naming the address, returned: nothing changes.
+fn open_listeners(srv: &Server, current: &[TcpListener]) -> io::Result<Vec<ListenerSource>> {
+    let mut sources = Vec::new();
+    let Ok(port) = u16::try_from(srv.config.port) else {
+        return Ok(sources);
+    };
+    if port == 0 {
+        return Ok(sources);
+    }
+    let mut kept = vec![false; current.len()];
+    for spec in &srv.config.bind {
+        let (optional, host) = match spec.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, spec.as_str()),
+        };
+        let bound = resolve_bind_address(host, port).and_then(|addr| {
+            let reusable = current.iter().enumerate().position(|(i, l)| {
+                kept.get(i) == Some(&false) && l.local_addr().ok() == Some(addr)
+            });
+            match reusable {
+                Some(i) => {
+                    if let Some(k) = kept.get_mut(i) {
+                        *k = true;
+                    }
+                    Ok(ListenerSource::Kept(i))
+                }
+                None => bind_listener(addr, srv.config.tcp_backlog).map(ListenerSource::Bound),
+            }
+        });
+        match bound {
+            Ok(source) => sources.push(source),
+            Err(e) => {
+                let missing = e
+                    .raw_os_error()
+                    .is_some_and(|errno| UNSUPPORTED_ADDRESS_ERRNOS.contains(&errno));
+                if missing || (optional && e.kind() == io::ErrorKind::AddrNotAvailable) {
+                    log::debug!("Skipping bind address {host}:{port}: {e}");
+                    continue;
+                }
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("Could not create server TCP listening socket {host}:{port}: {e}"),
+                ));
+            }
+        }
+    }
+    Ok(sources)
+}
+
+/// The socket address a `bind` entry names on `port`: `*` is every IPv4 address, `::*`
+/// every IPv6 one; otherwise an address or a host name, looked up as IPv6 if it contains a
+/// `:` and as IPv4 if not (as Redis chooses the family). A host name is resolved on the
+/// spot, blocking the loop for the lookup, as Redis does too.
+fn resolve_bind_address(host: &str, port: u16) -> io::Result<SocketAddr> {
+    let host = match host {
+        "*" => "0.0.0.0",
+        "::*" => "::",
+        other => other,
+    };
+    let ipv6 = host.contains(':');
+    (host, port)
+        .to_socket_addrs()?
+        .find(|addr| addr.is_ipv6() == ipv6)
+        .ok_or_else(|| io::Error::from(io::ErrorKind::AddrNotAvailable))
+}
+
+/// Opens one listening socket as Redis does: SO_REUSEADDR (a restart can bind while old
+/// connections linger in TIME_WAIT), IPV6_V6ONLY for IPv6 (so `::` and `0.0.0.0` can share a
+/// port), the configured accept backlog, non-blocking, close-on-exec.
+fn bind_listener(addr: SocketAddr, backlog: i64) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    socket.set_nonblocking(true)?;
+    Ok(TcpListener::from_std(socket.into()))
+}
+
+/// The poller token of listener `index`.
+fn listener_token(index: usize) -> Token {
+    Token(LISTENER_BASE - index)
+}
+
+/// Registers every listener under its position's token. A listener kept by
+/// [`change_listeners`] may be registered under an older position: it is taken off the
+/// poller first (for a new one that fails, harmlessly) and registered afresh.
+fn register_listeners(registry: &Registry, listeners: &mut [TcpListener]) -> io::Result<()> {
+    for (i, listener) in listeners.iter_mut().enumerate() {
+        let _ = registry.deregister(listener);
+        registry.register(listener, listener_token(i), Interest::READABLE)?;
+    }
+    Ok(())
+}
+
+/// Takes `listeners` off the poller and closes them.
+fn close_listeners(srv: &Server, listeners: Vec<TcpListener>) {
+    for mut listener in listeners {
+        if let Some(registry) = &srv.registry {
+            let _ = registry.deregister(&mut listener);
+        }
+    }
+}
+
 /// Runs the loop until SHUTDOWN or SIGINT/SIGTERM.
 pub fn run(srv: &mut Server) -> io::Result<()> {
     let mut poll = Poll::new()?;
-    for (i, listener) in srv.listeners.iter_mut().enumerate() {
-        poll.registry()
-            .register(listener, Token(LISTENER_BASE - i), Interest::READABLE)?;
-    }
+    register_listeners(poll.registry(), &mut srv.listeners)?;
+    srv.registry = Some(poll.registry().try_clone()?);
     let mut signals = Signals::new([SIGINT, SIGTERM])?;
     poll.registry()
         .register(&mut signals, SIGNAL_TOKEN, Interest::READABLE)?;
@@ -178,7 +330,7 @@ fn accept_one(srv: &mut Server, registry: &Registry, mut sock: TcpStream, addr: 
         srv.stats.rejected_connections += 1;
         return;
     }
-    if srv.config.protected_mode && !addr.ip().is_loopback() {
+    if srv.config.protected_mode && default_user_nopass(&srv.config) && !addr.ip().is_loopback() {
         let _ = sock.write(PROTECTED_MODE_DENIED);
         srv.stats.rejected_connections += 1;
         return;
@@ -193,7 +345,9 @@ fn accept_one(srv: &mut Server, registry: &Registry, mut sock: TcpStream, addr: 
     }
     let id = srv.next_client_id;
     srv.next_client_id += 1;
-    entry.insert(Some(Box::new(Client::new(id, token, sock, addr))));
+    let mut client = Box::new(Client::new(id, token, sock, addr));
+    client_set_default_auth(&srv.config, &mut client);
+    entry.insert(Some(client));
     srv.stats.total_connections_received += 1;
     log::debug!("Accepted {addr}");
 }

@@ -10,8 +10,10 @@
 //! - [`commands`] — the command table and one module per command family;
 //! - [`db`] — databases, keys, TTLs, lookups (db.c); [`expire`] — active expiry (expire.c);
 //! - [`dict`] — the incrementally rehashed hash table (dict.c);
-//! - [`types`] — the value types; [`config`] — settings; [`util`] — parsing, glob, formatting.
+//! - [`types`] — the value types; [`config`] — settings; [`util`] — parsing, glob, formatting;
+//! - [`acl`] — the default user and authentication (acl.c).
 
+pub mod acl;
 pub mod client;
 pub mod commands;
 pub mod config;

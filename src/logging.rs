@@ -16,16 +16,27 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// Installs the global logger for `loglevel` (a Redis level name) writing to `logfile`
-/// (standard output when empty).
-pub fn init(loglevel: &str, logfile: &str) -> std::io::Result<()> {
-    let filter = match loglevel {
+/// The `log` crate's filter for a Redis level name.
+fn level_filter(loglevel: &str) -> LevelFilter {
+    match loglevel {
         "debug" => LevelFilter::Trace,
         "verbose" => LevelFilter::Debug,
         "notice" => LevelFilter::Info,
-        "warning" => LevelFilter::Warn,
-        _ => LevelFilter::Off,
-    };
+        // "warning", the only other level the setting admits.
+        _ => LevelFilter::Warn,
+    }
+}
+
+/// Changes the level at run time (CONFIG SET loglevel). The logger itself lets every record
+/// through; the `log` crate's global maximum, checked by every logging macro before the
+/// logger is called, is the one filter, so moving it is all a change takes.
+pub fn set_level(loglevel: &str) {
+    log::set_max_level(level_filter(loglevel));
+}
+
+/// Installs the global logger for `loglevel` (a Redis level name) writing to `logfile`
+/// (standard output when empty).
+pub fn init(loglevel: &str, logfile: &str) -> std::io::Result<()> {
     let target = if logfile.is_empty() {
         env_logger::Target::Stdout
     } else {
@@ -34,7 +45,7 @@ pub fn init(loglevel: &str, logfile: &str) -> std::io::Result<()> {
     };
     let pid = std::process::id();
     env_logger::Builder::new()
-        .filter_level(filter)
+        .filter_level(LevelFilter::Trace)
         .target(target)
         .format(move |out, record| {
             let mark = match record.level() {
@@ -51,7 +62,9 @@ pub fn init(loglevel: &str, logfile: &str) -> std::io::Result<()> {
             )
         })
         .try_init()
-        .map_err(std::io::Error::other)
+        .map_err(std::io::Error::other)?;
+    set_level(loglevel);
+    Ok(())
 }
 
 /// `24 Nov 2026 05:55:00.123` (UTC) for a unix time in ms.

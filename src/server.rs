@@ -11,10 +11,12 @@
 use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
+use mio::Registry;
 use slab::Slab;
 
+use crate::acl::auth_required;
 use crate::client::Client;
-use crate::commands::{unknown_subcommand, CommandTable, LookupError};
+use crate::commands::{flags, unknown_subcommand, CommandTable, LookupError};
 use crate::config::Config;
 use crate::db::Db;
 use crate::expire::{active_expire_cycle, ExpireCycle};
@@ -36,7 +38,7 @@ pub const QUERY_BUF_KEEP: usize = 32 * 1024;
 /// Seconds of inactivity after which the cron gives back a client's spare buffer memory.
 const IDLE_SHRINK_SECONDS: i64 = 2;
 
-/// Counters INFO stats reports. Reset only by a restart (CONFIG RESETSTAT later).
+/// Counters INFO stats reports. CONFIG RESETSTAT zeroes them ([`Stats::reset`]).
 #[derive(Debug, Default)]
 pub struct Stats {
     pub total_connections_received: u64,
@@ -62,6 +64,22 @@ impl Stats {
     /// Average of the recent ops/sec samples (INFO's instantaneous_ops_per_sec).
     pub fn instantaneous_ops_per_sec(&self) -> u64 {
         self.inst_ops.average()
+    }
+
+    /// Starts every counter again from zero, as at start-up (Redis's resetServerStats, for
+    /// CONFIG RESETSTAT). The memory peak is kept: Redis clears it only at start-up.
+    pub fn reset(&mut self, now: i64) {
+        *self = Stats {
+            used_memory_peak: self.used_memory_peak,
+            ..Stats::default()
+        };
+        for metric in [
+            &mut self.inst_ops,
+            &mut self.inst_net_input,
+            &mut self.inst_net_output,
+        ] {
+            metric.last_sample_ms = now;
+        }
     }
 
     /// Takes one sample of every instantaneous metric (Redis's trackInstantaneousMetric
@@ -123,8 +141,15 @@ pub struct Server {
     /// client's own commands run (the handler holds it), so handlers see every *other*
     /// client here.
     pub clients: Slab<Option<Box<Client>>>,
-    /// The listening sockets, one per bound address.
+    /// The listening sockets, one per bound address. Listener `i` is registered with the
+    /// poller under the token `event_loop` derives from `i`, so the vector is only changed
+    /// by `event_loop`'s functions, which register it again.
     pub listeners: Vec<TcpListener>,
+    /// A handle on the event loop's poller, set when the loop starts. Commands that add or
+    /// remove sockets outside the loop's own code (CONFIG SET port/bind rebinding the
+    /// listeners) register them through it, and so can reply at once with the outcome; the
+    /// loop itself uses its `Poll`'s registry, which this is a clone of.
+    pub registry: Option<Registry>,
     /// The command lookup map.
     pub commands: CommandTable,
     pub stats: Stats,
@@ -134,6 +159,9 @@ pub struct Server {
     pub dirty: u64,
     /// Unix ms at start-up (uptime_in_seconds).
     pub start_time_ms: i64,
+    /// Unix seconds of the last successful save (LASTSAVE, INFO rdb_last_save_time). As in
+    /// Redis, the start time until a save happens; the persistence work updates it.
+    pub lastsave: i64,
     /// Run id, 40 hex characters, random per start (INFO's run_id).
     pub run_id: String,
     /// Randomness for RANDOMKEY, sampling and SCAN-free choices.
@@ -158,23 +186,27 @@ pub struct Server {
 
 impl Server {
     /// A server with `config`, no listeners and no clients yet.
-    pub fn new(config: Config, config_file: Option<String>) -> Server {
+    pub fn new(mut config: Config, config_file: Option<String>) -> Server {
+        config.clamp_hz();
         let mut rng = Rng::new(crate::util::random_seed());
         let run_id = (0..40)
             .map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0'))
             .collect();
         let databases = config.databases.max(1) as usize;
+        let start_time_ms = now_ms();
         Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             config,
             config_file,
             clients: Slab::new(),
             listeners: Vec::new(),
+            registry: None,
             commands: CommandTable::default(),
             stats: Stats::default(),
             next_client_id: 1,
             dirty: 0,
-            start_time_ms: now_ms(),
+            start_time_ms,
+            lastsave: start_time_ms / 1000,
             run_id,
             rng,
             shutdown: Shutdown::Running,
@@ -187,9 +219,10 @@ impl Server {
         }
     }
 
-    /// Interval between `server_cron` runs.
+    /// Interval between `server_cron` runs (`hz` is kept in range by `Config::clamp_hz`;
+    /// the `max` only rules out a division by zero).
     pub fn cron_period(&self) -> Duration {
-        Duration::from_millis(1000 / self.config.hz.clamp(1, 500) as u64)
+        Duration::from_millis(1000 / self.config.hz.max(1) as u64)
     }
 
     /// Number of connected clients, including the one whose command is running.
@@ -199,8 +232,9 @@ impl Server {
 }
 
 /// Runs one parsed request of client `c` (Redis's processCommand): resolve the command,
-/// check arity, call it. Errors are replied to; the connection stays open. (Error replies
-/// are counted for INFO by the reply layer, whoever writes them.)
+/// check arity, check the client may run it (authentication), call it. Errors are replied
+/// to; the connection stays open. (Error replies are counted for INFO by the reply layer,
+/// whoever writes them.)
 pub fn process_command(srv: &mut Server, c: &mut Client) {
     let cmd = match srv.commands.resolve(&c.argv) {
         Ok(cmd) => cmd,
@@ -216,6 +250,9 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         ));
     }
     c.last_cmd = cmd.name;
+    if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.config, c) {
+        return c.reply.error("NOAUTH Authentication required.");
+    }
     (cmd.handler)(srv, c);
     srv.stats.total_commands_processed += 1;
 }

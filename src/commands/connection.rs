@@ -1,11 +1,20 @@
-//! Connection commands: PING, ECHO, QUIT, SELECT, HELLO (Redis keeps these in server.c,
-//! db.c and networking.c). They act on the calling connection, not on data.
+//! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET (Redis keeps these in
+//! server.c, db.c, networking.c and acl.c). They act on the calling connection, not on data.
 
+use bytes::Bytes;
+
+use crate::acl::{
+    auth_required, authenticate_user, client_set_default_auth, default_user_nopass, DEFAULT_USER,
+};
 use crate::client::Client;
 use crate::commands::server_cmds::{client_set_name_or_reply, REDIS_VERSION};
 use crate::commands::{acl, flags::*, Command, NO_KEYS};
 use crate::server::Server;
 use crate::util::parse_i64;
+
+/// The reply to a failed authentication, whatever failed (unknown user or wrong password:
+/// Redis does not tell which).
+const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
 /// This module's rows of the command table.
 pub static COMMANDS: &[Command] = &[
@@ -49,6 +58,22 @@ pub static COMMANDS: &[Command] = &[
         acl::CONNECTION,
         hello_command,
     ),
+    Command::new(
+        "auth",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
+        NO_KEYS,
+        acl::CONNECTION,
+        auth_command,
+    ),
+    Command::new(
+        "reset",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        NO_KEYS,
+        acl::CONNECTION,
+        reset_command,
+    ),
 ];
 
 /// PING [message]: `+PONG`, or the message as a bulk string.
@@ -90,8 +115,13 @@ fn select_command(srv: &mut Server, c: &mut Client) {
 
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]: switches the connection's
 /// protocol (2 or 3), optionally authenticates and names it, and replies with a map
-/// describing the server. Options are all validated before anything changes.
-fn hello_command(_srv: &mut Server, c: &mut Client) {
+/// describing the server. HELLO runs before authentication (it is `no_auth`), so it checks
+/// that itself: with a password set, an unauthenticated connection must use its AUTH option.
+///
+/// The order is Redis 7.0's, and clients can see it: the version is checked first; then the
+/// options take effect one by one as they are read, so an AUTH or SETNAME sticks even if a
+/// later option fails; the protocol changes only once every option passed.
+fn hello_command(srv: &mut Server, c: &mut Client) {
     let mut protocol = c.reply.resp;
     if c.argv.len() >= 2 {
         match parse_i64(c.argv.arg(1)) {
@@ -106,22 +136,21 @@ fn hello_command(_srv: &mut Server, c: &mut Client) {
             Some(v) => protocol = v as u8,
         }
     }
-    let mut name = None;
     let mut j = 2;
     while j < c.argv.len() {
         let option = c.argv.arg(j);
         let more = c.argv.len() - 1 - j;
         if option.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
-            // Until users and passwords exist, the only user is `default` with no password,
-            // which accepts any password, as Redis's default user does.
-            if !c.argv.arg(j + 1).eq_ignore_ascii_case(b"default") {
-                return c
-                    .reply
-                    .error("WRONGPASS invalid username-password pair or user is disabled.");
+            let (username, password) = (c.argv.arg_bytes(j + 1), c.argv.arg_bytes(j + 2));
+            if !authenticate_user(&srv.config, c, &username, &password) {
+                return c.reply.error(WRONGPASS);
             }
             j += 3;
         } else if option.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
-            name = Some(c.argv.arg_bytes(j + 1));
+            let name = c.argv.arg_bytes(j + 1);
+            if !client_set_name_or_reply(c, &name) {
+                return;
+            }
             j += 2;
         } else {
             let option = String::from_utf8_lossy(option).into_owned();
@@ -130,10 +159,12 @@ fn hello_command(_srv: &mut Server, c: &mut Client) {
                 .error(&format!("ERR Syntax error in HELLO option '{option}'"));
         }
     }
-    if let Some(name) = name {
-        if !client_set_name_or_reply(c, &name) {
-            return;
-        }
+    if auth_required(&srv.config, c) {
+        return c.reply.error(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
+             HELLO AUTH <user> <pass> option can be used to authenticate the client and select \
+             the RESP protocol version at the same time",
+        );
     }
     c.reply.resp = protocol;
     c.reply.map_len(7);
@@ -151,4 +182,47 @@ fn hello_command(_srv: &mut Server, c: &mut Client) {
     c.reply.bulk(b"master");
     c.reply.bulk(b"modules");
     c.reply.array_len(0);
+}
+
+/// AUTH [username] password: authenticates the connection (see [`crate::acl`]). The
+/// one-argument form names the default user; without a password configured it is refused
+/// (Redis keeps that old error, so a client sending a password the server does not expect
+/// learns of the misconfiguration), while `AUTH default anything` succeeds, as the nopass
+/// default user accepts every password.
+fn auth_command(srv: &mut Server, c: &mut Client) {
+    let (username, password) = match c.argv.len() {
+        2 => {
+            if default_user_nopass(&srv.config) {
+                return c.reply.error(
+                    "ERR AUTH <password> called without any password configured for the \
+                     default user. Are you sure your configuration is correct?",
+                );
+            }
+            (Bytes::from_static(DEFAULT_USER), c.argv.arg_bytes(1))
+        }
+        3 => (c.argv.arg_bytes(1), c.argv.arg_bytes(2)),
+        _ => return c.reply.error("ERR syntax error"),
+    };
+    if authenticate_user(&srv.config, c, &username, &password) {
+        c.reply.ok();
+    } else {
+        c.reply.error(WRONGPASS);
+    }
+}
+
+/// RESET: returns the connection to the state of a new one (Redis's resetCommand and
+/// clearClientConnectionState) and replies `+RESET`: database 0, RESP2, no name, and the
+/// default user's authentication, so with a password set the client must authenticate
+/// again.
+///
+/// Redis also leaves MULTI (discarding the queued commands), every pub/sub subscription,
+/// client tracking, MONITOR, CLIENT REPLY OFF/SKIP and the READONLY / ASKING cluster flags
+/// here. rredis has none of those yet: each feature must clear its state in this function
+/// when it arrives.
+fn reset_command(srv: &mut Server, c: &mut Client) {
+    c.db = 0;
+    c.reply.resp = 2;
+    c.name = None;
+    client_set_default_auth(&srv.config, c);
+    c.reply.status("RESET");
 }

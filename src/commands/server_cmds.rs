@@ -1,5 +1,5 @@
-//! Server and connection-administration commands: CLIENT, INFO, CONFIG, TIME, SHUTDOWN
-//! (Redis keeps these in networking.c, server.c and config.c).
+//! Server and connection-administration commands: CLIENT, INFO, CONFIG, TIME, LASTSAVE,
+//! SHUTDOWN (Redis keeps these in networking.c, server.c, config.c and rdb.c).
 //!
 //! They report on the server itself rather than on keys: who is connected, what the counters
 //! say, how the server is configured. Two things shape them:
@@ -18,7 +18,7 @@ use bytes::Bytes;
 
 use crate::client::{close_client_async, put_client, take_client, Client};
 use crate::commands::{acl, flags::*, unknown_subcommand, Command, NO_KEYS};
-use crate::config::{lookup_config, CONFIGS};
+use crate::config::{config_set, lookup_config, ConfigSetError, CONFIGS};
 use crate::server::{Server, Shutdown};
 use crate::util::{now_ms, now_us, parse_i64, string_match};
 
@@ -35,6 +35,14 @@ pub static COMMANDS: &[Command] = &[
     ),
     Command::new("config", -2, 0, NO_KEYS, 0, config_command).with_subcommands(CONFIG_SUBCOMMANDS),
     Command::new("time", 1, LOADING | STALE | FAST, NO_KEYS, 0, time_command),
+    Command::new(
+        "lastsave",
+        1,
+        LOADING | STALE | FAST,
+        NO_KEYS,
+        acl::ADMIN | acl::DANGEROUS,
+        lastsave_command,
+    ),
     Command::new(
         "shutdown",
         -1,
@@ -106,8 +114,8 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
     ),
 ];
 
-/// CONFIG's subcommands. SET, RESETSTAT and REWRITE come later (they need settings that can
-/// change at run time); until then they answer as unknown subcommands.
+/// CONFIG's subcommands. REWRITE comes later; until then it answers as an unknown
+/// subcommand.
 static CONFIG_SUBCOMMANDS: &[Command] = &[
     Command::new(
         "config|get",
@@ -116,6 +124,22 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         NO_KEYS,
         0,
         config_get_command,
+    ),
+    Command::new(
+        "config|set",
+        -4,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        0,
+        config_set_command,
+    ),
+    Command::new(
+        "config|resetstat",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        0,
+        config_resetstat_command,
     ),
     Command::new(
         "config|help",
@@ -838,7 +862,7 @@ fn bytes_to_human(n: u64) -> String {
 }
 
 /// `# Persistence`: rredis does not persist yet, so nothing is loading, saving or ever
-/// saved; `rdb_last_save_time` is the start time, as in a Redis that loaded no file.
+/// saved; `rdb_last_save_time` is `Server::lastsave`, the start time until a save happens.
 fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
     field(out, "loading", 0);
     field(out, "async_loading", 0);
@@ -850,7 +874,7 @@ fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
     field(out, "current_save_keys_total", 0);
     field(out, "rdb_changes_since_last_save", srv.dirty);
     field(out, "rdb_bgsave_in_progress", 0);
-    field(out, "rdb_last_save_time", srv.start_time_ms / 1000);
+    field(out, "rdb_last_save_time", srv.lastsave);
     field(out, "rdb_last_bgsave_status", "ok");
     field(out, "rdb_last_bgsave_time_sec", -1);
     field(out, "rdb_current_bgsave_time_sec", -1);
@@ -1083,9 +1107,76 @@ fn config_get_command(srv: &mut Server, c: &mut Client) {
     }
 }
 
+/// CONFIG SET parameter value [parameter value ...]: changes settings while the server runs,
+/// all or none (Redis 7.0). [`config_set`] checks every parameter and stores every value;
+/// then the run-time actions the new values need run (rebinding the listeners, the log
+/// level, ...). If one fails, the old settings come back and every action runs again to undo
+/// what the others did, and the reply names the failure.
+fn config_set_command(srv: &mut Server, c: &mut Client) {
+    let args = c.argv.get(2..).unwrap_or_default();
+    if args.len() % 2 != 0 {
+        return c.reply.error("ERR syntax error");
+    }
+    let text: Vec<String> = args
+        .iter()
+        .map(|arg| String::from_utf8_lossy(arg).into_owned())
+        .collect();
+    let pairs: Vec<(&str, &str)> = text
+        .chunks_exact(2)
+        .filter_map(|pair| match pair {
+            [name, value] => Some((name.as_str(), value.as_str())),
+            _ => None,
+        })
+        .collect();
+    let backup = srv.config.clone();
+    let applies = match config_set(&mut srv.config, &pairs) {
+        Ok(applies) => applies,
+        Err(e) => {
+            srv.config = backup;
+            return c.reply.error(&e.message());
+        }
+    };
+    for &(apply, name) in &applies {
+        if let Err(why) = apply.run(srv) {
+            log::warn!(
+                "Failed applying new configuration. Possibly related to new {name} setting. \
+                 Restoring previous settings."
+            );
+            srv.config = backup;
+            for &(undo, undo_name) in &applies {
+                if let Err(undo_why) = undo.run(srv) {
+                    log::warn!(
+                        "Failed applying restored configuration ({undo_name} setting): {undo_why}"
+                    );
+                }
+            }
+            let error = ConfigSetError::Failed {
+                name: name.into(),
+                why: why.into(),
+            };
+            return c.reply.error(&error.message());
+        }
+    }
+    c.reply.ok();
+}
+
+/// CONFIG RESETSTAT: zeroes the counters INFO stats reports ([`crate::server::Stats::reset`]).
+/// Redis also clears its per-command and per-error statistics, which rredis does not keep
+/// yet.
+fn config_resetstat_command(srv: &mut Server, c: &mut Client) {
+    srv.stats.reset(now_ms());
+    c.reply.ok();
+}
+
 // ---------------------------------------------------------------------------------------
-// TIME, SHUTDOWN
+// TIME, LASTSAVE, SHUTDOWN
 // ---------------------------------------------------------------------------------------
+
+/// LASTSAVE: unix time of the last successful save, in seconds (`Server::lastsave`: the
+/// start time until the persistence work saves).
+fn lastsave_command(srv: &mut Server, c: &mut Client) {
+    c.reply.int(srv.lastsave);
+}
 
 /// TIME: the server's clock as two bulk strings, unix seconds and the microseconds within
 /// that second.
