@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use crate::event_loop::change_listeners;
 use crate::resp::parser::split_args;
 use crate::server::Server;
-use crate::util::parse_i64;
+use crate::util::{decimal_digits, parse_i64};
 
 /// Every setting of the running server. Built once at start-up from the defaults, the config
 /// file and the command line; owned by the `Server` afterwards.
@@ -360,9 +360,8 @@ pub fn parse_memory(text: &str) -> Option<u64> {
     if digits.len() >= 128 {
         return None;
     }
-    let value = digits.bytes().fold(0u64, |n, d| {
-        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-    });
+    // The digits are all digits, so `None` means overflow: strtoull's saturation.
+    let value = decimal_digits(digits.as_bytes()).unwrap_or(u64::MAX);
     Some(value.wrapping_mul(multiplier))
 }
 

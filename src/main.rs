@@ -8,6 +8,12 @@ use rredis::config::{Config, CONFIGS};
 use rredis::server::Server;
 use rredis::{event_loop, logging};
 
+/// mimalloc instead of glibc malloc: freeing a million small values (mass expiry, FLUSHALL)
+/// leaves glibc with huge free lists that it consolidates, for hundreds of milliseconds, on
+/// the next large allocation — a stall of the whole loop. See Cargo.toml.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn usage(opts: &getopts::Options) -> String {
     opts.usage(
         "Usage: rredis [/path/to/redis.conf] [options]\n\

@@ -227,13 +227,7 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if !matches!(digits.first(), Some(b'1'..=b'9')) {
         return None;
     }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
+    let v = decimal_digits(digits)?;
     if negative {
         // 2^63 is the magnitude of i64::MIN; wrapping negation maps it there.
         (v <= 1 << 63).then(|| (v as i64).wrapping_neg())
@@ -264,21 +258,25 @@ pub fn parse_u64(s: &[u8]) -> Option<u64> {
         return None;
     }
     let (negative, digits) = match first {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
+        b'-' => (true, s.get(1..).unwrap_or_default()),
+        b'+' => (false, s.get(1..).unwrap_or_default()),
         _ => (false, s),
     };
     if digits.is_empty() {
         return None;
     }
-    let mut v: u64 = 0;
-    for &d in digits {
+    let v = decimal_digits(digits)?;
+    Some(if negative { v.wrapping_neg() } else { v })
+}
+
+/// The value of a run of ASCII decimal digits; `None` for any other byte or on overflow.
+pub fn decimal_digits(digits: &[u8]) -> Option<u64> {
+    digits.iter().try_fold(0u64, |v, &d| {
         if !d.is_ascii_digit() {
             return None;
         }
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if negative { v.wrapping_neg() } else { v })
+        v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 /// Appends the decimal representation of `v` to `buf` (no allocation, no

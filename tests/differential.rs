@@ -20,6 +20,9 @@
 
 mod common;
 
+// redis-cli splits its input lines exactly as the server splits inline requests.
+use rredis::resp::parser::split_args;
+
 use std::path::{Path, PathBuf};
 
 use common::{real_redis, Raw, Server};
@@ -41,84 +44,6 @@ enum Compare {
     Exact,
     Sorted,
     Approx(i64),
-}
-
-/// Splits a line as redis-cli (sdssplitargs) does. `None` means unbalanced quotes.
-fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let hex = |b: u8| (b as char).to_digit(16);
-    let mut args = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < line.len() && line[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= line.len() {
-            return Some(args);
-        }
-        let mut cur = Vec::new();
-        let (mut in_double, mut in_single) = (false, false);
-        loop {
-            let c = line.get(i).copied();
-            if in_double {
-                match c? {
-                    b'\\'
-                        if line.get(i + 1) == Some(&b'x')
-                            && line.get(i + 2).and_then(|&b| hex(b)).is_some()
-                            && line.get(i + 3).and_then(|&b| hex(b)).is_some() =>
-                    {
-                        let hi = hex(line[i + 2]).unwrap_or(0);
-                        let lo = hex(line[i + 3]).unwrap_or(0);
-                        cur.push((hi * 16 + lo) as u8);
-                        i += 3;
-                    }
-                    b'\\' if i + 1 < line.len() => {
-                        i += 1;
-                        cur.push(match line[i] {
-                            b'n' => b'\n',
-                            b'r' => b'\r',
-                            b't' => b'\t',
-                            b'b' => 8,
-                            b'a' => 7,
-                            other => other,
-                        });
-                    }
-                    b'"' => {
-                        if line.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace()) {
-                            return None;
-                        }
-                        i += 1;
-                        break;
-                    }
-                    other => cur.push(other),
-                }
-            } else if in_single {
-                match c? {
-                    b'\\' if line.get(i + 1) == Some(&b'\'') => {
-                        i += 1;
-                        cur.push(b'\'');
-                    }
-                    b'\'' => {
-                        if line.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace()) {
-                            return None;
-                        }
-                        i += 1;
-                        break;
-                    }
-                    other => cur.push(other),
-                }
-            } else {
-                match c {
-                    None => break,
-                    Some(b) if b.is_ascii_whitespace() => break,
-                    Some(b'"') => in_double = true,
-                    Some(b'\'') => in_single = true,
-                    Some(other) => cur.push(other),
-                }
-            }
-            i += 1;
-        }
-        args.push(cur);
-    }
 }
 
 fn parse_corpus(path: &Path) -> Vec<Line> {

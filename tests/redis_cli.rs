@@ -151,3 +151,84 @@ fn redis_cli_one_shot_commands() {
         assert_eq!(got, want, "redis-cli {args:?}");
     }
 }
+
+/// Types `typed` at an interactive redis-cli (in a detached tmux session, so it sees a real
+/// terminal) connected to `port`, and returns the screen line showing the command once
+/// redis-cli has drawn its argument hint after it, or what the screen held at the deadline.
+fn interactive_hint(port: u16, typed: &str, expect: &str) -> String {
+    let session = format!("rredis-hint-{port}");
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(args)
+            .env("TERM", "xterm")
+            .output()
+            .expect("run tmux")
+    };
+    let cli = format!("redis-cli -p {port}");
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "200",
+        "-y",
+        "10",
+        &cli,
+    ]);
+    let capture = || {
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
+    };
+    let prompt = format!("127.0.0.1:{port}>");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !capture().contains(&prompt) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    tmux(&["send-keys", "-t", &session, "-l", typed]);
+    let mut screen = capture();
+    while !screen.contains(expect) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        screen = capture();
+    }
+    tmux(&["kill-session", "-t", &session]);
+    screen
+        .lines()
+        .find(|l| l.contains(&prompt))
+        .unwrap_or(&screen)
+        .trim_end()
+        .to_string()
+}
+
+/// redis-cli 7 builds its interactive hints from the server's COMMAND DOCS (it falls back
+/// to built-in help only when the server has none), so the hint a person sees while typing
+/// must be the one real Redis gives.
+#[test]
+fn interactive_hints_come_from_command_docs() {
+    let test = "interactive_hints_come_from_command_docs";
+    if !tools(test) || !have_tool("tmux", test) {
+        return;
+    }
+    let Some(real) = real_redis(test) else { return };
+    let ours = Server::start();
+    for (typed, hint) in [
+        ("SET k ", "value [NX|XX] [GET]"),
+        ("GETEX k ", "[EX seconds|PX milliseconds"),
+        ("SCAN 0 ", "[MATCH pattern] [COUNT count] [TYPE type]"),
+        (
+            "COMMAND LIST ",
+            "[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]",
+        ),
+    ] {
+        let got = interactive_hint(ours.port, typed, hint);
+        let want = interactive_hint(real.port, typed, hint);
+        assert!(
+            got.contains(hint),
+            "rredis: typed {typed:?}, screen shows {got:?}"
+        );
+        assert_eq!(
+            got.replace(&ours.port.to_string(), "PORT"),
+            want.replace(&real.port.to_string(), "PORT"),
+            "hint for {typed:?} differs from redis-server's"
+        );
+    }
+}

@@ -9,10 +9,11 @@
 //! A handler's selected database is `srv.dbs[c.db]`: `Client::db` is always a valid index.
 
 use crate::client::Client;
+use crate::commands::strings::{get_expire_milliseconds_or_reply, ExpireRange, TimeUnit};
 use crate::commands::{acl, flags::*, Command};
 use crate::db::{lookup_key_read_with_flags, lookup_key_write, LOOKUP_NOTOUCH};
 use crate::server::Server;
-use crate::util::{now_ms, parse_i64};
+use crate::util::now_ms;
 
 /// This module's rows of the command table.
 pub static COMMANDS: &[Command] = &[
@@ -89,46 +90,6 @@ pub static COMMANDS: &[Command] = &[
         persist_command,
     ),
 ];
-
-/// The unit a command's time argument is given in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeUnit {
-    Seconds,
-    Milliseconds,
-}
-
-/// Turns argument `i` into an absolute deadline in unix ms: the number, in `unit`, plus
-/// `basetime_ms` (now for the relative EXPIRE and PEXPIRE, 0 for the absolute EXPIREAT and
-/// PEXPIREAT). Negative numbers are allowed — they give a deadline in the past — but an
-/// overflow of the unit conversion or of the addition is `ERR invalid expire time in
-/// '<command>' command`, as in Redis's expireGenericCommand. The command name is the running
-/// command's (`Client::last_cmd`, set by dispatch before the handler runs).
-///
-/// SET/GETEX's EX/PX parsing (getExpireMillisecondsOrReply in Redis) differs only in also
-/// rejecting numbers below 1; the two are meant to be unified.
-pub fn get_expire_deadline_or_reply(
-    c: &mut Client,
-    i: usize,
-    basetime_ms: i64,
-    unit: TimeUnit,
-) -> Option<i64> {
-    let Some(n) = parse_i64(c.argv.arg(i)) else {
-        c.reply.error("ERR value is not an integer or out of range");
-        return None;
-    };
-    let ms = match unit {
-        TimeUnit::Seconds => n.checked_mul(1000),
-        TimeUnit::Milliseconds => Some(n),
-    };
-    let deadline = ms.and_then(|ms| ms.checked_add(basetime_ms));
-    if deadline.is_none() {
-        c.reply.error(&format!(
-            "ERR invalid expire time in '{}' command",
-            c.last_cmd
-        ));
-    }
-    deadline
-}
 
 /// The NX/XX/GT/LT conditions of the EXPIRE family.
 #[derive(Debug, Default)]
@@ -221,7 +182,8 @@ fn expire_generic(srv: &mut Server, c: &mut Client, basetime_ms: i64, unit: Time
     let Some(conditions) = parse_extended_expire_arguments_or_reply(c) else {
         return;
     };
-    let Some(when) = get_expire_deadline_or_reply(c, 2, basetime_ms, unit) else {
+    let Some(when) = get_expire_milliseconds_or_reply(c, 2, basetime_ms, unit, ExpireRange::Any)
+    else {
         return;
     };
     let key = c.argv.arg(1);

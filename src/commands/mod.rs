@@ -316,6 +316,13 @@ impl CommandTable {
     }
 }
 
+/// Error replies shared by many commands (Redis's `shared.*err` objects).
+pub mod errors {
+    pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    pub const SYNTAX: &str = "ERR syntax error";
+    pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+}
+
 /// The `keys` of a row for a command that takes no keys.
 pub const NO_KEYS: (i32, i32, i32) = (0, 0, 0);
 

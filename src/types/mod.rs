@@ -20,6 +20,21 @@ impl Value {
         }
     }
 
+    /// The string this value holds, or `None` for another type (WRONGTYPE for string
+    /// commands).
+    pub fn as_str(&self) -> Option<&RString> {
+        match self {
+            Value::Str(s) => Some(s),
+        }
+    }
+
+    /// The string this value holds, mutably (APPEND, SETRANGE, INCR edit it in place).
+    pub fn as_str_mut(&mut self) -> Option<&mut RString> {
+        match self {
+            Value::Str(s) => Some(s),
+        }
+    }
+
     /// The name OBJECT ENCODING replies with.
     pub fn encoding(&self) -> &'static str {
         match self {

@@ -6,7 +6,11 @@
 //!   `0123` or `+1`), stored as the number itself;
 //! - `embstr`: any other value of at most 44 bytes, when created whole (SET, INCRBYFLOAT);
 //! - `raw`: longer values, and any value modified in place (APPEND, SETRANGE), because Redis
-//!   turns an embstr into a raw string the moment it is modified.
+//!   turns an embstr into a raw string the moment it is modified; SETRANGE on a missing key
+//!   also creates a `raw` string, even `SETRANGE k 0 5`.
+//!
+//! INCR and friends always leave an `int`; INCRBYFLOAT leaves text (`embstr` or `raw`), even
+//! when the result is a whole number.
 
 use crate::util::{parse_i64, write_i64};
 
@@ -36,6 +40,12 @@ impl RString {
                 return RString::Int(n);
             }
         }
+        RString::create(bytes)
+    }
+
+    /// Stores `bytes` as text, never as `int` (Redis's createStringObject): INCRBYFLOAT's
+    /// result `"6"` is an `embstr`, not an `int`.
+    pub fn create(bytes: &[u8]) -> RString {
         if bytes.len() <= EMBSTR_SIZE_LIMIT {
             RString::Embstr(bytes.into())
         } else {
@@ -132,5 +142,11 @@ mod tests {
         assert_eq!(s, RString::Raw(b"123".to_vec()));
         assert_eq!(s.len(), 3);
         assert_eq!(RString::Int(-42).len(), 3);
+        assert_eq!(RString::create(b"6").encoding(), "embstr");
+        assert_eq!(RString::create(&[b'1'; 45]).encoding(), "raw");
+        // Modifying in place makes even an empty change `raw` (APPEND k "").
+        let mut s = RString::from_bytes(b"abc");
+        s.modify_raw(|_| ());
+        assert_eq!(s.encoding(), "raw");
     }
 }

@@ -147,15 +147,7 @@ pub struct Raw {
 
 impl Raw {
     pub fn connect(port: u16) -> Raw {
-        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        let writer = stream.try_clone().expect("clone");
-        Raw {
-            reader: BufReader::new(stream),
-            writer,
-        }
+        Raw::from_stream(TcpStream::connect(("127.0.0.1", port)).expect("connect"))
     }
 
     /// Sends raw bytes.
