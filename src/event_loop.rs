@@ -337,6 +337,7 @@ fn accept_one(srv: &mut Server, registry: &Registry, mut sock: TcpStream, addr: 
     }
     // Replies are written whole per turn already; Nagle's delay would only add latency.
     let _ = sock.set_nodelay(true);
+    set_keepalive(&sock, srv.config.tcp_keepalive);
     let entry = srv.clients.vacant_entry();
     let token = entry.key();
     if let Err(e) = registry.register(&mut sock, Token(token), Interest::READABLE) {
@@ -350,6 +351,24 @@ fn accept_one(srv: &mut Server, registry: &Registry, mut sock: TcpStream, addr: 
     entry.insert(Some(client));
     srv.stats.total_connections_received += 1;
     log::debug!("Accepted {addr}");
+}
+
+/// Turns on TCP keepalive probes for a client socket, as Redis's anetKeepAlive: the first
+/// probe after `seconds` idle, then every `seconds / 3`, and the peer is declared dead after
+/// three unanswered probes — so a vanished client (crashed host, cut cable) is noticed and
+/// freed. `0` disables it.
+fn set_keepalive(sock: &TcpStream, seconds: i64) {
+    if seconds <= 0 {
+        return;
+    }
+    let idle = Duration::from_secs(seconds as u64);
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(idle)
+        .with_interval((idle / 3).max(Duration::from_secs(1)))
+        .with_retries(3);
+    if let Err(e) = socket2::SockRef::from(sock).set_tcp_keepalive(&keepalive) {
+        log::debug!("Setting TCP keepalive: {e}");
+    }
 }
 
 /// Handles a readiness event of client `token`.

@@ -863,3 +863,36 @@ fn bad_start_up_options_are_fatal() {
         assert!(!text.trim().is_empty(), "no error message for {args:?}");
     }
 }
+
+/// `tcp-keepalive N` arms the kernel's keepalive timer on client sockets (seen by `ss` as
+/// `timer:(keepalive,...)` on the server's side of the connection); 0 leaves it off.
+#[test]
+fn tcp_keepalive_arms_the_socket_timer() {
+    let ss = |port: u16| -> Option<String> {
+        let out = std::process::Command::new("ss")
+            .args([
+                "-tno",
+                "state",
+                "established",
+                &format!("( sport = :{port} )"),
+            ])
+            .output()
+            .ok()?;
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    if ss(1).is_none() {
+        eprintln!("\n*** SKIPPING tcp_keepalive_arms_the_socket_timer: `ss` (iproute2) not installed ***\n");
+        return;
+    }
+    for (setting, armed) in [("60", true), ("0", false)] {
+        let srv = Server::start_with(&["--tcp-keepalive", setting]);
+        let mut c = srv.raw();
+        assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+        let table = ss(srv.port).unwrap_or_default();
+        assert_eq!(
+            table.contains("timer:(keepalive"),
+            armed,
+            "tcp-keepalive {setting}: {table}"
+        );
+    }
+}

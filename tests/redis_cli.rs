@@ -185,8 +185,12 @@ fn interactive_hint(port: u16, typed: &str, expect: &str) -> String {
         std::thread::sleep(Duration::from_millis(20));
     }
     tmux(&["send-keys", "-t", &session, "-l", typed]);
+    // Wait for the whole typed text followed by the hint: redis-cli redraws after every key,
+    // and an earlier frame shows the hint for a shorter prefix.
+    let complete =
+        |screen: &str| screen.contains(&format!("{prompt} {typed}")) && screen.contains(expect);
     let mut screen = capture();
-    while !screen.contains(expect) && std::time::Instant::now() < deadline {
+    while !complete(&screen) && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
         screen = capture();
     }

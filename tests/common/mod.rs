@@ -20,10 +20,25 @@ pub fn free_port() -> u16 {
     loop {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let port = 20_000 + (std::process::id().wrapping_mul(997).wrapping_add(n) % 12_000) as u16;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        // Both families: a server binds `::1` too by default, and a taken optional address
+        // that exists on the host is fatal at start-up (as in Redis).
+        let v6_free =
+            TcpListener::bind(("::1", port)).is_ok() || TcpListener::bind(("::1", 0)).is_err(); // no IPv6 loopback on this host
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() && v6_free {
             return port;
         }
     }
+}
+
+/// True if a server at `host:port` replies to an inline PING (any reply line will do: a
+/// server started with `requirepass` answers `-NOAUTH`).
+fn answers(host: &str, port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect((host, port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut reply = [0u8; 1];
+    stream.write_all(b"PING\r\n").is_ok() && matches!(stream.read(&mut reply), Ok(1))
 }
 
 /// Start-up attempts before giving up: a port found free can still be taken by another
@@ -230,15 +245,17 @@ impl Server {
             .unwrap_or_else(|| panic!("server exited during start-up on {host}:{port}"))
     }
 
-    /// Polls until `host:port` accepts connections. `None` if the process exits first (its
-    /// port was taken); panics if it neither listens nor exits in time.
+    /// Polls until the server at `host:port` answers a request. `None` if the process exits
+    /// first (its port was taken); panics if it neither answers nor exits in time. A reply,
+    /// not just a completed connect, is the signal: the kernel completes handshakes as soon
+    /// as the first address is bound, before a later bind may still fail and end the process.
     fn wait_ready_on(mut child: Child, host: &str, port: u16) -> Option<Server> {
         let deadline = Instant::now() + START_TIMEOUT;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
                 return None;
             }
-            if TcpStream::connect((host, port)).is_ok() {
+            if answers(host, port) {
                 return Some(Server { child, port });
             }
             std::thread::sleep(Duration::from_millis(10));
