@@ -157,12 +157,22 @@ fn redis_cli_one_shot_commands() {
 /// redis-cli has drawn its argument hint after it, or what the screen held at the deadline.
 fn interactive_hint(port: u16, typed: &str, expect: &str) -> String {
     let session = format!("rredis-hint-{port}");
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
+    // A tmux server of our own per call (`-L`): sharing the default one races with its exit
+    // when the previous call's last session ends. Only capture-pane's output is read: the
+    // first command starts the tmux server as a daemon, which would inherit a captured stdout
+    // pipe and keep `output()` waiting until it exits.
+    let tmux = |args: &[&str]| -> Vec<u8> {
+        let mut cmd = Command::new("tmux");
+        cmd.args(["-L", &session])
             .args(args)
             .env("TERM", "xterm")
-            .output()
-            .expect("run tmux")
+            .stdin(Stdio::null());
+        if args.first() == Some(&"capture-pane") {
+            cmd.output().map(|o| o.stdout).unwrap_or_default()
+        } else {
+            let _ = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status();
+            Vec::new()
+        }
     };
     let cli = format!("redis-cli -p {port}");
     tmux(&[
@@ -176,9 +186,8 @@ fn interactive_hint(port: u16, typed: &str, expect: &str) -> String {
         "10",
         &cli,
     ]);
-    let capture = || {
-        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
-    };
+    let capture =
+        || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session])).into_owned();
     let prompt = format!("127.0.0.1:{port}>");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !capture().contains(&prompt) && std::time::Instant::now() < deadline {
@@ -194,7 +203,7 @@ fn interactive_hint(port: u16, typed: &str, expect: &str) -> String {
         std::thread::sleep(Duration::from_millis(20));
         screen = capture();
     }
-    tmux(&["kill-session", "-t", &session]);
+    tmux(&["kill-server"]);
     screen
         .lines()
         .find(|l| l.contains(&prompt))
