@@ -10,7 +10,7 @@
 //! (SELECT checks it, and the number of databases never changes), so that index cannot fail.
 
 use crate::client::{Argv, Client};
-use crate::commands::{acl, flags::*, unknown_subcommand, Command, NO_KEYS};
+use crate::commands::{acl, container_command, flags::*, Command, NO_KEYS};
 use crate::db::{
     expire_if_needed, idle_seconds, lookup_key_read, lookup_key_read_with_flags, lookup_key_write,
     Key, LOOKUP_NOTOUCH,
@@ -96,7 +96,8 @@ pub static COMMANDS: &[Command] = &[
         acl::KEYSPACE,
         touch_command,
     ),
-    Command::new("object", -2, 0, NO_KEYS, 0, object_command).with_subcommands(OBJECT_SUBCOMMANDS),
+    Command::new("object", -2, 0, NO_KEYS, 0, container_command)
+        .with_subcommands(OBJECT_SUBCOMMANDS),
     Command::new(
         "dbsize",
         1,
@@ -559,12 +560,6 @@ fn move_command(srv: &mut Server, c: &mut Client) {
 // ---------------------------------------------------------------------------------------------
 // OBJECT
 // ---------------------------------------------------------------------------------------------
-
-/// OBJECT with an unknown subcommand. (Dispatch answers that itself before any handler
-/// runs; a container row still needs a handler.)
-fn object_command(_srv: &mut Server, c: &mut Client) {
-    unknown_subcommand(c, "object");
-}
 
 /// OBJECT HELP.
 fn object_help_command(_srv: &mut Server, c: &mut Client) {

@@ -326,6 +326,19 @@ pub mod errors {
 /// The `keys` of a row for a command that takes no keys.
 pub const NO_KEYS: (i32, i32, i32) = (0, 0, 0);
 
+/// The handler of a container row whose arity requires a subcommand (CLIENT, CONFIG, OBJECT:
+/// arity -2). Dispatch resolves every call to a subcommand row or answers the arity or
+/// unknown-subcommand error itself, so this runs only if a row is declared inconsistently; it
+/// then gives the unknown-subcommand reply rather than nothing.
+pub fn container_command(_srv: &mut Server, c: &mut Client) {
+    let container = c
+        .argv
+        .first()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default();
+    unknown_subcommand(c, &container);
+}
+
 /// The reply of a container command called with a subcommand it does not have.
 pub fn unknown_subcommand(c: &mut Client, container: &str) {
     let sub = c

@@ -17,14 +17,15 @@ use std::os::fd::AsRawFd;
 use bytes::Bytes;
 
 use crate::client::{close_client_async, put_client, take_client, Client};
-use crate::commands::{acl, flags::*, unknown_subcommand, Command, NO_KEYS};
+use crate::commands::{acl, container_command, flags::*, Command, NO_KEYS};
 use crate::config::{config_set, lookup_config, ConfigSetError, CONFIGS};
 use crate::server::{Server, Shutdown};
 use crate::util::{now_ms, now_us, parse_i64, string_match};
 
 /// This module's rows of the command table.
 pub static COMMANDS: &[Command] = &[
-    Command::new("client", -2, 0, NO_KEYS, 0, client_command).with_subcommands(CLIENT_SUBCOMMANDS),
+    Command::new("client", -2, 0, NO_KEYS, 0, container_command)
+        .with_subcommands(CLIENT_SUBCOMMANDS),
     Command::new(
         "info",
         -1,
@@ -33,7 +34,8 @@ pub static COMMANDS: &[Command] = &[
         acl::DANGEROUS,
         info_command,
     ),
-    Command::new("config", -2, 0, NO_KEYS, 0, config_command).with_subcommands(CONFIG_SUBCOMMANDS),
+    Command::new("config", -2, 0, NO_KEYS, 0, container_command)
+        .with_subcommands(CONFIG_SUBCOMMANDS),
     Command::new("time", 1, LOADING | STALE | FAST, NO_KEYS, 0, time_command),
     Command::new(
         "lastsave",
@@ -158,11 +160,6 @@ pub const REDIS_VERSION: &str = "7.0.15";
 // ---------------------------------------------------------------------------------------
 // CLIENT
 // ---------------------------------------------------------------------------------------
-
-/// CLIENT with an unknown subcommand (the table routes every known one to its own row).
-fn client_command(_srv: &mut Server, c: &mut Client) {
-    unknown_subcommand(c, "client");
-}
 
 /// CLIENT HELP: Redis's full help text, subcommands rredis does not have yet included, since
 /// this is the text users read to learn the command.
@@ -1051,11 +1048,6 @@ fn info_keyspace(srv: &mut Server, _me: &Client, out: &mut String) {
 // ---------------------------------------------------------------------------------------
 // CONFIG
 // ---------------------------------------------------------------------------------------
-
-/// CONFIG with an unknown subcommand.
-fn config_command(_srv: &mut Server, c: &mut Client) {
-    unknown_subcommand(c, "config");
-}
 
 /// CONFIG HELP: Redis's full help text.
 fn config_help_command(_srv: &mut Server, c: &mut Client) {
