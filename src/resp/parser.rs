@@ -203,7 +203,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     }
                     Some(b'\\') if i + 1 < line.len() => {
                         i += 1;
-                        current.push(match line[i] {
+                        current.push(match line.get(i).copied().unwrap_or_default() {
                             b'n' => b'\n',
                             b'r' => b'\r',
                             b't' => b'\t',
