@@ -20,9 +20,6 @@ use crate::resp::reply::Reply;
 use crate::server::{process_command, Server, QUERY_BUF_KEEP};
 use crate::util::now_ms;
 
-/// Bytes asked of the kernel per read (PROTO_IOBUF_LEN).
-const READ_CHUNK: usize = 16 * 1024;
-
 /// Most input bytes one client may have read in one loop turn; the rest waits for the next
 /// turn so one client pipelining a flood cannot hold the loop (fairness across clients).
 const READ_BUDGET_PER_TURN: usize = 64 * 1024;
@@ -214,23 +211,17 @@ pub fn handle_client_input(srv: &mut Server, c: &mut Client) {
     }
 }
 
-/// One `read()` into the query buffer's spare room.
+/// One `read()` into the server's scratch buffer, whose received bytes are appended to the
+/// query buffer.
 fn read_once(srv: &mut Server, c: &mut Client) -> io::Result<usize> {
-    c.querybuf.reserve(READ_CHUNK);
-    let len = c.querybuf.len();
-    // Read into initialised memory: zero-filling the chunk costs a memset, but keeps this code
-    // free of `unsafe`. The chunk is capped so a buffer reserved for a huge bulk argument is not
-    // cleared in full on every read.
-    let chunk = (c.querybuf.capacity() - len).min(READ_BUDGET_PER_TURN);
-    c.querybuf.resize(len + chunk, 0);
-    let result = c.sock.read(c.querybuf.get_mut(len..).unwrap_or_default());
-    let n = *result.as_ref().unwrap_or(&0);
-    c.querybuf.truncate(len + n);
+    let n = c.sock.read(&mut srv.read_buf)?;
+    c.querybuf
+        .extend_from_slice(srv.read_buf.get(..n).unwrap_or_default());
     if n > 0 {
         srv.stats.net_input_bytes += n as u64;
-        c.last_interaction_ms = now_ms();
+        c.last_interaction_ms = srv.now_ms;
     }
-    result
+    Ok(n)
 }
 
 /// Parses and runs every complete request in the query buffer.
@@ -308,7 +299,7 @@ pub fn write_to_client(srv: &mut Server, registry: &Registry, c: &mut Client) {
     }
     srv.stats.net_output_bytes += written as u64;
     if written > 0 {
-        c.last_interaction_ms = now_ms();
+        c.last_interaction_ms = srv.now_ms;
     }
     let want_writable = c.reply.pending_len() > 0 && socket_full;
     if want_writable != c.write_interest {

@@ -11,6 +11,8 @@
 //! The lookups that also count keyspace hits and misses, and refresh the key's LRU clock, take
 //! the whole [`Server`] because those counters live there.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use crate::dict::Dict;
 use crate::server::Server;
 use crate::types::{Obj, Value};
@@ -23,9 +25,20 @@ pub type Key = Box<[u8]>;
 /// The LRU clock wraps at 24 bits of seconds, as Redis's object header field does (~194 days).
 const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
 
+/// The LRU clock, as Redis's `server.lruclock`: refreshed by `server_cron` every tick (its
+/// resolution is a second anyway), so stamping an object on every lookup costs a load instead
+/// of a clock read. An atomic only because it is a `static`; one thread uses it.
+static LRU_CLOCK: AtomicU32 = AtomicU32::new(0);
+
 /// The current LRU clock: seconds, modulo [`LRU_CLOCK_MAX`] + 1.
 pub fn lru_clock() -> u32 {
-    ((now_ms() / 1000) as u64 & LRU_CLOCK_MAX as u64) as u32
+    LRU_CLOCK.load(Ordering::Relaxed)
+}
+
+/// Re-reads the wall clock into the LRU clock (start-up and every cron tick).
+pub fn update_lru_clock() {
+    let seconds = (now_ms() / 1000) as u64 & LRU_CLOCK_MAX as u64;
+    LRU_CLOCK.store(seconds as u32, Ordering::Relaxed);
 }
 
 /// Seconds since an object's `lru` stamp, allowing for one wrap of the clock (OBJECT IDLETIME).
@@ -144,10 +157,11 @@ impl Db {
 /// Deletes `key` from database `db` if its deadline has passed (Redis's expireIfNeeded).
 /// Returns true when the key was expired and is now gone.
 pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
+    let now = srv.now_ms;
     let Some(d) = srv.dbs.get_mut(db) else {
         return false;
     };
-    if !d.is_expired(key, now_ms()) {
+    if !d.is_expired(key, now) {
         return false;
     }
     d.delete(key);

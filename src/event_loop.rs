@@ -28,6 +28,7 @@ use crate::acl::{client_set_default_auth, default_user_nopass};
 use crate::client::{handle_client_input, put_client, take_client, write_to_client, Client};
 use crate::expire::{active_expire_cycle, CycleKind, FAST_CYCLE};
 use crate::server::{server_cron, Server, Shutdown};
+use crate::util::now_ms;
 
 /// Token of the signal pipe.
 const SIGNAL_TOKEN: Token = Token(usize::MAX);
@@ -254,6 +255,7 @@ pub fn run(srv: &mut Server) -> io::Result<()> {
                 return Err(e);
             }
         }
+        srv.now_ms = now_ms();
         let registry = poll.registry();
         for event in events.iter() {
             match event.token() {

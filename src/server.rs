@@ -22,6 +22,9 @@ use crate::db::Db;
 use crate::expire::{active_expire_cycle, ExpireCycle};
 use crate::util::{now_ms, Rng};
 
+/// Bytes asked of the kernel per read: the size of `Server::read_buf`.
+pub const READ_SIZE: usize = 64 * 1024;
+
 /// How long the cron may spend rehashing one database's tables per tick (Redis: 1 ms).
 const REHASH_BUDGET: Duration = Duration::from_millis(1);
 
@@ -157,6 +160,15 @@ pub struct Server {
     pub next_client_id: u64,
     /// Writes since start (the `dirty` counter save points will use).
     pub dirty: u64,
+    /// The time, unix ms, as of the start of the running command (or loop turn). Every expiry
+    /// decision within one command uses this one instant, so a command never sees a key alive
+    /// in one step and expired in the next (Redis 7.2's command time snapshot); it also saves
+    /// a clock read per key lookup.
+    pub now_ms: i64,
+    /// Input scratch: each socket read lands here and only the bytes received are appended
+    /// to the client's query buffer, so no per-read zero-filling of spare capacity is needed.
+    /// Its length is the most one `read()` takes.
+    pub read_buf: Vec<u8>,
     /// Unix ms at start-up (uptime_in_seconds).
     pub start_time_ms: i64,
     /// Unix seconds of the last successful save (LASTSAVE, INFO rdb_last_save_time). As in
@@ -194,6 +206,7 @@ impl Server {
             .collect();
         let databases = config.databases.max(1) as usize;
         let start_time_ms = now_ms();
+        crate::db::update_lru_clock();
         Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             config,
@@ -206,6 +219,8 @@ impl Server {
             next_client_id: 1,
             dirty: 0,
             start_time_ms,
+            now_ms: start_time_ms,
+            read_buf: vec![0; READ_SIZE],
             lastsave: start_time_ms / 1000,
             run_id,
             rng,
@@ -236,6 +251,7 @@ impl Server {
 /// to; the connection stays open. (Error replies are counted for INFO by the reply layer,
 /// whoever writes them.)
 pub fn process_command(srv: &mut Server, c: &mut Client) {
+    srv.now_ms = now_ms();
     let cmd = match srv.commands.resolve(&c.argv) {
         Ok(cmd) => cmd,
         Err(LookupError::UnknownSubcommand(container)) => {
@@ -294,6 +310,7 @@ fn reply_unknown_command(c: &mut Client) {
 pub fn server_cron(srv: &mut Server) {
     let now = now_ms();
     srv.cron_loops += 1;
+    crate::db::update_lru_clock();
     srv.stats.sample(now);
     clients_cron(srv, now);
     active_expire_cycle(srv, crate::expire::CycleKind::Slow);
