@@ -8,8 +8,8 @@
 //! step on each write and spending a bounded slice of every cron tick on
 //! the rest, so no single command pays for a resize.
 
+use foldhash::fast::RandomState;
 use std::borrow::Borrow;
-use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash};
 use std::iter;
 use std::mem;
@@ -104,9 +104,10 @@ where
     Some(removed)
 }
 
-/// The one place keys are hashed, so the hasher can be swapped for a faster
-/// one later. Operations hash their key once; a rehash step hashes each
-/// entry it moves.
+/// The one place keys are hashed. Operations hash their key once; a rehash
+/// step hashes each entry it moves. foldhash instead of std's SipHash: several
+/// times faster on short keys, and each dict gets its own random seed, so an
+/// attacker cannot precompute keys that collide.
 fn hash_key<Q: ?Sized + Hash>(state: &RandomState, key: &Q) -> u64 {
     state.hash_one(key)
 }
@@ -250,7 +251,7 @@ pub struct Dict<K, V> {
     /// non-zero) exactly while rehashing: it is the destination, the
     /// source being `tables[0]`.
     tables: [Table<K, V>; 2],
-    /// Random SipHash keys for this dict.
+    /// This dict's random hash seed.
     hasher: RandomState,
 }
 
@@ -260,7 +261,7 @@ impl<K: Hash + Eq, V> Dict<K, V> {
     pub fn new() -> Self {
         Dict {
             tables: [Table::default(), Table::default()],
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
         }
     }
 
