@@ -22,7 +22,7 @@ use crate::util::now_ms;
 
 /// Most input bytes one client may have read in one loop turn; the rest waits for the next
 /// turn so one client pipelining a flood cannot hold the loop (fairness across clients).
-const READ_BUDGET_PER_TURN: usize = 64 * 1024;
+const READ_BUDGET_PER_TURN: usize = 16 * 1024;
 
 /// Most output bytes written to one client per loop turn (Redis's NET_MAX_WRITES_PER_EVENT
 /// is 64 KB; a larger slice cuts syscalls for big replies while still sharing the loop).

@@ -34,9 +34,13 @@ const EMPTY_VISITS_PER_STEP: usize = 10;
 /// Per rehash step, how many buckets of a new table are initialised before
 /// entries start moving into it. Writing a whole 16M-bucket table (128 MiB)
 /// in one go measured 65-360 ms — page faults plus the writes — so it is
-/// spread over steps like the moves are. 1024 buckets is 8 KiB on 64-bit:
-/// two pages, a few microseconds per step.
-const FILL_BUCKETS_PER_STEP: usize = 1024;
+/// spread over steps like the moves are. 64 buckets is 512 bytes: every
+/// eighth step touches a new page. Larger slices (1024 was tried) finish the
+/// fill within a few hundred writes, which puts all of its page faults into
+/// one batch of pipelined commands: a 20-45 ms pause at each doubling past 1M
+/// keys. The price of small slices is that the old table keeps taking new
+/// keys a little longer: about 1% over its load limit at any size.
+const FILL_BUCKETS_PER_STEP: usize = 64;
 
 /// Steps per batch in [`Dict::rehash_for`] between clock reads: reading the
 /// clock per bucket would cost more than moving it.

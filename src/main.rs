@@ -8,11 +8,11 @@ use rredis::config::{Config, CONFIGS};
 use rredis::server::Server;
 use rredis::{event_loop, logging};
 
-/// mimalloc instead of glibc malloc: freeing a million small values (mass expiry, FLUSHALL)
-/// leaves glibc with huge free lists that it consolidates, for hundreds of milliseconds, on
-/// the next large allocation — a stall of the whole loop. See Cargo.toml.
+/// jemalloc instead of glibc malloc, as Redis does: freeing a million small values (mass
+/// expiry, FLUSHALL) leaves glibc with huge free lists that it consolidates, for hundreds of
+/// milliseconds, on the next large allocation — a stall of the whole loop. See Cargo.toml.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn usage(opts: &getopts::Options) -> String {
     opts.usage(

@@ -23,7 +23,7 @@ use crate::expire::{active_expire_cycle, ExpireCycle};
 use crate::util::{now_ms, Rng};
 
 /// Bytes asked of the kernel per read: the size of `Server::read_buf`.
-pub const READ_SIZE: usize = 64 * 1024;
+pub const READ_SIZE: usize = 16 * 1024;
 
 /// How long the cron may spend rehashing one database's tables per tick (Redis: 1 ms).
 const REHASH_BUDGET: Duration = Duration::from_millis(1);
