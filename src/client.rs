@@ -22,6 +22,8 @@ use crate::util::now_ms;
 
 /// Most input bytes one client may have read in one loop turn; the rest waits for the next
 /// turn so one client pipelining a flood cannot hold the loop (fairness across clients).
+/// Redis reads 16 KB per event; with 64 KB, a PING client waited four times as long behind
+/// a pipelining writer (docs/benchmarks.md).
 const READ_BUDGET_PER_TURN: usize = 16 * 1024;
 
 /// Most output bytes written to one client per loop turn (Redis's NET_MAX_WRITES_PER_EVENT
@@ -94,6 +96,9 @@ pub struct Client {
     pub last_cmd: &'static str,
     /// The socket may hold unread data (no WouldBlock seen since the last readable event).
     pub readable: bool,
+    /// The poller reported the peer's FIN or a socket error: keep reading until EOF instead
+    /// of treating a short read as "drained", since no further edge will come.
+    pub peer_closed: bool,
     /// Stop reading: the connection closes once `reply` is written (QUIT, protocol error).
     pub close_after_reply: bool,
     /// Already queued on `Server::closing`; do no more I/O.
@@ -127,6 +132,7 @@ impl Client {
             last_interaction_ms: now,
             last_cmd: "NULL",
             readable: true,
+            peer_closed: false,
             close_after_reply: false,
             close_asap: false,
             write_interest: false,
@@ -187,7 +193,17 @@ pub fn handle_client_input(srv: &mut Server, c: &mut Client) {
                 close_client_async(srv, c);
                 return;
             }
-            Ok(n) => read_this_turn += n,
+            Ok(n) => {
+                read_this_turn += n;
+                // A short read emptied the socket: anything arriving later raises a new
+                // readiness edge, so asking again now would only cost a syscall that
+                // answers WouldBlock.
+                // Unless the peer's FIN came with the same edge: then no new edge will
+                // announce the end of the stream, so read on until EOF.
+                if n < srv.read_buf.len() && !c.peer_closed {
+                    c.readable = false;
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => c.readable = false,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {

@@ -274,9 +274,9 @@ pub fn run(srv: &mut Server) -> io::Result<()> {
                     accept_clients(srv, registry, LISTENER_BASE - t);
                 }
                 Token(t) => {
-                    let readable =
-                        event.is_readable() || event.is_read_closed() || event.is_error();
-                    client_event(srv, registry, t, readable, event.is_writable());
+                    let closed = event.is_read_closed() || event.is_error();
+                    let readable = event.is_readable() || closed;
+                    client_event(srv, registry, t, readable, closed, event.is_writable());
                 }
             }
         }
@@ -379,6 +379,7 @@ fn client_event(
     registry: &Registry,
     token: usize,
     readable: bool,
+    closed: bool,
     writable: bool,
 ) {
     let Some(mut c) = take_client(srv, token) else {
@@ -390,6 +391,7 @@ fn client_event(
         }
         if readable {
             c.readable = true;
+            c.peer_closed |= closed;
             handle_client_input(srv, &mut c);
         }
     }
@@ -398,7 +400,8 @@ fn client_event(
 
 /// Gives each client with leftover input another budgeted slice.
 fn process_pending(srv: &mut Server) {
-    for token in std::mem::take(&mut srv.pending) {
+    let mut list = std::mem::take(&mut srv.pending);
+    for &token in &list {
         let Some(mut c) = take_client(srv, token) else {
             continue;
         };
@@ -408,13 +411,24 @@ fn process_pending(srv: &mut Server) {
         }
         put_client(srv, c);
     }
+    give_back(&mut srv.pending, &mut list);
+}
+
+/// Returns a drained work list's allocation to `slot` when nothing was queued there
+/// meanwhile, so the lists filled every turn are not freed and regrown every turn.
+fn give_back(slot: &mut Vec<usize>, list: &mut Vec<usize>) {
+    if slot.is_empty() {
+        list.clear();
+        std::mem::swap(slot, list);
+    }
 }
 
 /// Work done just before the loop sleeps (Redis's beforeSleep): write replies, free closed
 /// clients, and catch up on expiry.
 fn before_sleep(srv: &mut Server, registry: &Registry) {
     active_expire_cycle(srv, CycleKind::Fast);
-    for token in std::mem::take(&mut srv.pending_writes) {
+    let mut list = std::mem::take(&mut srv.pending_writes);
+    for &token in &list {
         let Some(mut c) = take_client(srv, token) else {
             continue;
         };
@@ -424,6 +438,7 @@ fn before_sleep(srv: &mut Server, registry: &Registry) {
         }
         put_client(srv, c);
     }
+    give_back(&mut srv.pending_writes, &mut list);
     free_closing_clients(srv, registry);
 }
 

@@ -896,3 +896,29 @@ fn tcp_keepalive_arms_the_socket_timer() {
         );
     }
 }
+
+/// A client that sends a request and closes its side at once (data and FIN in one readiness
+/// edge) must still be noticed and freed: no later event will announce the EOF.
+#[test]
+fn request_followed_by_immediate_close_frees_the_client() {
+    use std::io::Write;
+    let srv = Server::start();
+    let mut watcher = srv.raw();
+    for _ in 0..20 {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", srv.port)).expect("connect");
+        s.write_all(b"SET k v\r\nGET k\r\n").expect("send");
+        s.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let list = watcher.cmd_str(&["CLIENT", "LIST"]);
+        if list.lines().filter(|l| l.contains("id=")).count() == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "half-closed clients were never freed: {list}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
