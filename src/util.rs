@@ -296,6 +296,14 @@ pub fn write_u64(buf: &mut Vec<u8>, mut v: u64) {
     buf.extend_from_slice(&tmp[i..]);
 }
 
+/// Length of `v` in decimal, sign included: what [`write_i64`] will append, known without
+/// formatting (a bulk header must precede the digits; STRLEN of an `int`-encoded string).
+pub fn i64_len(v: i64) -> usize {
+    let magnitude = v.unsigned_abs();
+    let digits = magnitude.checked_ilog10().map_or(1, |d| d as usize + 1);
+    digits + usize::from(v < 0)
+}
+
 /// Appends the decimal representation of `v` to `buf`, with a leading `-`
 /// for negative values (`i64::MIN` included); the exact inverse of
 /// [`parse_i64`].
@@ -1257,6 +1265,28 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn i64_len_matches_the_written_text() {
+        for v in [
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            99,
+            100,
+            12345,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ] {
+            let mut text = Vec::new();
+            write_i64(&mut text, v);
+            assert_eq!(i64_len(v), text.len(), "{v}");
+        }
+    }
 
     // Every expectation in this table was taken from redis-server 7.0.15:
     // FLUSHALL; SET <string> 1; KEYS <pattern> (matched = one key listed).

@@ -9,7 +9,7 @@
 //! onwards. Appending is the hot path of every command, so headers are written with a small
 //! integer formatter instead of `format!`.
 
-use crate::util::{format_double, write_i64};
+use crate::util::{format_double, i64_len, write_i64};
 
 /// A client's pending output. Owned by its `Client`; dies with it.
 #[derive(Debug)]
@@ -134,9 +134,9 @@ impl Reply {
 
     /// An integer sent as a bulk string (GET of an `int`-encoded value).
     pub fn bulk_i64(&mut self, n: i64) {
-        let mut digits = Vec::with_capacity(20);
-        write_i64(&mut digits, n);
-        self.bulk(&digits);
+        self.header(b'$', i64_len(n) as i64);
+        write_i64(&mut self.buf, n);
+        self.raw(b"\r\n");
     }
 
     /// A double as Redis writes it: `,` in RESP3, a bulk string in RESP2 (`%.17g` rules).

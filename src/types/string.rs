@@ -12,7 +12,7 @@
 //! INCR and friends always leave an `int`; INCRBYFLOAT leaves text (`embstr` or `raw`), even
 //! when the result is a whole number.
 
-use crate::util::{parse_i64, write_i64};
+use crate::util::{i64_len, parse_i64, write_i64};
 
 /// Largest value stored as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT), in bytes: what fits
 /// with Redis's object header in one 64-byte allocation.
@@ -65,11 +65,7 @@ impl RString {
     /// Length of the text form (STRLEN).
     pub fn len(&self) -> usize {
         match self {
-            RString::Int(n) => {
-                let mut digits = Vec::with_capacity(20);
-                write_i64(&mut digits, *n);
-                digits.len()
-            }
+            RString::Int(n) => i64_len(*n),
             RString::Embstr(b) => b.len(),
             RString::Raw(v) => v.len(),
         }
