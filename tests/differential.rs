@@ -300,6 +300,11 @@ fn corpus_errors() {
 }
 
 #[test]
+fn corpus_sets() {
+    run_corpus("sets.txt");
+}
+
+#[test]
 fn corpus_connection() {
     run_corpus("connection.txt");
 }
@@ -313,6 +318,7 @@ fn every_corpus_file_is_run() {
         "expire.txt",
         "errors.txt",
         "connection.txt",
+        "sets.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");
     for entry in dir {

@@ -21,6 +21,7 @@ pub mod expire;
 pub mod introspection;
 pub mod keyspace;
 pub mod server_cmds;
+pub mod sets;
 pub mod strings;
 
 /// A command handler. It reads `c.argv` (arity already checked) and writes its reply into
@@ -239,6 +240,7 @@ impl Command {
 pub static TABLES: &[&[Command]] = &[
     connection::COMMANDS,
     strings::COMMANDS,
+    sets::COMMANDS,
     keyspace::COMMANDS,
     expire::COMMANDS,
     server_cmds::COMMANDS,
