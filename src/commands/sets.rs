@@ -331,7 +331,8 @@ fn spop_command(srv: &mut Server, c: &mut Client) {
 
 /// SPOP key count. Redis's three strategies, which differ in cost and in the encoding the
 /// remaining set ends up with:
-/// 1. `count >= size`: the whole set is the reply and the key is deleted;
+/// 1. `count >= size`: the whole set is the reply (as SUNION would list it) and the key is
+///    deleted;
 /// 2. more than `count * 5` members would remain: pop `count` random members one by one;
 /// 3. otherwise: draw the few members that *stay* into a new set (created like SADD creates
 ///    one, so a hashtable whose survivors are all integers becomes an intset again), reply
@@ -351,10 +352,14 @@ fn spop_with_count_command(srv: &mut Server, c: &mut Client) {
         return add_reply_empty_set(&mut c.reply);
     }
     if count >= size {
+        // Redis replies through SUNION of the key, so the reply is a rebuilt set: ascending
+        // when every member is an integer, even if the set itself was a hashtable.
         if let Some((obj, _)) = srv.dbs[db].take(key) {
-            if let Some(set) = obj.value.as_set() {
-                add_reply_set(&mut c.reply, set);
+            let mut all = RSet::new_intset();
+            for m in obj.value.as_set().into_iter().flat_map(RSet::iter) {
+                all.add_member(m);
             }
+            add_reply_set(&mut c.reply, &all);
         }
         srv.dirty += size as u64;
         return;
