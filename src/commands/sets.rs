@@ -117,11 +117,12 @@ const SPOP_MOVE_STRATEGY_MUL: i64 = 5;
 /// is more than `size / SRANDMEMBER_SUB_STRATEGY_MUL`, instead of drawing distinct members.
 const SRANDMEMBER_SUB_STRATEGY_MUL: usize = 3;
 
-/// The largest |count| SRANDMEMBER accepts with a negative count. Redis has no such limit
-/// and would try to build a reply of 2^63 members until memory runs out; rredis refuses
-/// counts above 2^32 with Redis's own out-of-range text instead (a deliberate deviation for
-/// inputs no real client sends).
-const SRANDMEMBER_MAX_REPEATS: u64 = 1 << 32;
+/// The largest |count| SRANDMEMBER accepts with a negative count. Redis has no such limit:
+/// it would build a reply of up to 2^63 members until memory runs out (its normal clients
+/// have no output-buffer limit). rredis refuses counts above 2^27 (a reply of at least 1 GB)
+/// with Redis's own out-of-range text instead: a deliberate deviation for inputs no real
+/// client sends, so that one command cannot take the whole server down.
+const SRANDMEMBER_MAX_REPEATS: u64 = 1 << 27;
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -426,7 +427,7 @@ fn srandmember_with_count_command(srv: &mut Server, c: &mut Client) {
     let Some(l) = parse_i64(c.argv.arg(2)) else {
         return c.reply.error(errors::NOT_INTEGER);
     };
-    if l == i64::MIN || l.unsigned_abs() > SRANDMEMBER_MAX_REPEATS && l < 0 {
+    if l < 0 && l.unsigned_abs() > SRANDMEMBER_MAX_REPEATS {
         return c.reply.error(
             "ERR value is out of range, value must between -9223372036854775807 and \
              9223372036854775807",
