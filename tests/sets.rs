@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{assert_same_replies, Raw, Server};
+use common::{assert_same_replies, real_redis, Raw, Server};
 
 /// Parses a reply that is a flat aggregate (`*` or `~`) of bulk strings into its elements.
 fn elements(reply: &[u8]) -> Vec<String> {
@@ -195,4 +195,51 @@ fn resp3_reply_types() {
         r.cmd_str(&["SPOP", "s", "9"]),
         "~3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n"
     );
+}
+
+/// The `keyspace_hits` and `keyspace_misses` lines of INFO stats.
+fn hits_and_misses(r: &mut Raw) -> Vec<String> {
+    r.cmd_str(&["INFO", "stats"])
+        .lines()
+        .filter(|l| l.starts_with("keyspace_hits:") || l.starts_with("keyspace_misses:"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn keyspace_hits_and_misses_as_redis_counts_them() {
+    let Some(real_server) = real_redis("keyspace_hits_and_misses_as_redis_counts_them") else {
+        return;
+    };
+    let our_server = Server::start();
+    let script: &[&[&str]] = &[
+        &["SADD", "a", "1", "2"],
+        &["SADD", "b", "x", "1"],
+        &["SET", "str", "v"],
+        // Reads count; the sources of the STORE forms are read lookups too.
+        &["SINTER", "a", "b", "nokey"],
+        &["SINTERSTORE", "d", "a", "nokey"],
+        &["SUNIONSTORE", "d", "a", "b"],
+        &["SDIFFSTORE", "d", "a", "b"],
+        &["SINTERCARD", "2", "a", "b"],
+        &["SMEMBERS", "str"],
+        &["SRANDMEMBER", "b", "2"],
+        &["SSCAN", "b", "0"],
+        &["SMISMEMBER", "nokey", "a"],
+        &["SCARD", "nokey"],
+        // Write lookups do not count.
+        &["SMOVE", "a", "b", "1"],
+        &["SPOP", "nokey", "2"],
+        &["SREM", "b", "x"],
+        &["SADD", "a", "5"],
+    ];
+    let mut got = Vec::new();
+    for server in [&real_server, &our_server] {
+        let mut r = server.raw();
+        for args in script {
+            r.cmd(args);
+        }
+        got.push(hits_and_misses(&mut r));
+    }
+    assert_eq!(got[1], got[0], "rredis vs redis-server");
 }

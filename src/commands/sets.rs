@@ -549,24 +549,14 @@ fn smove_command(srv: &mut Server, c: &mut Client) {
 // SINTER, SINTERCARD, SINTERSTORE (and SMEMBERS, which is SINTER of one key)
 // ---------------------------------------------------------------------------------------------
 
-/// Looks up every key of a multi-key set command (reading, or for a STORE form writing, as
-/// Redis's lookupKeyRead/lookupKeyWrite: only the former counts hits and misses). Replies
+/// Looks up every key of a multi-key set command for reading (Redis 7.0's lookupKeyRead,
+/// which counts keyspace hits and misses, even for the sources of the STORE forms). Replies
 /// WRONGTYPE and returns `None` if any existing key is not a set; otherwise returns which
 /// keys exist. Every key is checked, even after a missing one.
-fn lookup_sets_or_reply(
-    srv: &mut Server,
-    c: &mut Client,
-    keys: &[Bytes],
-    write: bool,
-) -> Option<Vec<bool>> {
+fn lookup_sets_or_reply(srv: &mut Server, c: &mut Client, keys: &[Bytes]) -> Option<Vec<bool>> {
     let mut exists = Vec::with_capacity(keys.len());
     for key in keys {
-        let obj = if write {
-            lookup_key_write(srv, c.db, key)
-        } else {
-            lookup_key_read(srv, c.db, key)
-        };
-        match obj {
+        match lookup_key_read(srv, c.db, key) {
             None => exists.push(false),
             Some(o) if o.value.as_set().is_some() => exists.push(true),
             Some(_) => {
@@ -650,8 +640,7 @@ fn sintercard_command(srv: &mut Server, c: &mut Client) {
 /// smallest one's members are tested against the others, so the cost is bounded by the
 /// smallest set; the result follows that set's order (ascending for an intset).
 fn sinter_generic(srv: &mut Server, c: &mut Client, keys: &[Bytes], target: InterTarget) {
-    let write = matches!(target, InterTarget::Store(_));
-    let Some(exists) = lookup_sets_or_reply(srv, c, keys, write) else {
+    let Some(exists) = lookup_sets_or_reply(srv, c, keys) else {
         return;
     };
     let db = c.db;
@@ -763,7 +752,7 @@ fn sunion_diff_generic(
     dst: Option<Bytes>,
     op: SetOp,
 ) {
-    if lookup_sets_or_reply(srv, c, keys, dst.is_some()).is_none() {
+    if lookup_sets_or_reply(srv, c, keys).is_none() {
         return;
     }
     let db = c.db;
