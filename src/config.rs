@@ -52,6 +52,8 @@ pub struct Config {
     pub proto_max_bulk_len: u64,
     /// Largest query buffer one client may accumulate, in bytes.
     pub client_query_buffer_limit: u64,
+    /// Most members a set keeps in the `intset` encoding (see `types/set.rs`).
+    pub set_max_intset_entries: i64,
     /// Memory limit in bytes reported by INFO (eviction arrives with the maxmemory work).
     pub maxmemory: u64,
     /// What to do when `maxmemory` is reached. rredis evicts nothing yet, so the only value
@@ -79,6 +81,7 @@ impl Default for Config {
             tcp_keepalive: 300,
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
+            set_max_intset_entries: 512,
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             requirepass: String::new(),
@@ -235,6 +238,10 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ConfigSpec::mutable(
         "client-query-buffer-limit",
         Kind::Memory(field!(client_query_buffer_limit), 1024 * 1024, LONG_MAX),
+    ),
+    ConfigSpec::mutable(
+        "set-max-intset-entries",
+        Kind::Int(field!(set_max_intset_entries), 0, i64::MAX),
     ),
     ConfigSpec::mutable("maxmemory", Kind::Memory(field!(maxmemory), 0, u64::MAX)),
     ConfigSpec::mutable(

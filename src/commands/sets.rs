@@ -149,6 +149,12 @@ fn check_set<'a>(
     }
 }
 
+/// The `set-max-intset-entries` setting, read once per command before the keyspace is
+/// borrowed.
+fn max_intset_entries(srv: &Server) -> usize {
+    usize::try_from(srv.config.set_max_intset_entries).unwrap_or(usize::MAX)
+}
+
 /// Writes one member as a bulk string.
 fn add_reply_member(reply: &mut Reply, member: SetMember<'_>) {
     match member {
@@ -218,15 +224,16 @@ fn delete_if_empty(srv: &mut Server, db: usize, key: &[u8]) {
 /// SADD key member [member ...]: adds the members, creating the set (in the encoding its first
 /// member calls for) if needed; replies how many were not there before.
 fn sadd_command(srv: &mut Server, c: &mut Client) {
+    let max = max_intset_entries(srv);
     let db = c.db;
     let key = c.argv.arg(1);
     let members = c.argv.get(2..).unwrap_or_default();
     let added = match check_set(lookup_key_write(srv, db, key), &mut c.reply) {
         Err(WrongType) => return,
-        Ok(Some(set)) => members.iter().filter(|m| set.add(m)).count(),
+        Ok(Some(set)) => members.iter().filter(|m| set.add(m, max)).count(),
         Ok(None) => {
             let mut set = RSet::create_for(c.argv.arg(2));
-            let added = members.iter().filter(|m| set.add(m)).count();
+            let added = members.iter().filter(|m| set.add(m, max)).count();
             let obj = Obj {
                 value: Value::Set(set),
                 lru: lru_clock(),
@@ -339,6 +346,7 @@ fn spop_command(srv: &mut Server, c: &mut Client) {
 ///    one, so a hashtable whose survivors are all integers becomes an intset again), reply
 ///    with what is left of the old set, and store the new set in its place (TTL kept).
 fn spop_with_count_command(srv: &mut Server, c: &mut Client) {
+    let max = max_intset_entries(srv);
     let Some(count) = parse_i64(c.argv.arg(2)).filter(|&n| n >= 0) else {
         return c.reply.error("ERR value is out of range, must be positive");
     };
@@ -358,7 +366,7 @@ fn spop_with_count_command(srv: &mut Server, c: &mut Client) {
         if let Some((obj, _)) = srv.dbs[db].take(key) {
             let mut all = RSet::new_intset();
             for m in obj.value.as_set().into_iter().flat_map(RSet::iter) {
-                all.add_member(m);
+                all.add_member(m, max);
             }
             add_reply_set(&mut c.reply, &all);
         }
@@ -384,7 +392,7 @@ fn spop_with_count_command(srv: &mut Server, c: &mut Client) {
             };
             newset
                 .get_or_insert_with(|| RSet::create_for(&member))
-                .add(&member);
+                .add(&member, max);
         }
         for member in set.iter() {
             add_reply_member(&mut c.reply, member);
@@ -501,6 +509,7 @@ fn srandmember_with_count_command(srv: &mut Server, c: &mut Client) {
 /// keys must be sets (a missing destination is created); moving within one key only
 /// reports membership.
 fn smove_command(srv: &mut Server, c: &mut Client) {
+    let max = max_intset_entries(srv);
     let db = c.db;
     let (src, dst, member) = (c.argv.arg(1), c.argv.arg(2), c.argv.arg(3));
     let src_is_set = lookup_key_write(srv, db, src).map(|o| o.value.as_set().is_some());
@@ -527,13 +536,13 @@ fn smove_command(srv: &mut Server, c: &mut Client) {
     let d = &mut srv.dbs[db];
     match d.dict.get_mut(dst).and_then(|o| o.value.as_set_mut()) {
         Some(dstset) => {
-            if dstset.add(member) {
+            if dstset.add(member, max) {
                 srv.dirty += 1;
             }
         }
         None => {
             let mut set = RSet::create_for(member);
-            set.add(member);
+            set.add(member, max);
             let obj = Obj {
                 value: Value::Set(set),
                 lru: lru_clock(),
@@ -640,6 +649,7 @@ fn sintercard_command(srv: &mut Server, c: &mut Client) {
 /// smallest one's members are tested against the others, so the cost is bounded by the
 /// smallest set; the result follows that set's order (ascending for an intset).
 fn sinter_generic(srv: &mut Server, c: &mut Client, keys: &[Bytes], target: InterTarget) {
+    let max = max_intset_entries(srv);
     let Some(exists) = lookup_sets_or_reply(srv, c, keys) else {
         return;
     };
@@ -686,7 +696,7 @@ fn sinter_generic(srv: &mut Server, c: &mut Client, keys: &[Bytes], target: Inte
         InterTarget::Store(dst) => {
             let mut result = RSet::new_intset();
             for m in common {
-                result.add_member(m);
+                result.add_member(m, max);
             }
             let n = result.len();
             if store_set_or_delete(srv, db, &dst, result) {
@@ -752,6 +762,7 @@ fn sunion_diff_generic(
     dst: Option<Bytes>,
     op: SetOp,
 ) {
+    let max = max_intset_entries(srv);
     if lookup_sets_or_reply(srv, c, keys).is_none() {
         return;
     }
@@ -762,7 +773,7 @@ fn sunion_diff_generic(
         SetOp::Union => {
             for set in sets.iter().flatten() {
                 for m in set.iter() {
-                    result.add_member(m);
+                    result.add_member(m, max);
                 }
             }
         }
@@ -775,12 +786,12 @@ fn sunion_diff_generic(
                 if algo_one_work <= algo_two_work {
                     for m in first.iter() {
                         if !others.iter().any(|s| s.contains_member(m)) {
-                            result.add_member(m);
+                            result.add_member(m, max);
                         }
                     }
                 } else {
                     for m in first.iter() {
-                        result.add_member(m);
+                        result.add_member(m, max);
                     }
                     for set in &others {
                         for m in set.iter() {

@@ -3,7 +3,7 @@
 //!
 //! - `intset`: while every member is an integer in Redis's strict text form (what
 //!   [`parse_i64`] accepts: no `+`, no leading zeros, no `-0`) and there are at most
-//!   [`SET_MAX_INTSET_ENTRIES`] members, the set is a sorted `Vec<i64>`. Membership is a binary
+//!   `set-max-intset-entries` (default [`SET_MAX_INTSET_ENTRIES`]) members, the set is a sorted `Vec<i64>`. Membership is a binary
 //!   search, and iteration is in ascending order, which clients can see: SMEMBERS of an intset
 //!   on Redis lists the numbers sorted, and so does rredis.
 //! - `hashtable`: otherwise, a [`Dict`] of members. Its iteration order is the table's, which
@@ -17,10 +17,12 @@ use crate::dict::Dict;
 use crate::util::{parse_i64, Rng};
 
 /// Redis's `set-max-intset-entries` default: an intset holding more members is converted.
+/// The limit in force is the server's setting, which every adding method takes as
+/// `max_intset` (a CONFIG SET only affects sets as they next grow, as in Redis).
 pub const SET_MAX_INTSET_ENTRIES: usize = 512;
 
-/// A set value. Invariant: an `Intset` is sorted ascending with no duplicates and holds at
-/// most [`SET_MAX_INTSET_ENTRIES`] numbers.
+/// A set value. Invariant: an `Intset` is sorted ascending with no duplicates and held at
+/// most `set-max-intset-entries` numbers when it last grew.
 pub enum RSet {
     Intset(Vec<i64>),
     Hashtable(Dict<Box<[u8]>, ()>),
@@ -128,15 +130,16 @@ impl RSet {
     }
 
     /// Adds `member`; true if it was not there (Redis's setTypeAdd). Converts an intset to a
-    /// hashtable when the member is not an integer or the intset would grow past the limit.
-    pub fn add(&mut self, member: &[u8]) -> bool {
+    /// hashtable when the member is not an integer or the intset grows past `max_intset`
+    /// members.
+    pub fn add(&mut self, member: &[u8], max_intset: usize) -> bool {
         if let RSet::Intset(v) = self {
             if let Some(n) = parse_i64(member) {
                 let Err(at) = v.binary_search(&n) else {
                     return false;
                 };
                 v.insert(at, n);
-                if v.len() > SET_MAX_INTSET_ENTRIES {
+                if v.len() > max_intset {
                     self.convert_to_hashtable();
                 }
                 return true;
@@ -158,20 +161,22 @@ impl RSet {
     }
 
     /// [`RSet::add`] for a member as another set yields it.
-    pub fn add_member(&mut self, member: SetMember<'_>) -> bool {
+    pub fn add_member(&mut self, member: SetMember<'_>, max_intset: usize) -> bool {
         match (&mut *self, member) {
             (RSet::Intset(v), SetMember::Int(n)) => {
                 let Err(at) = v.binary_search(&n) else {
                     return false;
                 };
                 v.insert(at, n);
-                if v.len() > SET_MAX_INTSET_ENTRIES {
+                if v.len() > max_intset {
                     self.convert_to_hashtable();
                 }
                 true
             }
-            (_, SetMember::Str(s)) => self.add(s),
-            (RSet::Hashtable(_), SetMember::Int(n)) => self.add(n.to_string().as_bytes()),
+            (_, SetMember::Str(s)) => self.add(s, max_intset),
+            (RSet::Hashtable(_), SetMember::Int(n)) => {
+                self.add(n.to_string().as_bytes(), max_intset)
+            }
         }
     }
 
@@ -261,18 +266,20 @@ impl RSet {
 mod tests {
     use super::*;
 
+    const MAX: usize = SET_MAX_INTSET_ENTRIES;
+
     #[test]
     fn intset_until_a_string_or_too_many() {
         let mut s = RSet::create_for(b"3");
-        assert!(s.add(b"3"));
-        assert!(s.add(b"-1"));
-        assert!(!s.add(b"3"));
+        assert!(s.add(b"3", MAX));
+        assert!(s.add(b"-1", MAX));
+        assert!(!s.add(b"3", MAX));
         assert_eq!(s.encoding(), "intset");
         let members: Vec<_> = s.iter().collect();
         assert_eq!(members, [SetMember::Int(-1), SetMember::Int(3)]);
         // "07" is not an integer's canonical text: it is a string member.
         assert!(!s.contains(b"07"));
-        assert!(s.add(b"07"));
+        assert!(s.add(b"07", MAX));
         assert_eq!(s.encoding(), "hashtable");
         assert!(s.contains(b"3") && s.contains(b"07"));
         assert!(s.remove(b"07"));
@@ -280,10 +287,10 @@ mod tests {
 
         let mut big = RSet::new_intset();
         for n in 0..SET_MAX_INTSET_ENTRIES as i64 {
-            big.add_member(SetMember::Int(n));
+            big.add_member(SetMember::Int(n), MAX);
         }
         assert_eq!(big.encoding(), "intset");
-        big.add(b"100000");
+        big.add(b"100000", MAX);
         assert_eq!(big.encoding(), "hashtable");
         assert_eq!(big.len(), SET_MAX_INTSET_ENTRIES + 1);
     }
@@ -293,7 +300,7 @@ mod tests {
         let mut rng = Rng::new(7);
         let mut s = RSet::create_for(b"a");
         for m in [&b"a"[..], b"b", b"c"] {
-            s.add(m);
+            s.add(m, MAX);
         }
         let mut popped = Vec::new();
         while let Some(m) = s.pop_random(&mut rng) {
