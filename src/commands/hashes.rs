@@ -128,6 +128,9 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hscan", -3, READONLY, (1, 1, 1), acl::HASH, hscan_command),
 ];
 
+/// A borrowed `(field, value)` pair of a hash.
+type Pair<'a> = (&'a [u8], &'a [u8]);
+
 /// A reply larger than this stops HRANDFIELD's negative-count loop and closes the client.
 /// Redis stops the same loop when the client is marked CLIENT_CLOSE_ASAP by an output buffer
 /// limit; without a limit (normal clients have none by default) `HRANDFIELD k -<huge>` would
@@ -596,11 +599,11 @@ fn hrandfield_with_count_command(srv: &mut Server, c: &mut Client, l: i64, withv
     }
     let count = count as usize;
     c.reply.array_len(flat(count as u64) as usize);
-    let pairs: Vec<(&[u8], &[u8])> = if count * 3 > size || matches!(h, Hash::Listpack(_)) {
+    let pairs: Vec<Pair> = if count * 3 > size || matches!(h, Hash::Listpack(_)) {
         // A large share (or a small hash): pick `count` distinct positions of a copy by a
         // partial Fisher-Yates shuffle. A listpack keeps its own order, as Redis's
         // lpRandomPairsUnique does.
-        let mut all: Vec<(usize, (&[u8], &[u8]))> = h.iter().enumerate().collect();
+        let mut all: Vec<(usize, Pair)> = h.iter().enumerate().collect();
         for i in 0..count {
             let j = i + rng.below((all.len() - i) as u64) as usize;
             all.swap(i, j);
