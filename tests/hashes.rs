@@ -269,3 +269,33 @@ fn large_hash_matches_redis() {
         assert_eq!(a.cmd(args), b.cmd(args), "{args:?}");
     }
 }
+
+/// hash-max-listpack-entries / -value: CONFIG GET/SET as on Redis, and the new limits apply
+/// to the next write (a hash already converted stays a hashtable).
+#[test]
+fn listpack_limits_are_settings() {
+    common::assert_same_replies(
+        "listpack_limits_are_settings",
+        &[
+            &["CONFIG", "GET", "hash-max-listpack-*"],
+            &["CONFIG", "SET", "hash-max-listpack-entries", "-1"],
+            &["CONFIG", "SET", "hash-max-listpack-entries", "x"],
+            &["CONFIG", "SET", "hash-max-listpack-entries", "2"],
+            &["CONFIG", "SET", "hash-max-listpack-value", "3"],
+            &["CONFIG", "GET", "hash-max-listpack-entries"],
+            &["HSET", "h", "a", "1", "b", "2"],
+            &["OBJECT", "ENCODING", "h"],
+            &["HSET", "h", "c", "3"],
+            &["OBJECT", "ENCODING", "h"],
+            &["HSET", "v", "abc", "xyz"],
+            &["OBJECT", "ENCODING", "v"],
+            &["HSET", "v", "abcd", "1"],
+            &["OBJECT", "ENCODING", "v"],
+            &["HINCRBY", "w", "abcd", "1"],
+            &["OBJECT", "ENCODING", "w"],
+            &["CONFIG", "SET", "hash-max-listpack-entries", "0"],
+            &["HSET", "z", "a", "1"],
+            &["OBJECT", "ENCODING", "z"],
+        ],
+    );
+}

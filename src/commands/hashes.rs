@@ -20,7 +20,7 @@ use crate::commands::{acl, errors, flags::*, Command};
 use crate::db::{lookup_key_read, lookup_key_write};
 use crate::resp::reply::Reply;
 use crate::server::Server;
-use crate::types::hash::{Bytes, Hash};
+use crate::types::hash::{Bytes, Hash, ListpackLimits};
 use crate::types::{Obj, Value};
 use crate::util::{parse_i64, string_match, LongDouble};
 
@@ -216,11 +216,12 @@ fn hset_generic(srv: &mut Server, c: &mut Client) -> Option<i64> {
         reply_arity_error(c);
         return None;
     }
+    let limits = ListpackLimits::from_config(&srv.config);
     let h = hash_type_lookup_write_or_create(srv, c).ok()?;
-    h.try_conversion((2..c.argv.len()).map(|i| c.argv.arg(i)));
+    h.try_conversion(limits, (2..c.argv.len()).map(|i| c.argv.arg(i)));
     let mut created = 0;
     for i in (2..c.argv.len()).step_by(2) {
-        created += h.set(c.argv.arg(i), c.argv.arg(i + 1)) as i64;
+        created += h.set(limits, c.argv.arg(i), c.argv.arg(i + 1)) as i64;
     }
     srv.dirty += (c.argv.len() as u64 - 2) / 2;
     Some(created)
@@ -245,6 +246,7 @@ fn hmset_command(srv: &mut Server, c: &mut Client) {
 fn hsetnx_command(srv: &mut Server, c: &mut Client) {
     // Look first, so an existing field never creates an empty hash under a missing key
     // (it cannot: a missing key has no fields, and then the set below happens).
+    let limits = ListpackLimits::from_config(&srv.config);
     let Ok(h) = hash_type_lookup_write_or_create(srv, c) else {
         return;
     };
@@ -253,8 +255,8 @@ fn hsetnx_command(srv: &mut Server, c: &mut Client) {
         c.reply.int(0);
         return;
     }
-    h.try_conversion([field, value]);
-    h.set(field, value);
+    h.try_conversion(limits, [field, value]);
+    h.set(limits, field, value);
     srv.dirty += 1;
     c.reply.int(1);
 }
@@ -298,6 +300,7 @@ fn hincrby_command(srv: &mut Server, c: &mut Client) {
         c.reply.error(errors::NOT_INTEGER);
         return;
     };
+    let limits = ListpackLimits::from_config(&srv.config);
     let Ok(h) = hash_type_lookup_write_or_create(srv, c) else {
         return;
     };
@@ -316,7 +319,7 @@ fn hincrby_command(srv: &mut Server, c: &mut Client) {
         c.reply.error("ERR increment or decrement would overflow");
         return;
     };
-    h.set(field, value.to_string().as_bytes());
+    h.set(limits, field, value.to_string().as_bytes());
     srv.dirty += 1;
     c.reply.int(value);
 }
@@ -335,6 +338,7 @@ fn hincrbyfloat_command(srv: &mut Server, c: &mut Client) {
         c.reply.error("ERR value is NaN or Infinity");
         return;
     }
+    let limits = ListpackLimits::from_config(&srv.config);
     let Ok(h) = hash_type_lookup_write_or_create(srv, c) else {
         return;
     };
@@ -356,7 +360,7 @@ fn hincrbyfloat_command(srv: &mut Server, c: &mut Client) {
     }
     let mut text = Vec::new();
     sum.format_human(&mut text);
-    h.set(field, &text);
+    h.set(limits, field, &text);
     srv.dirty += 1;
     c.reply.bulk(&text);
 }

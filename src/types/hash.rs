@@ -28,6 +28,33 @@ pub const HASH_MAX_LISTPACK_ENTRIES: usize = 512;
 /// default).
 pub const HASH_MAX_LISTPACK_VALUE: usize = 64;
 
+/// The two listpack limits in force (the hash-max-listpack-* settings), read from the
+/// server's config by each writing command.
+#[derive(Debug, Clone, Copy)]
+pub struct ListpackLimits {
+    /// Most fields a `listpack` hash may hold.
+    pub max_entries: usize,
+    /// Longest field or value, in bytes.
+    pub max_value: usize,
+}
+
+impl ListpackLimits {
+    /// Redis's built-in defaults.
+    pub const DEFAULT: ListpackLimits = ListpackLimits {
+        max_entries: HASH_MAX_LISTPACK_ENTRIES,
+        max_value: HASH_MAX_LISTPACK_VALUE,
+    };
+
+    /// The limits a server's settings give (negative values cannot be stored: CONFIG SET
+    /// checks the range).
+    pub fn from_config(config: &crate::config::Config) -> ListpackLimits {
+        ListpackLimits {
+            max_entries: usize::try_from(config.hash_max_listpack_entries).unwrap_or(0),
+            max_value: usize::try_from(config.hash_max_listpack_value).unwrap_or(0),
+        }
+    }
+}
+
 /// A field or a value as stored: an owned copy of the client's bytes.
 pub type Bytes = Box<[u8]>;
 
@@ -123,9 +150,12 @@ impl Hash {
     /// hashTypeTryConversion). Commands call it with every field and value they are about to
     /// write, *before* writing, so a too-long argument converts even a field that then
     /// turns out to be a no-op.
-    pub fn try_conversion<'a>(&mut self, args: impl IntoIterator<Item = &'a [u8]>) {
-        if matches!(self, Hash::Listpack(_))
-            && args.into_iter().any(|a| a.len() > HASH_MAX_LISTPACK_VALUE)
+    pub fn try_conversion<'a>(
+        &mut self,
+        limits: ListpackLimits,
+        args: impl IntoIterator<Item = &'a [u8]>,
+    ) {
+        if matches!(self, Hash::Listpack(_)) && args.into_iter().any(|a| a.len() > limits.max_value)
         {
             self.convert_to_table();
         }
@@ -134,9 +164,9 @@ impl Hash {
     /// Sets `field` to `value`; true if the field is new, false if an existing value was
     /// replaced in place (Redis's hashTypeSet). A too-long field or value converts first (the
     /// HINCRBY* path, whose arguments [`Hash::try_conversion`] never saw), and going past
-    /// [`HASH_MAX_LISTPACK_ENTRIES`] converts afterwards.
-    pub fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
-        self.try_conversion([field, value]);
+    /// `limits.max_entries` fields converts afterwards.
+    pub fn set(&mut self, limits: ListpackLimits, field: &[u8], value: &[u8]) -> bool {
+        self.try_conversion(limits, [field, value]);
         match self {
             Hash::Listpack(v) => {
                 if let Some((_, old)) = v.iter_mut().find(|(f, _)| &f[..] == field) {
@@ -144,7 +174,7 @@ impl Hash {
                     return false;
                 }
                 v.push((field.into(), value.into()));
-                if v.len() > HASH_MAX_LISTPACK_ENTRIES {
+                if v.len() > limits.max_entries {
                     self.convert_to_table();
                 }
                 true
@@ -204,12 +234,14 @@ impl Hash {
 mod tests {
     use super::*;
 
+    const L: ListpackLimits = ListpackLimits::DEFAULT;
+
     #[test]
     fn listpack_keeps_insertion_order_and_converts_one_way() {
         let mut h = Hash::new();
-        assert!(h.set(b"b", b"1"));
-        assert!(h.set(b"a", b"2"));
-        assert!(!h.set(b"b", b"3"));
+        assert!(h.set(L, b"b", b"1"));
+        assert!(h.set(L, b"a", b"2"));
+        assert!(!h.set(L, b"b", b"3"));
         let order: Vec<_> = h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
         assert_eq!(
             order,
@@ -219,7 +251,7 @@ mod tests {
             ]
         );
         assert_eq!(h.encoding(), "listpack");
-        h.set(&[b'x'; 65], b"v");
+        h.set(L, &[b'x'; 65], b"v");
         assert_eq!(h.encoding(), "hashtable");
         assert!(h.delete(&[b'x'; 65]));
         assert_eq!(h.encoding(), "hashtable");
@@ -230,10 +262,10 @@ mod tests {
     fn too_many_entries_convert() {
         let mut h = Hash::new();
         for i in 0..HASH_MAX_LISTPACK_ENTRIES {
-            h.set(i.to_string().as_bytes(), b"v");
+            h.set(L, i.to_string().as_bytes(), b"v");
         }
         assert_eq!(h.encoding(), "listpack");
-        h.set(b"one more", b"v");
+        h.set(L, b"one more", b"v");
         assert_eq!(h.encoding(), "hashtable");
         assert_eq!(h.len(), HASH_MAX_LISTPACK_ENTRIES + 1);
     }
