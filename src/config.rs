@@ -256,6 +256,16 @@ pub static CONFIGS: &[ConfigSpec] = &[
         "hash-max-listpack-value",
         Kind::Int(field!(hash_max_listpack_value), 0, LONG_MAX as i64),
     ),
+    // Redis 7.0's aliases from before listpacks replaced ziplists: the same fields under
+    // their old names, which CONFIG GET lists too.
+    ConfigSpec::mutable(
+        "hash-max-ziplist-entries",
+        Kind::Int(field!(hash_max_listpack_entries), 0, LONG_MAX as i64),
+    ),
+    ConfigSpec::mutable(
+        "hash-max-ziplist-value",
+        Kind::Int(field!(hash_max_listpack_value), 0, LONG_MAX as i64),
+    ),
 ];
 
 /// C's INT_MAX and LONG_MAX (64-bit), the bounds of Redis's int and long long settings.
