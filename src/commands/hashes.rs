@@ -174,7 +174,9 @@ fn lookup_hash_read<'a>(
 
 /// The hash at argument 1, created empty if the key is missing (Redis's
 /// hashTypeLookupWriteOrCreate). Callers must write at least one field before returning, so
-/// the keyspace never holds an empty hash.
+/// the keyspace never holds an empty hash; the errors they may still reply after this call
+/// (HINCRBY's "not an integer", overflow; HINCRBYFLOAT's "not a float", infinity) all need
+/// an existing field, so they never happen on a hash just created.
 fn hash_type_lookup_write_or_create<'a>(
     srv: &'a mut Server,
     c: &mut Client,
@@ -244,8 +246,7 @@ fn hmset_command(srv: &mut Server, c: &mut Client) {
 /// HSETNX key field value: sets the field only if it does not exist; replies 1 if it was
 /// set, 0 otherwise.
 fn hsetnx_command(srv: &mut Server, c: &mut Client) {
-    // Look first, so an existing field never creates an empty hash under a missing key
-    // (it cannot: a missing key has no fields, and then the set below happens).
+    // A key this creates has no field, so the set below always runs: no empty hash is left.
     let limits = ListpackLimits::from_config(&srv.config);
     let Ok(h) = hash_type_lookup_write_or_create(srv, c) else {
         return;
