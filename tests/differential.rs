@@ -304,6 +304,11 @@ fn corpus_connection() {
     run_corpus("connection.txt");
 }
 
+#[test]
+fn corpus_hashes() {
+    run_corpus("hashes.txt");
+}
+
 /// Every corpus file has a test above, so a new file cannot be silently skipped.
 #[test]
 fn every_corpus_file_is_run() {
@@ -313,6 +318,7 @@ fn every_corpus_file_is_run() {
         "expire.txt",
         "errors.txt",
         "connection.txt",
+        "hashes.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");
     for entry in dir {

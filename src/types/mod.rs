@@ -1,8 +1,10 @@
 //! The values a key can hold. Each Redis type lives in its own module, as Redis keeps each in
 //! its own `t_*.c`; this file only names them and says which encoding each is using.
 
+pub mod hash;
 pub mod string;
 
+pub use hash::Hash;
 pub use string::RString;
 
 /// A key's value. Owned by its database's dictionary; dies when the key is deleted,
@@ -10,6 +12,7 @@ pub use string::RString;
 #[derive(Debug, Clone)]
 pub enum Value {
     Str(RString),
+    Hash(Hash),
 }
 
 impl Value {
@@ -17,6 +20,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
         }
     }
 
@@ -25,6 +29,7 @@ impl Value {
     pub fn as_str(&self) -> Option<&RString> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -32,6 +37,23 @@ impl Value {
     pub fn as_str_mut(&mut self) -> Option<&mut RString> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The hash this value holds, or `None` for another type (WRONGTYPE for hash commands).
+    pub fn as_hash(&self) -> Option<&Hash> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The hash this value holds, mutably.
+    pub fn as_hash_mut(&mut self) -> Option<&mut Hash> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
         }
     }
 
@@ -39,6 +61,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Hash(h) => h.encoding(),
         }
     }
 }
