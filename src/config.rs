@@ -63,6 +63,10 @@ pub struct Config {
     /// The default user's password; empty means none (every connection is authenticated
     /// from the start). See [`crate::acl`].
     pub requirepass: String,
+    /// Most fields a hash keeps in the compact `listpack` encoding (see `types/hash.rs`).
+    pub hash_max_listpack_entries: i64,
+    /// Longest field or value, in bytes, a `listpack` hash may hold.
+    pub hash_max_listpack_value: i64,
 }
 
 impl Default for Config {
@@ -85,6 +89,8 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             requirepass: String::new(),
+            hash_max_listpack_entries: crate::types::hash::HASH_MAX_LISTPACK_ENTRIES as i64,
+            hash_max_listpack_value: crate::types::hash::HASH_MAX_LISTPACK_VALUE as i64,
         }
     }
 }
@@ -249,6 +255,24 @@ pub static CONFIGS: &[ConfigSpec] = &[
         Kind::Enum(field!(maxmemory_policy), &["noeviction"]),
     ),
     ConfigSpec::mutable("requirepass", Kind::Str(field!(requirepass))),
+    ConfigSpec::mutable(
+        "hash-max-listpack-entries",
+        Kind::Int(field!(hash_max_listpack_entries), 0, LONG_MAX as i64),
+    ),
+    ConfigSpec::mutable(
+        "hash-max-listpack-value",
+        Kind::Int(field!(hash_max_listpack_value), 0, LONG_MAX as i64),
+    ),
+    // Redis 7.0's aliases from before listpacks replaced ziplists: the same fields under
+    // their old names, which CONFIG GET lists too.
+    ConfigSpec::mutable(
+        "hash-max-ziplist-entries",
+        Kind::Int(field!(hash_max_listpack_entries), 0, LONG_MAX as i64),
+    ),
+    ConfigSpec::mutable(
+        "hash-max-ziplist-value",
+        Kind::Int(field!(hash_max_listpack_value), 0, LONG_MAX as i64),
+    ),
 ];
 
 /// C's INT_MAX and LONG_MAX (64-bit), the bounds of Redis's int and long long settings.

@@ -309,6 +309,11 @@ fn corpus_connection() {
     run_corpus("connection.txt");
 }
 
+#[test]
+fn corpus_hashes() {
+    run_corpus("hashes.txt");
+}
+
 /// Every corpus file has a test above, so a new file cannot be silently skipped.
 #[test]
 fn every_corpus_file_is_run() {
@@ -318,6 +323,7 @@ fn every_corpus_file_is_run() {
         "expire.txt",
         "errors.txt",
         "connection.txt",
+        "hashes.txt",
         "sets.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");

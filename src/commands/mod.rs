@@ -18,6 +18,7 @@ pub mod connection;
 #[rustfmt::skip]
 pub mod docs;
 pub mod expire;
+pub mod hashes;
 pub mod introspection;
 pub mod keyspace;
 pub mod server_cmds;
@@ -240,6 +241,7 @@ impl Command {
 pub static TABLES: &[&[Command]] = &[
     connection::COMMANDS,
     strings::COMMANDS,
+    hashes::COMMANDS,
     sets::COMMANDS,
     keyspace::COMMANDS,
     expire::COMMANDS,

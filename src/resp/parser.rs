@@ -26,9 +26,14 @@ pub const PROTO_INLINE_MAX_SIZE: usize = 64 * 1024;
 const MAX_MULTIBULK_LEN: i64 = i32::MAX as i64;
 
 /// Bulk arguments at least this long (PROTO_MBULK_BIG_ARG, bytes) make the parser reserve room
-/// for the whole argument at once, so the socket reads land in place instead of growing the
-/// buffer step by step.
+/// for the argument up front, so the buffer does not regrow (and copy) step by step.
 const PROTO_MBULK_BIG_ARG: usize = 32 * 1024;
+
+/// The most the parser reserves on the strength of a `$<len>` header alone, in bytes. Redis
+/// reserves the whole announced length, so one header of `$536870912` costs 512 MB before a
+/// single byte of it arrives; a client could hold that much per connection for free. Beyond
+/// this cap the buffer grows only as the bytes really come.
+const MAX_UPFRONT_RESERVE: usize = 1024 * 1024;
 
 /// A protocol violation. The text is Redis's own, without the leading `-ERR `; it is bytes
 /// because it may quote a raw byte of the client's input.
@@ -111,7 +116,7 @@ impl RequestParser {
                         _ => return Err(protocol_error("invalid bulk length")),
                     };
                     if len >= PROTO_MBULK_BIG_ARG {
-                        buf.reserve(len + 2);
+                        buf.reserve((len + 2).min(MAX_UPFRONT_RESERVE));
                     }
                     self.bulk_len = Some(len);
                     len
@@ -398,6 +403,19 @@ mod tests {
             Err(ProtocolError(
                 "Protocol error: too big mbulk count string".into()
             ))
+        );
+    }
+
+    #[test]
+    fn a_bulk_header_alone_reserves_little() {
+        let mut parser = RequestParser::default();
+        let mut argv = Vec::new();
+        let mut buf = BytesMut::from(&b"*2\r\n$3\r\nSET\r\n$536870912\r\n"[..]);
+        assert_eq!(parser.parse(&mut buf, &mut argv, MAX), Ok(Parsed::NeedMore));
+        assert!(
+            buf.capacity() <= 2 * MAX_UPFRONT_RESERVE,
+            "{}",
+            buf.capacity()
         );
     }
 

@@ -1,9 +1,11 @@
 //! The values a key can hold. Each Redis type lives in its own module, as Redis keeps each in
 //! its own `t_*.c`; this file only names them and says which encoding each is using.
 
+pub mod hash;
 pub mod set;
 pub mod string;
 
+pub use hash::Hash;
 pub use set::RSet;
 pub use string::RString;
 
@@ -12,6 +14,7 @@ pub use string::RString;
 #[derive(Debug, Clone)]
 pub enum Value {
     Str(RString),
+    Hash(Hash),
     Set(RSet),
 }
 
@@ -20,6 +23,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
             Value::Set(_) => "set",
         }
     }
@@ -37,6 +41,22 @@ impl Value {
     pub fn as_str_mut(&mut self) -> Option<&mut RString> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The hash this value holds, or `None` for another type (WRONGTYPE for hash commands).
+    pub fn as_hash(&self) -> Option<&Hash> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The hash this value holds, mutably.
+    pub fn as_hash_mut(&mut self) -> Option<&mut Hash> {
+        match self {
+            Value::Hash(h) => Some(h),
             _ => None,
         }
     }
@@ -61,6 +81,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
         }
     }

@@ -1,0 +1,272 @@
+//! The hash type (Redis's t_hash.c storage side): a map of fields to values, in one of two
+//! encodings, which OBJECT ENCODING reports and clients can observe through reply order.
+//!
+//! - `listpack`: while the hash has at most [`HASH_MAX_LISTPACK_ENTRIES`] fields and every
+//!   field and value is at most [`HASH_MAX_LISTPACK_VALUE`] bytes. Redis packs such a hash
+//!   into one flat buffer and searches it linearly; rredis keeps a `Vec` of pairs, which has
+//!   the same visible property: iteration (HGETALL, HKEYS, HSCAN) is in insertion order, and
+//!   overwriting a field keeps its place.
+//! - `hashtable`: anything larger, stored in a [`Dict`]. Iteration order is the table's.
+//!
+//! Conversion is one-way, as in Redis: a hash that became a `hashtable` stays one even when
+//! fields are later deleted down to a handful.
+//!
+//! Invariant kept by the commands, not by this type: a hash stored in the keyspace is never
+//! empty (the command that removes the last field deletes the key).
+
+use std::fmt;
+
+use crate::dict::Dict;
+
+/// Most fields a `listpack` hash may hold: hash-max-listpack-entries' built-in default.
+/// That is 512, not the 128 the sample redis.conf sets: redis-server started without a
+/// config file (as clients meet it in our tests) answers `CONFIG GET
+/// hash-max-listpack-entries` with 512 and keeps a 512-field hash a listpack.
+pub const HASH_MAX_LISTPACK_ENTRIES: usize = 512;
+
+/// Longest field or value, in bytes, a `listpack` hash may hold (hash-max-listpack-value's
+/// default).
+pub const HASH_MAX_LISTPACK_VALUE: usize = 64;
+
+/// The two listpack limits in force (the hash-max-listpack-* settings), read from the
+/// server's config by each writing command.
+#[derive(Debug, Clone, Copy)]
+pub struct ListpackLimits {
+    /// Most fields a `listpack` hash may hold.
+    pub max_entries: usize,
+    /// Longest field or value, in bytes.
+    pub max_value: usize,
+}
+
+impl ListpackLimits {
+    /// Redis's built-in defaults.
+    pub const DEFAULT: ListpackLimits = ListpackLimits {
+        max_entries: HASH_MAX_LISTPACK_ENTRIES,
+        max_value: HASH_MAX_LISTPACK_VALUE,
+    };
+
+    /// The limits a server's settings give (negative values cannot be stored: CONFIG SET
+    /// checks the range).
+    pub fn from_config(config: &crate::config::Config) -> ListpackLimits {
+        ListpackLimits {
+            max_entries: usize::try_from(config.hash_max_listpack_entries).unwrap_or(0),
+            max_value: usize::try_from(config.hash_max_listpack_value).unwrap_or(0),
+        }
+    }
+}
+
+/// A field or a value as stored: an owned copy of the client's bytes.
+pub type Bytes = Box<[u8]>;
+
+/// A hash value in one of its two encodings.
+pub enum Hash {
+    /// Small form: `(field, value)` pairs in insertion order; fields are unique.
+    Listpack(Vec<(Bytes, Bytes)>),
+    /// Large form.
+    Table(Dict<Bytes, Bytes>),
+}
+
+impl Default for Hash {
+    fn default() -> Self {
+        Hash::new()
+    }
+}
+
+impl Clone for Hash {
+    /// A deep copy (COPY). `Dict` is not `Clone`, so the table form is rebuilt entry by entry.
+    fn clone(&self) -> Self {
+        match self {
+            Hash::Listpack(v) => Hash::Listpack(v.clone()),
+            Hash::Table(d) => {
+                let mut copy = Dict::new();
+                for (f, v) in d.iter() {
+                    copy.insert(f.clone(), v.clone());
+                }
+                Hash::Table(copy)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({}, {} fields)", self.encoding(), self.len())
+    }
+}
+
+impl Hash {
+    /// A new, empty hash in the small encoding (Redis's createHashObject).
+    pub fn new() -> Hash {
+        Hash::Listpack(Vec::new())
+    }
+
+    /// The OBJECT ENCODING name.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Hash::Listpack(_) => "listpack",
+            Hash::Table(_) => "hashtable",
+        }
+    }
+
+    /// Number of fields (HLEN).
+    pub fn len(&self) -> usize {
+        match self {
+            Hash::Listpack(v) => v.len(),
+            Hash::Table(d) => d.len(),
+        }
+    }
+
+    /// True when the hash has no field.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value of `field`, if present (Redis's hashTypeGetValue).
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match self {
+            Hash::Listpack(v) => v.iter().find(|(f, _)| &f[..] == field).map(|(_, v)| &v[..]),
+            Hash::Table(d) => d.get(field).map(|v| &v[..]),
+        }
+    }
+
+    /// True if `field` is present (HEXISTS).
+    pub fn contains(&self, field: &[u8]) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Converts a `listpack` hash to a `hashtable` (Redis's hashTypeConvert); a no-op on a
+    /// `hashtable`.
+    pub fn convert_to_table(&mut self) {
+        if let Hash::Listpack(v) = self {
+            let mut d = Dict::new();
+            for (f, val) in std::mem::take(v) {
+                d.insert(f, val);
+            }
+            *self = Hash::Table(d);
+        }
+    }
+
+    /// Converts to a `hashtable` if any of `args` is too long for a `listpack` (Redis's
+    /// hashTypeTryConversion). Commands call it with every field and value they are about to
+    /// write, *before* writing, so a too-long argument converts even a field that then
+    /// turns out to be a no-op.
+    pub fn try_conversion<'a>(
+        &mut self,
+        limits: ListpackLimits,
+        args: impl IntoIterator<Item = &'a [u8]>,
+    ) {
+        if matches!(self, Hash::Listpack(_)) && args.into_iter().any(|a| a.len() > limits.max_value)
+        {
+            self.convert_to_table();
+        }
+    }
+
+    /// Sets `field` to `value`; true if the field is new, false if an existing value was
+    /// replaced in place (Redis's hashTypeSet). A too-long field or value converts first (the
+    /// HINCRBY* path, whose arguments [`Hash::try_conversion`] never saw), and going past
+    /// `limits.max_entries` fields converts afterwards.
+    pub fn set(&mut self, limits: ListpackLimits, field: &[u8], value: &[u8]) -> bool {
+        self.try_conversion(limits, [field, value]);
+        match self {
+            Hash::Listpack(v) => {
+                if let Some((_, old)) = v.iter_mut().find(|(f, _)| &f[..] == field) {
+                    *old = value.into();
+                    return false;
+                }
+                v.push((field.into(), value.into()));
+                if v.len() > limits.max_entries {
+                    self.convert_to_table();
+                }
+                true
+            }
+            Hash::Table(d) => d.insert(field.into(), value.into()).is_none(),
+        }
+    }
+
+    /// Removes `field`; true if it was present (Redis's hashTypeDelete). The encoding never
+    /// changes back.
+    pub fn delete(&mut self, field: &[u8]) -> bool {
+        match self {
+            Hash::Listpack(v) => match v.iter().position(|(f, _)| &f[..] == field) {
+                Some(i) => {
+                    // `remove`, not `swap_remove`: the others keep their order.
+                    v.remove(i);
+                    true
+                }
+                None => false,
+            },
+            Hash::Table(d) => {
+                let removed = d.remove(field).is_some();
+                if removed {
+                    d.shrink_if_needed();
+                }
+                removed
+            }
+        }
+    }
+
+    /// Every `(field, value)` pair: insertion order for a `listpack`, table order otherwise.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
+        match self {
+            Hash::Listpack(v) => Box::new(v.iter().map(|(f, v)| (&f[..], &v[..]))),
+            Hash::Table(d) => Box::new(d.iter().map(|(f, v)| (&f[..], &v[..]))),
+        }
+    }
+
+    /// One uniformly chosen pair (a `hashtable` samples as Redis's dictGetFairRandomKey
+    /// would, via [`Dict::random_entry`]); `None` for an empty hash. `rand` supplies random
+    /// 64-bit words.
+    pub fn random_pair(&self, rand: &mut impl FnMut() -> u64) -> Option<(&[u8], &[u8])> {
+        match self {
+            Hash::Listpack(v) => {
+                if v.is_empty() {
+                    return None;
+                }
+                let i = (rand() % v.len() as u64) as usize;
+                v.get(i).map(|(f, v)| (&f[..], &v[..]))
+            }
+            Hash::Table(d) => d.random_entry(rand).map(|(f, v)| (&f[..], &v[..])),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const L: ListpackLimits = ListpackLimits::DEFAULT;
+
+    #[test]
+    fn listpack_keeps_insertion_order_and_converts_one_way() {
+        let mut h = Hash::new();
+        assert!(h.set(L, b"b", b"1"));
+        assert!(h.set(L, b"a", b"2"));
+        assert!(!h.set(L, b"b", b"3"));
+        let order: Vec<_> = h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+        assert_eq!(
+            order,
+            vec![
+                (b"b".to_vec(), b"3".to_vec()),
+                (b"a".to_vec(), b"2".to_vec())
+            ]
+        );
+        assert_eq!(h.encoding(), "listpack");
+        h.set(L, &[b'x'; 65], b"v");
+        assert_eq!(h.encoding(), "hashtable");
+        assert!(h.delete(&[b'x'; 65]));
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.get(b"b"), Some(&b"3"[..]));
+    }
+
+    #[test]
+    fn too_many_entries_convert() {
+        let mut h = Hash::new();
+        for i in 0..HASH_MAX_LISTPACK_ENTRIES {
+            h.set(L, i.to_string().as_bytes(), b"v");
+        }
+        assert_eq!(h.encoding(), "listpack");
+        h.set(L, b"one more", b"v");
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.len(), HASH_MAX_LISTPACK_ENTRIES + 1);
+    }
+}
