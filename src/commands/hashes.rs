@@ -185,7 +185,7 @@ fn hash_type_lookup_write_or_create<'a>(
     let exists = check_hash(lookup_key_write(srv, c.db, key), &mut c.reply)?.is_some();
     let db = &mut srv.dbs[c.db];
     if !exists {
-        db.set_key(key, Value::Hash(Hash::new()), false);
+        db.set_key(key, Value::Hash(Box::default()), false);
     }
     match db.dict.get_mut(key).and_then(|obj| obj.value.as_hash_mut()) {
         Some(h) => Ok(h),

@@ -186,7 +186,7 @@ fn store_set_or_delete(srv: &mut Server, db: usize, key: &[u8], set: RSet) -> bo
     if set.is_empty() {
         d.delete(key)
     } else {
-        d.set_key(key, Value::Set(set), false);
+        d.set_key(key, Value::Set(Box::new(set)), false);
         true
     }
 }
@@ -235,7 +235,7 @@ fn sadd_command(srv: &mut Server, c: &mut Client) {
             let mut set = RSet::create_for(c.argv.arg(2));
             let added = members.iter().filter(|m| set.add(m, max)).count();
             let obj = Obj {
-                value: Value::Set(set),
+                value: Value::Set(Box::new(set)),
                 lru: lru_clock(),
             };
             srv.dbs[db].add(key, obj, None);
@@ -544,7 +544,7 @@ fn smove_command(srv: &mut Server, c: &mut Client) {
             let mut set = RSet::create_for(member);
             set.add(member, max);
             let obj = Obj {
-                value: Value::Set(set),
+                value: Value::Set(Box::new(set)),
                 lru: lru_clock(),
             };
             d.add(dst, obj, None);
