@@ -16,7 +16,7 @@ use std::collections::HashSet;
 
 use crate::client::{close_client_async, Client};
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options};
-use crate::commands::{acl, errors, flags::*, Command};
+use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write};
 use crate::resp::reply::Reply;
 use crate::server::Server;
@@ -141,25 +141,13 @@ const HRANDFIELD_MAX_REPLY_BYTES: usize = 512 << 20;
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The key held another type; the WRONGTYPE error has already been replied.
-struct WrongType;
-
 /// The hash in a looked-up object (Redis's checkType for hashes): `Ok(None)` for a missing
 /// key, `Err` after replying WRONGTYPE for a key of another type.
 fn check_hash<'a>(
     obj: Option<&'a mut Obj>,
     reply: &mut Reply,
 ) -> Result<Option<&'a mut Hash>, WrongType> {
-    let Some(obj) = obj else {
-        return Ok(None);
-    };
-    match obj.value.as_hash_mut() {
-        Some(h) => Ok(Some(h)),
-        None => {
-            reply.error(errors::WRONGTYPE);
-            Err(WrongType)
-        }
-    }
+    check_type(obj, reply, Value::as_hash_mut)
 }
 
 /// Looks the command's key (argument 1) up for reading (Redis's lookupKeyRead +

@@ -343,6 +343,29 @@ pub fn container_command(_srv: &mut Server, c: &mut Client) {
     unknown_subcommand(c, &container);
 }
 
+/// The key held another type; the WRONGTYPE error has already been replied.
+pub struct WrongType;
+
+/// The value of one type in a looked-up object (Redis's checkType): `Ok(None)` for a missing
+/// key, `Err` after replying WRONGTYPE for a key of another type. `access` names the type
+/// (`Value::as_str_mut`, `Value::as_hash_mut`, ...).
+pub fn check_type<'a, T: ?Sized>(
+    obj: Option<&'a mut crate::types::Obj>,
+    reply: &mut crate::resp::reply::Reply,
+    access: fn(&mut crate::types::Value) -> Option<&mut T>,
+) -> Result<Option<&'a mut T>, WrongType> {
+    let Some(obj) = obj else {
+        return Ok(None);
+    };
+    match access(&mut obj.value) {
+        Some(value) => Ok(Some(value)),
+        None => {
+            reply.error(errors::WRONGTYPE);
+            Err(WrongType)
+        }
+    }
+}
+
 /// The reply of a container command called with a subcommand it does not have.
 pub fn unknown_subcommand(c: &mut Client, container: &str) {
     let sub = c

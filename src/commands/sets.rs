@@ -17,7 +17,7 @@ use bytes::Bytes;
 
 use crate::client::Client;
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options};
-use crate::commands::{acl, errors, flags::*, Command};
+use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write, lru_clock};
 use crate::resp::reply::Reply;
 use crate::server::Server;
@@ -128,25 +128,13 @@ const SRANDMEMBER_MAX_REPEATS: u64 = 1 << 27;
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The key held another type; the WRONGTYPE error has already been replied.
-struct WrongType;
-
 /// The set in a looked-up object (Redis's checkType for sets): `Ok(None)` for a missing key,
 /// `Err` after replying WRONGTYPE for a key of another type.
 fn check_set<'a>(
     obj: Option<&'a mut Obj>,
     reply: &mut Reply,
 ) -> Result<Option<&'a mut RSet>, WrongType> {
-    let Some(obj) = obj else {
-        return Ok(None);
-    };
-    match obj.value.as_set_mut() {
-        Some(s) => Ok(Some(s)),
-        None => {
-            reply.error(errors::WRONGTYPE);
-            Err(WrongType)
-        }
-    }
+    check_type(obj, reply, Value::as_set_mut)
 }
 
 /// The `set-max-intset-entries` setting, read once per command before the keyspace is

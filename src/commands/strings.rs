@@ -13,7 +13,7 @@
 //! [`RString::Int`] for counters and [`RString::create`] for INCRBYFLOAT's text.
 
 use crate::client::Client;
-use crate::commands::{acl, errors, flags::*, Command};
+use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write};
 use crate::resp::reply::Reply;
 use crate::server::Server;
@@ -200,25 +200,13 @@ const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-ma
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The key held another type; the WRONGTYPE error has already been replied.
-struct WrongType;
-
 /// The string in a looked-up object (Redis's checkType for strings): `Ok(None)` for a missing
 /// key, `Err` after replying WRONGTYPE for a key of another type.
 fn check_string<'a>(
     obj: Option<&'a mut Obj>,
     reply: &mut Reply,
 ) -> Result<Option<&'a mut RString>, WrongType> {
-    let Some(obj) = obj else {
-        return Ok(None);
-    };
-    match obj.value.as_str_mut() {
-        Some(s) => Ok(Some(s)),
-        None => {
-            reply.error(errors::WRONGTYPE);
-            Err(WrongType)
-        }
-    }
+    check_type(obj, reply, Value::as_str_mut)
 }
 
 /// Replies with a string value as a bulk string (an `int` is written as its digits).
