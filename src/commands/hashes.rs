@@ -16,6 +16,7 @@ use std::collections::HashSet;
 
 use crate::client::{close_client_async, Client};
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options};
+use crate::commands::strings::long_double_sum_or_reply;
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write};
 use crate::resp::reply::Reply;
@@ -342,13 +343,9 @@ fn hincrbyfloat_command(srv: &mut Server, c: &mut Client) {
             }
         },
     };
-    let sum = current + incr;
-    if !sum.is_finite() {
-        c.reply.error("ERR increment would produce NaN or Infinity");
+    let Some(text) = long_double_sum_or_reply(&mut c.reply, current, incr) else {
         return;
-    }
-    let mut text = Vec::new();
-    sum.format_human(&mut text);
+    };
     h.set(limits, field, &text);
     srv.dirty += 1;
     c.reply.bulk(&text);

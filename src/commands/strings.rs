@@ -896,13 +896,9 @@ fn incrbyfloat_command(srv: &mut Server, c: &mut Client) {
         c.reply.error("ERR value is not a valid float");
         return;
     };
-    let sum = current + incr;
-    if !sum.is_finite() {
-        c.reply.error("ERR increment would produce NaN or Infinity");
+    let Some(text) = long_double_sum_or_reply(&mut c.reply, current, incr) else {
         return;
-    }
-    let mut text = Vec::new();
-    sum.format_human(&mut text);
+    };
     let value = RString::create(&text);
     match found {
         Some(s) => *s = value,
@@ -910,6 +906,24 @@ fn incrbyfloat_command(srv: &mut Server, c: &mut Client) {
     }
     srv.dirty += 1;
     c.reply.bulk(&text);
+}
+
+/// `current + incr` in long double precision as the text INCRBYFLOAT and HINCRBYFLOAT store
+/// (`%.17Lf` without trailing zeros), or `None` after replying Redis's error when the sum is
+/// not finite.
+pub fn long_double_sum_or_reply(
+    reply: &mut Reply,
+    current: LongDouble,
+    incr: LongDouble,
+) -> Option<Vec<u8>> {
+    let sum = current + incr;
+    if !sum.is_finite() {
+        reply.error("ERR increment would produce NaN or Infinity");
+        return None;
+    }
+    let mut text = Vec::new();
+    sum.format_human(&mut text);
+    Some(text)
 }
 
 // ---------------------------------------------------------------------------------------------
