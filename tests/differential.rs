@@ -214,8 +214,8 @@ fn run_corpus(file: &str) {
     for line in &lines {
         let want = reference.run(&line.args);
         let got = subject.run(&line.args);
-        if verbose {
-            eprintln!(
+        let describe = || {
+            format!(
                 "{shown}:{}: {}\n    {:8} {}\n    {:8} {}",
                 line.number,
                 line.text,
@@ -223,7 +223,10 @@ fn run_corpus(file: &str) {
                 show(&want),
                 subject.name,
                 show(&got)
-            );
+            )
+        };
+        if verbose {
+            eprintln!("{}", describe());
         }
         if let Err(e) = &want {
             panic!(
@@ -238,15 +241,7 @@ fn run_corpus(file: &str) {
         if !agree {
             differences += 1;
             if report.len() < MAX_REPORTED {
-                report.push(format!(
-                    "{shown}:{}: {}\n    {:8} {}\n    {:8} {}",
-                    line.number,
-                    line.text,
-                    reference.name,
-                    show(&want),
-                    subject.name,
-                    show(&got)
-                ));
+                report.push(describe());
             }
         }
         if got.is_err() {

@@ -295,15 +295,15 @@ fn hincrby_command(srv: &mut Server, c: &mut Client) {
         return;
     };
     let field = c.argv.arg(2);
-    let current = match h.get(field) {
-        None => 0,
-        Some(v) => match parse_i64(v) {
-            Some(n) => n,
-            None => {
-                c.reply.error("ERR hash value is not an integer");
-                return;
-            }
-        },
+    let Some(current) = field_number_or_reply(
+        h,
+        field,
+        parse_i64,
+        0,
+        &mut c.reply,
+        "ERR hash value is not an integer",
+    ) else {
+        return;
     };
     let Some(value) = current.checked_add(incr) else {
         c.reply.error("ERR increment or decrement would overflow");
@@ -312,6 +312,26 @@ fn hincrby_command(srv: &mut Server, c: &mut Client) {
     h.set(limits, field, value.to_string().as_bytes());
     srv.dirty += 1;
     c.reply.int(value);
+}
+
+/// The number stored in `field` for HINCRBY/HINCRBYFLOAT (`zero` when the field is missing),
+/// or `None` after replying `not_a_number` (the command's error text) when it does not parse.
+fn field_number_or_reply<T>(
+    h: &Hash,
+    field: &[u8],
+    parse: fn(&[u8]) -> Option<T>,
+    zero: T,
+    reply: &mut Reply,
+    not_a_number: &str,
+) -> Option<T> {
+    let Some(stored) = h.get(field) else {
+        return Some(zero);
+    };
+    let number = parse(stored);
+    if number.is_none() {
+        reply.error(not_a_number);
+    }
+    number
 }
 
 /// HINCRBYFLOAT key field increment: adds in C `long double` precision ([`LongDouble`]) and
@@ -333,15 +353,15 @@ fn hincrbyfloat_command(srv: &mut Server, c: &mut Client) {
         return;
     };
     let field = c.argv.arg(2);
-    let current = match h.get(field) {
-        None => LongDouble::ZERO,
-        Some(v) => match LongDouble::parse(v) {
-            Some(n) => n,
-            None => {
-                c.reply.error("ERR hash value is not a float");
-                return;
-            }
-        },
+    let Some(current) = field_number_or_reply(
+        h,
+        field,
+        LongDouble::parse,
+        LongDouble::ZERO,
+        &mut c.reply,
+        "ERR hash value is not a float",
+    ) else {
+        return;
     };
     let Some(text) = long_double_sum_or_reply(&mut c.reply, current, incr) else {
         return;
