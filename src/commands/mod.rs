@@ -379,3 +379,14 @@ pub fn unknown_subcommand(c: &mut Client, container: &str) {
         container.to_ascii_uppercase()
     ));
 }
+
+/// The reply of a subcommand called with arguments it does not take (Redis's
+/// addReplySubcommandSyntaxError): the subcommand as typed, the container upper-cased.
+pub fn subcommand_syntax_error(c: &mut Client) {
+    let sub =
+        String::from_utf8_lossy(crate::server::c_string_prefix(c.argv.arg(1), 128)).into_owned();
+    let container = String::from_utf8_lossy(c.argv.arg(0)).to_ascii_uppercase();
+    c.reply.error(&format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {container} HELP."
+    ));
+}
