@@ -12,7 +12,7 @@
 //! The blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) are not here. The pieces
 //! they share with their non-blocking forms are `pub(crate)`, as Redis shares them:
 //! [`parse_list_position`], [`parse_lmpop_args`], [`mpop_generic`],
-//! [`list_pop_range_and_reply_with_key`], [`list_pop`], [`lmove_generic`] and
+//! [`list_pop_range_and_reply_with_key`], [`list_pop_and_reply`], [`lmove_generic`] and
 //! [`lmove_handle_push`]. Keys are created only through `Db::add`, the hook that wakes
 //! blocked clients.
 //!
@@ -280,14 +280,32 @@ fn rpushx_command(srv: &mut Server, c: &mut Client) {
 // ---------------------------------------------------------------------------------------------
 
 /// Pops one element from the list at `key` (already looked up and type-checked by the
-/// caller), deleting the key when it empties (Redis's listTypePop plus the deletion of
-/// listElementsRemoved). `None` when no list is stored there. BLPOP and BRPOP reply
-/// `[key, element]` with it.
-pub(crate) fn list_pop(srv: &mut Server, db: usize, key: &[u8], where_: Where) -> Option<Vec<u8>> {
-    let value = stored_list(srv, db, key)?.pop(where_)?;
+/// caller) and replies it as a bulk string, straight from the node with no copy; deletes the
+/// key when it empties (Redis's listTypePop plus listElementsRemoved). Replies null and
+/// returns false when no list is stored there. BLPOP and BRPOP write `*2` and the key first,
+/// then call this.
+pub(crate) fn list_pop_and_reply(
+    srv: &mut Server,
+    c: &mut Client,
+    db: usize,
+    key: &[u8],
+    where_: Where,
+) -> bool {
+    let Some(list) = stored_list(srv, db, key) else {
+        c.reply.null();
+        return false;
+    };
+    match list.peek(where_) {
+        Some(e) => add_reply_entry(&mut c.reply, e),
+        None => {
+            c.reply.null();
+            return false;
+        }
+    }
+    list.discard(where_, 1);
     delete_if_empty(srv, db, key);
     srv.dirty += 1;
-    Some(value)
+    true
 }
 
 /// Replies up to `count` elements popped from one end as an array, in popping order (from the
@@ -376,10 +394,9 @@ fn pop_generic_command(srv: &mut Server, c: &mut Client, where_: Where) {
     match count {
         Some(0) => c.reply.array_len(0),
         Some(n) => list_pop_range_and_reply(srv, c, db, &key, where_, n),
-        None => match list_pop(srv, db, &key, where_) {
-            Some(value) => c.reply.bulk(&value),
-            None => c.reply.null(),
-        },
+        None => {
+            list_pop_and_reply(srv, c, db, &key, where_);
+        }
     }
 }
 
