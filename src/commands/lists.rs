@@ -826,6 +826,7 @@ fn linsert_command(srv: &mut Server, c: &mut Client) {
 /// LREM key count element: removes the first `count` occurrences (the last `|count|` for a
 /// negative count, all for 0); replies how many went.
 fn lrem_command(srv: &mut Server, c: &mut Client) {
+    let fill = list_fill(srv);
     let Some(count) = parse_long_or_reply(c.argv.arg(2), &mut c.reply) else {
         return;
     };
@@ -834,7 +835,7 @@ fn lrem_command(srv: &mut Server, c: &mut Client) {
     let removed = match check_list(lookup_key_write(srv, db, key), &mut c.reply) {
         Err(WrongType) => return,
         Ok(None) => 0,
-        Ok(Some(list)) => list.remove_matching(c.argv.arg(3), count),
+        Ok(Some(list)) => list.remove_matching(c.argv.arg(3), count, fill),
     };
     delete_if_empty(srv, db, key);
     srv.dirty += removed as u64;

@@ -716,19 +716,27 @@ impl List {
             return;
         }
         let mut right = node.split_off(off, local);
-        if fill.allows(node, size) {
+        let last = if fill.allows(node, size) {
             node.insert_encoded(node.end, &enc, fill.max_bytes);
             self.nodes.insert(ni + 1, right);
+            ni + 1
         } else if fill.allows(&right, size) {
             right.insert_encoded(right.start, &enc, fill.max_bytes);
             self.nodes.insert(ni + 1, right);
+            ni + 1
         } else {
             let mut fresh = Node::new();
             fresh.insert_encoded(0, &enc, fill.max_bytes);
             self.nodes.insert(ni + 1, right);
             self.nodes.insert(ni + 1, fresh);
-        }
+            ni + 2
+        };
         self.len += 1;
+        // As Redis after a split: the outer halves may now fit their neighbours.
+        self.try_merge(last, fill);
+        if let Some(prev) = ni.checked_sub(1) {
+            self.try_merge(prev, fill);
+        }
     }
 
     /// Replaces the element at `index` (Redis's listTypeReplaceAtIndex); false if out of
@@ -803,10 +811,33 @@ impl List {
         self.iter().position(|e| e.matches(needle))
     }
 
+    /// Merges the node at `left` with the next one if their entries fit one node of `fill`
+    /// (Redis's _quicklistMergeNodes): keeps lists that lost elements in the middle (LREM, a
+    /// split by LINSERT) from becoming chains of small nodes. True if merged.
+    fn try_merge(&mut self, left: usize, fill: Fill) -> bool {
+        let (Some(a), Some(b)) = (self.nodes.get(left), self.nodes.get(left + 1)) else {
+            return false;
+        };
+        if a.count + b.count > fill.max_count.max(1) || a.used() + b.used() > fill.max_bytes {
+            return false;
+        }
+        let Some(right) = self.nodes.remove(left + 1) else {
+            return false;
+        };
+        if let Some(a) = self.nodes.get_mut(left) {
+            let at = a.end;
+            a.splice(at, at, right.used(), fill.max_bytes, |dst| {
+                dst.copy_from_slice(right.bytes())
+            });
+            a.count += right.count;
+        }
+        true
+    }
+
     /// Removes elements equal to `needle` (Redis's LREM): all of them for `count == 0`, the
     /// first `count` from the head for a positive count, the last `|count|` for a negative
     /// one. Returns how many were removed. Each node holding a match is rewritten once.
-    pub fn remove_matching(&mut self, needle: &[u8], count: i64) -> usize {
+    pub fn remove_matching(&mut self, needle: &[u8], count: i64, fill: Fill) -> usize {
         let needle = Entry::parse(needle);
         let mut budget = if count == 0 {
             usize::MAX
@@ -867,6 +898,14 @@ impl List {
         }
         self.nodes.retain(|n| n.count > 0);
         self.len -= removed;
+        if removed > 0 {
+            let mut i = 0;
+            while i + 1 < self.nodes.len() {
+                if !self.try_merge(i, fill) {
+                    i += 1;
+                }
+            }
+        }
         removed
     }
 }
@@ -1118,7 +1157,7 @@ mod tests {
                                 }
                             }
                         }
-                        assert_eq!(list.remove_matching(&needle, count), expected);
+                        assert_eq!(list.remove_matching(&needle, count, fill), expected);
                     }
                     9 => {
                         if rng.below(4) == 0 {
@@ -1168,6 +1207,27 @@ mod tests {
             let copy = list.clone();
             check(&copy, &model, fill);
         }
+    }
+
+    /// LREM leaves no two neighbouring nodes that would fit in one.
+    #[test]
+    fn lrem_merges_sparse_nodes() {
+        let fill = Fill::default();
+        let mut list = List::new();
+        for i in 0..20_000 {
+            let elem = if i % 10 == 0 { "keep" } else { "dropme" };
+            list.push(Where::Tail, format!("{elem}{:04}", i % 7).as_bytes(), fill);
+        }
+        let before = list.nodes.len();
+        for k in 0..7 {
+            list.remove_matching(format!("dropme{k:04}").as_bytes(), 0, fill);
+        }
+        assert_eq!(list.len(), 2000);
+        assert!(list.nodes.len() * 5 < before, "{} nodes", list.nodes.len());
+        for pair in list.nodes.iter().collect::<Vec<_>>().windows(2) {
+            assert!(pair[0].used() + pair[1].used() > fill.max_bytes);
+        }
+        assert!(list.iter().all(|e| e.to_vec().starts_with(b"keep")));
     }
 
     /// A million 10-byte elements take about 12 bytes each: the memory benchmark's case.
