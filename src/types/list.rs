@@ -304,6 +304,21 @@ fn size_before(buf: &[u8], end: usize) -> usize {
     }
 }
 
+/// The size jemalloc really allocates for a request of `n` bytes (its size classes: 8, then
+/// multiples of 16 up to 128, then four classes per doubling, 25% apart). A node buffer grows to exactly a size class,
+/// so the room the allocator would hand out anyway becomes free room of the gap buffer, and a
+/// node carries at most 25% of slack, as a listpack reallocated to fit does on Redis.
+fn size_class(n: usize) -> usize {
+    if n <= 8 {
+        return 8;
+    }
+    // 2^k < n <= 2^(k+1): classes are multiples of 2^(k-2), and at least of the 16-byte
+    // quantum.
+    let k = usize::BITS - 1 - (n - 1).leading_zeros();
+    let step = (1usize << k.saturating_sub(2)).max(16);
+    n.div_ceil(step).saturating_mul(step)
+}
+
 /// One node: `count` entries packed in `buf[start..end]`, free room on both sides. Owned by
 /// its list's `VecDeque`; a node is never left empty (the list drops it).
 #[derive(Clone)]
@@ -407,17 +422,20 @@ impl Node {
             write(&mut self.buf[from..from + new_len]);
         } else {
             let used = self.used() + delta;
-            let cap = self.buf.len();
-            let new_cap = if cap == 0 {
-                used
+            // Grown to the allocator's size class of what is needed, never past the node
+            // limit (a node holding one oversized entry gets exactly its size).
+            let new_cap = if used <= max_bytes {
+                size_class(used).clamp(used, max_bytes.max(used))
             } else {
-                used.max((cap * 2).min(max_bytes))
+                used
             };
             let free = new_cap - used;
+            // A push at one end gets all the room on its side; an insertion in the middle
+            // shares it.
             let head = if front == 0 {
-                free - free / 4
+                free
             } else if back == 0 {
-                free / 4
+                0
             } else {
                 free / 2
             };
@@ -532,6 +550,11 @@ impl List {
         }
         .is_some_and(|node| fill.allows(node, size));
         if !fits {
+            // Most lists are short: the first node gets an exact slot, not `VecDeque`'s
+            // default four.
+            if self.nodes.capacity() == 0 {
+                self.nodes.reserve_exact(1);
+            }
             match where_ {
                 Where::Head => self.nodes.push_front(Node::new()),
                 Where::Tail => self.nodes.push_back(Node::new()),
@@ -1004,6 +1027,20 @@ mod tests {
             5 => Vec::new(),
             _ => format!("e{}", rng.below(20)).into_bytes(),
         }
+    }
+
+    #[test]
+    fn size_classes_are_jemallocs() {
+        let classes: Vec<usize> = [
+            1, 8, 9, 16, 17, 32, 33, 48, 49, 70, 77, 81, 128, 129, 4097, 8192,
+        ]
+        .iter()
+        .map(|&n| size_class(n))
+        .collect();
+        assert_eq!(
+            classes,
+            [8, 8, 16, 16, 32, 32, 48, 48, 64, 80, 80, 96, 128, 160, 5120, 8192]
+        );
     }
 
     #[test]
