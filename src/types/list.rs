@@ -17,14 +17,18 @@
 //!   on *both* sides (a gap buffer). A push at the front writes into the room before `start`, a
 //!   push at the back into the room after `end`, a pop only moves `start` or `end`: pushes and
 //!   pops at both ends are O(1) amortised, with no byte moved. When the side that is written
-//!   runs out of room, the buffer is re-laid out with most of the free room on that side (and
-//!   grown, doubling, up to the node's size limit), so a run of pushes on one side pays for
-//!   one copy per doubling.
+//!   runs out of room, the buffer is reallocated to the next jemalloc size class (25% apart,
+//!   never past the node's size limit) with all the free room on that side, so a run of
+//!   pushes on one side copies the node a few times per doubling, much as Redis's listpack
+//!   realloc does, and a node never holds more than 25% of slack. Pushes alternating
+//!   between the two ends of one node move its bytes, as every head insertion into a
+//!   listpack does on Redis.
 //! - A node is full, and a new node starts, by Redis's rule `list-max-listpack-size` ([`Fill`]):
 //!   a negative setting bounds the node's bytes (-1..-5: 4, 8, 16, 32, 64 KB; the default -2
-//!   is 8 KB), a positive one the node's entries (and then 8 KB too). A full node's buffer
-//!   grew by doubling up to exactly the limit, so full nodes carry no slack, and 8 KB is a
-//!   jemalloc size class of its own.
+//!   is 8 KB), a positive one the node's entries (and then 8 KB too). The limits are size
+//!   classes themselves, so a full node carries almost no slack.
+//! - Nodes that lost entries in the middle are merged with a neighbour when both fit one
+//!   node (after LREM, around the split an LINSERT into a full node makes), as Redis does.
 //! - Index access walks node headers from the nearer end, then entries within one node.
 //!
 //! # Entry encoding
@@ -377,9 +381,9 @@ impl Node {
 
     /// Replaces `buf[from..to]` (entry boundaries inside the live bytes) with `new_len` bytes
     /// written by `write`. Moves whichever side of the change is cheaper to move; when neither
-    /// side has room, re-lays the buffer out, growing it by doubling (bounded by `max_bytes`
-    /// unless the content alone is larger) and putting most of the free room on the side that
-    /// is being written, so the next pushes there move nothing.
+    /// side has room, re-lays the buffer out in the next size class (bounded by `max_bytes`
+    /// unless the content alone is larger), with all the free room on the side being written
+    /// when that is an end, so the next pushes there move nothing.
     fn splice(
         &mut self,
         from: usize,
