@@ -309,9 +309,10 @@ fn size_before(buf: &[u8], end: usize) -> usize {
 }
 
 /// The size jemalloc really allocates for a request of `n` bytes (its size classes: 8, then
-/// multiples of 16 up to 128, then four classes per doubling, 25% apart). A node buffer grows to exactly a size class,
-/// so the room the allocator would hand out anyway becomes free room of the gap buffer, and a
-/// node carries at most 25% of slack, as a listpack reallocated to fit does on Redis.
+/// multiples of 16 up to 128, then four classes per doubling, 25% apart). A node buffer grows
+/// to exactly a size class, so the room the allocator would hand out anyway becomes free room
+/// of the gap buffer, and a node carries at most 25% of slack, as a listpack reallocated to
+/// fit does on Redis.
 fn size_class(n: usize) -> usize {
     if n <= 8 {
         return 8;
