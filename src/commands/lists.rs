@@ -11,7 +11,7 @@
 //!
 //! The blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) are not here. The pieces
 //! they share with their non-blocking forms are `pub(crate)`, as Redis shares them:
-//! [`parse_list_position`], [`parse_lmpop_args`], [`mpop_generic`],
+//! [`parse_list_position`], [`parse_lmpop_args`], [`first_list_key`], [`mpop_generic`],
 //! [`list_pop_range_and_reply_with_key`], [`list_pop_and_reply`], [`lmove_generic`] and
 //! [`lmove_handle_push`]. Keys are created only through `Db::add`, the hook that wakes
 //! blocked clients.
@@ -466,9 +466,28 @@ pub(crate) fn parse_lmpop_args(c: &mut Client, numkeys_idx: usize) -> Option<Mpo
     })
 }
 
+/// The position in `keys` of the first key that holds a list, `None` when none does; `Err`
+/// after replying WRONGTYPE when a key of another type comes first (the scan of Redis's
+/// mpopGenericCommand and blockingPopGenericCommand: a blocking pop serves that key, or
+/// blocks on `None`). Keys are looked up for writing, so expired ones go.
+pub(crate) fn first_list_key(
+    srv: &mut Server,
+    c: &mut Client,
+    keys: &[Bytes],
+) -> Result<Option<usize>, WrongType> {
+    let db = c.db;
+    for (i, key) in keys.iter().enumerate() {
+        match check_list(lookup_key_write(srv, db, key), &mut c.reply)? {
+            Some(list) if !list.is_empty() => return Ok(Some(i)),
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
 /// Pops from the first of `keys` that holds a list and replies `[key, [elements]]`, or the
 /// null array when none does; WRONGTYPE stops at the first key of another type (Redis's
-/// mpopGenericCommand). True if something was popped (BLMPOP blocks otherwise).
+/// mpopGenericCommand). True if something was popped.
 pub(crate) fn mpop_generic(
     srv: &mut Server,
     c: &mut Client,
@@ -476,20 +495,19 @@ pub(crate) fn mpop_generic(
     where_: Where,
     count: usize,
 ) -> bool {
-    let db = c.db;
-    for key in keys {
-        match check_list(lookup_key_write(srv, db, key), &mut c.reply) {
-            Err(WrongType) => return false,
-            Ok(None) => continue,
-            Ok(Some(list)) if list.is_empty() => continue,
-            Ok(Some(_)) => {
-                list_pop_range_and_reply_with_key(srv, c, db, key, where_, count);
-                return true;
-            }
+    match first_list_key(srv, c, keys) {
+        Err(WrongType) => false,
+        Ok(None) => {
+            c.reply.null_array();
+            false
+        }
+        Ok(Some(i)) => {
+            let key = keys.get(i).cloned().unwrap_or_default();
+            let db = c.db;
+            list_pop_range_and_reply_with_key(srv, c, db, &key, where_, count);
+            true
         }
     }
-    c.reply.null_array();
-    false
 }
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
