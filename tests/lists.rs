@@ -236,11 +236,16 @@ impl Gen {
 }
 
 /// ≥ 10,000 random list commands, replayed on both servers reply by reply, under four node
-/// limits (the default 8 KB, 1 and 3 entries per node, 4 KB).
+/// limits (the default 8 KB, 1 and 3 entries per node, 4 KB). `RREDIS_LIST_SEED=n` replays
+/// another sequence (to hunt for differences; the default seed is what CI runs).
 #[test]
 fn random_list_commands_match_redis() {
+    let seed = std::env::var("RREDIS_LIST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2024);
     let mut gen = Gen {
-        rng: Rng::new(2024),
+        rng: Rng::new(seed),
     };
     let mut cmds: Vec<Vec<Vec<u8>>> = vec![cmd(&["FLUSHALL"]), cmd(&["SET", "str", "v"])];
     for fill in ["-2", "1", "3", "-1"] {
@@ -270,7 +275,7 @@ fn random_list_commands_match_redis() {
         "{errors} errors"
     );
     assert!(
-        replies.is_empty() || long_arrays > 200,
+        replies.is_empty() || long_arrays > 100,
         "{long_arrays} long arrays"
     );
     assert!(
