@@ -21,6 +21,7 @@ pub mod expire;
 pub mod hashes;
 pub mod introspection;
 pub mod keyspace;
+pub mod lists;
 pub mod server_cmds;
 pub mod sets;
 pub mod strings;
@@ -243,6 +244,7 @@ pub static TABLES: &[&[Command]] = &[
     strings::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,
+    lists::COMMANDS,
     keyspace::COMMANDS,
     expire::COMMANDS,
     server_cmds::COMMANDS,
