@@ -26,7 +26,6 @@ use std::collections::{BTreeSet, VecDeque};
 use bytes::Bytes;
 
 use crate::client::{put_client, queue_pending, queue_write, take_client, Client};
-use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::util::LongDouble;
 
@@ -49,8 +48,6 @@ pub struct BlockState {
     pub deadline: Option<i64>,
     /// Serves the client when one of its keys becomes ready.
     pub serve: ServeFn,
-    /// Writes the "timed out" reply: a null array for the pops, a null for BLMOVE.
-    pub timeout_reply: fn(&mut Reply),
 }
 
 /// A client as queued on a key: its token (to find it) and id (so a slab slot reused by a
@@ -102,14 +99,13 @@ fn timeout_ms(arg: &[u8]) -> Result<i64, &'static str> {
 }
 
 /// Parks `c` on `keys` (Redis's blockForKeys). The caller has found every key empty and
-/// written nothing; the reply comes from `serve`, `timeout_reply` or CLIENT UNBLOCK.
+/// written nothing; the reply comes from `serve`, the timeout or CLIENT UNBLOCK.
 pub fn block_for_keys(
     srv: &mut Server,
     c: &mut Client,
     keys: &[Bytes],
     deadline: Option<i64>,
     serve: ServeFn,
-    timeout_reply: fn(&mut Reply),
 ) {
     let me = BlockedRef {
         token: c.token,
@@ -138,7 +134,6 @@ pub fn block_for_keys(
         keys: unique,
         deadline,
         serve,
-        timeout_reply,
     });
 }
 
@@ -239,10 +234,12 @@ pub fn handle_blocked_clients_timeout(srv: &mut Server) {
     }
 }
 
-/// Ends a client's wait with its command's "timed out" reply (also CLIENT UNBLOCK TIMEOUT).
+/// Ends a client's wait with the "timed out" reply (also CLIENT UNBLOCK TIMEOUT). It is the
+/// null array for every list and sorted-set command, BLMOVE included (Redis's
+/// replyToBlockedClientTimedOut).
 pub fn reply_to_blocked_client_timeout(srv: &mut Server, c: &mut Client) {
-    if let Some(reply) = c.blocked.as_ref().map(|b| b.timeout_reply) {
-        reply(&mut c.reply);
+    if c.blocked.is_some() {
+        c.reply.null_array();
         unblock_client(srv, c);
         queue_write(srv, c);
     }

@@ -21,6 +21,7 @@
 
 use bytes::Bytes;
 
+use crate::blocked::{block_for_keys, get_timeout_or_reply, ServeFn};
 use crate::client::Client;
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write, lru_clock};
@@ -118,6 +119,46 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         acl::LIST,
         lmpop_command,
+    ),
+    Command::new(
+        "blpop",
+        -3,
+        WRITE | NOSCRIPT | BLOCKING,
+        (1, -2, 1),
+        acl::LIST,
+        blpop_command,
+    ),
+    Command::new(
+        "brpop",
+        -3,
+        WRITE | NOSCRIPT | BLOCKING,
+        (1, -2, 1),
+        acl::LIST,
+        brpop_command,
+    ),
+    Command::new(
+        "blmove",
+        6,
+        WRITE | DENYOOM | NOSCRIPT | BLOCKING,
+        (1, 2, 1),
+        acl::LIST,
+        blmove_command,
+    ),
+    Command::new(
+        "brpoplpush",
+        4,
+        WRITE | DENYOOM | NOSCRIPT | BLOCKING,
+        (1, 2, 1),
+        acl::LIST,
+        brpoplpush_command,
+    ),
+    Command::new(
+        "blmpop",
+        -5,
+        WRITE | BLOCKING | MOVABLE_KEYS,
+        (0, 0, 0),
+        acl::LIST,
+        blmpop_command,
     ),
 ];
 
@@ -890,4 +931,163 @@ fn ltrim_command(srv: &mut Server, c: &mut Client) {
     delete_if_empty(srv, db, key);
     srv.dirty += (ltrim + rtrim) as u64;
     c.reply.ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocking pops and moves (the client side of `crate::blocked`)
+// ---------------------------------------------------------------------------------------------
+
+/// BLPOP key [key ...] timeout
+fn blpop_command(srv: &mut Server, c: &mut Client) {
+    blocking_pop_generic_command(srv, c, Where::Head, serve_blpop);
+}
+
+/// BRPOP key [key ...] timeout
+fn brpop_command(srv: &mut Server, c: &mut Client) {
+    blocking_pop_generic_command(srv, c, Where::Tail, serve_brpop);
+}
+
+/// BLPOP and BRPOP (Redis's blockingPopGenericCommand): the timeout is checked first, then
+/// the keys in order; the first non-empty list is popped at once (`[key, element]`), a key of
+/// another type stops with WRONGTYPE, and when all are empty the client waits for `serve`.
+fn blocking_pop_generic_command(srv: &mut Server, c: &mut Client, where_: Where, serve: ServeFn) {
+    let timeout_idx = c.argv.len() - 1;
+    let Some(deadline) = get_timeout_or_reply(srv, c, timeout_idx) else {
+        return;
+    };
+    let keys: Vec<Bytes> = c.argv.get(1..timeout_idx).unwrap_or_default().to_vec();
+    match first_list_key(srv, c, &keys) {
+        Err(WrongType) => {}
+        Ok(Some(i)) => {
+            if let Some(key) = keys.get(i) {
+                reply_popped_with_key(srv, c, key, where_);
+            }
+        }
+        Ok(None) => block_for_keys(srv, c, &keys, deadline, serve),
+    }
+}
+
+/// The BLPOP/BRPOP reply, `[key, element]`, popping from the list at `key` (non-empty).
+fn reply_popped_with_key(srv: &mut Server, c: &mut Client, key: &[u8], where_: Where) {
+    c.reply.array_len(2);
+    c.reply.bulk(key);
+    list_pop_and_reply(srv, c, c.db, key, where_);
+}
+
+/// True if `key` holds a non-empty list now: what a waiting client needs to be served.
+fn list_is_ready(srv: &mut Server, db: usize, key: &[u8]) -> bool {
+    lookup_key_write(srv, db, key)
+        .and_then(|o| o.value.as_list())
+        .is_some_and(|l| !l.is_empty())
+}
+
+/// Serves a client waiting in BLPOP from `key`, which was just created.
+fn serve_blpop(srv: &mut Server, c: &mut Client, key: &[u8]) -> bool {
+    serve_blocking_pop(srv, c, key, Where::Head)
+}
+
+/// Serves a client waiting in BRPOP from `key`, which was just created.
+fn serve_brpop(srv: &mut Server, c: &mut Client, key: &[u8]) -> bool {
+    serve_blocking_pop(srv, c, key, Where::Tail)
+}
+
+/// Pops one element for a waiting BLPOP/BRPOP if `key` holds a list (Redis's
+/// serveClientBlockedOnList); any other type leaves the client waiting.
+fn serve_blocking_pop(srv: &mut Server, c: &mut Client, key: &[u8], where_: Where) -> bool {
+    if !list_is_ready(srv, c.db, key) {
+        return false;
+    }
+    reply_popped_with_key(srv, c, key, where_);
+    true
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+fn blmove_command(srv: &mut Server, c: &mut Client) {
+    let Some((wherefrom, whereto)) = blmove_ends(c) else {
+        return;
+    };
+    blmove_generic_command(srv, c, wherefrom, whereto, 5);
+}
+
+/// BRPOPLPUSH source destination timeout: BLMOVE source destination RIGHT LEFT.
+fn brpoplpush_command(srv: &mut Server, c: &mut Client) {
+    blmove_generic_command(srv, c, Where::Tail, Where::Head, 3);
+}
+
+/// The ends a BLMOVE (argv[3] and argv[4]) or BRPOPLPUSH (always RIGHT to LEFT) moves
+/// between, read again from `argv` when a waiting client is served.
+fn blmove_ends(c: &mut Client) -> Option<(Where, Where)> {
+    if c.argv.len() != 6 {
+        return Some((Where::Tail, Where::Head));
+    }
+    let wherefrom = parse_list_position(c.argv.arg(3), &mut c.reply)?;
+    let whereto = parse_list_position(c.argv.arg(4), &mut c.reply)?;
+    Some((wherefrom, whereto))
+}
+
+/// BLMOVE and BRPOPLPUSH (Redis's blmoveGenericCommand): a source of another type is
+/// WRONGTYPE, an existing source moves at once (LMOVE), a missing one makes the client wait.
+fn blmove_generic_command(
+    srv: &mut Server,
+    c: &mut Client,
+    wherefrom: Where,
+    whereto: Where,
+    timeout_idx: usize,
+) {
+    let Some(deadline) = get_timeout_or_reply(srv, c, timeout_idx) else {
+        return;
+    };
+    let (src, dst) = (c.argv.arg_bytes(1), c.argv.arg_bytes(2));
+    match check_list(lookup_key_write(srv, c.db, &src), &mut c.reply) {
+        Err(WrongType) => {}
+        Ok(Some(_)) => lmove_generic(srv, c, &src, &dst, wherefrom, whereto),
+        Ok(None) => block_for_keys(srv, c, &[src], deadline, serve_blmove),
+    }
+}
+
+/// Serves a waiting BLMOVE/BRPOPLPUSH from its source `key`. A destination of another type
+/// ends the wait with WRONGTYPE and moves nothing, as on Redis.
+fn serve_blmove(srv: &mut Server, c: &mut Client, key: &[u8]) -> bool {
+    if !list_is_ready(srv, c.db, key) {
+        return false;
+    }
+    let Some((wherefrom, whereto)) = blmove_ends(c) else {
+        return false;
+    };
+    let dst = c.argv.arg_bytes(2);
+    lmove_generic(srv, c, key, &dst, wherefrom, whereto);
+    true
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: its arguments are checked
+/// before the timeout (Redis's lmpopGenericCommand), then as BLPOP with LMPOP's reply.
+fn blmpop_command(srv: &mut Server, c: &mut Client) {
+    let Some(args) = parse_lmpop_args(c, 2) else {
+        return;
+    };
+    let Some(deadline) = get_timeout_or_reply(srv, c, 1) else {
+        return;
+    };
+    let keys: Vec<Bytes> = c.argv.get(args.keys).unwrap_or_default().to_vec();
+    match first_list_key(srv, c, &keys) {
+        Err(WrongType) => {}
+        Ok(Some(i)) => {
+            if let Some(key) = keys.get(i) {
+                list_pop_range_and_reply_with_key(srv, c, c.db, key, args.where_, args.count);
+            }
+        }
+        Ok(None) => block_for_keys(srv, c, &keys, deadline, serve_blmpop),
+    }
+}
+
+/// Serves a waiting BLMPOP from `key`: up to COUNT elements, `[key, [elements]]`.
+fn serve_blmpop(srv: &mut Server, c: &mut Client, key: &[u8]) -> bool {
+    if !list_is_ready(srv, c.db, key) {
+        return false;
+    }
+    let Some(args) = parse_lmpop_args(c, 2) else {
+        return false;
+    };
+    list_pop_range_and_reply_with_key(srv, c, c.db, key, args.where_, args.count);
+    true
 }
