@@ -33,27 +33,18 @@
 //!
 //! # Entry encoding
 //!
-//! Each entry is framed at both ends so the buffer can be walked forwards and backwards (a pop
-//! at the back, LPOS with a negative RANK, LREM with a negative count). An element whose text
-//! is an integer in Redis's strict form (what `parse_i64` accepts) is stored as that integer,
-//! as listpacks do, and given back as the same text:
-//!
-//! | first byte  | entry                                    | size       |
-//! |-------------|------------------------------------------|------------|
-//! | `0x00-0x7f` | the integer 0..=127 itself               | 1          |
-//! | `0x80-0xbf` | string of `tag & 0x3f` bytes, then tag   | len + 2    |
-//! | `0xc0-0xcf` | 12-bit length (tag + 1 byte), string, the two length bytes mirrored | len + 4 |
-//! | `0xd0-0xd3` | i16 / i24 / i32 / i64, little endian, then the tag again | 4 / 5 / 6 / 10 |
-//! | `0xd4`      | u64 length, string, the length again, the tag | len + 18  |
-//!
-//! The last byte of an entry is always its tag, which gives the entry's size read backwards.
+//! Entries use the encoding shared by every listpack, in `types/listpack.rs` (integers stored
+//! as numbers, short strings with one byte of head), framed at both ends
+//! ([`Framing::Both`]) so a node can be walked backwards too: a pop at the back, LPOS with a
+//! negative RANK, LREM with a negative count.
 //!
 //! `list-compress-depth` (LZF compression of inner nodes) is not implemented: the setting is
 //! accepted and stored, and nodes stay uncompressed whatever its value.
 
 use std::collections::VecDeque;
 
-use crate::util::parse_i64;
+pub use crate::types::listpack::Entry;
+use crate::types::listpack::{self, size_before, size_class, Encoded, Framing};
 
 /// Redis's `list-max-listpack-size` default: nodes of at most 8 KB.
 pub const LIST_MAX_LISTPACK_SIZE: i64 = -2;
@@ -74,15 +65,6 @@ const SHRINK_FACTOR: usize = 4;
 
 /// Buffers at most this large are never shrunk: reallocating them saves nothing.
 const SHRINK_MIN_CAPACITY: usize = 64;
-
-// Entry tags.
-const TAG_STR6: u8 = 0x80;
-const TAG_STR12: u8 = 0xc0;
-const TAG_INT16: u8 = 0xd0;
-const TAG_INT24: u8 = 0xd1;
-const TAG_INT32: u8 = 0xd2;
-const TAG_INT64: u8 = 0xd3;
-const TAG_STR64: u8 = 0xd4;
 
 /// Where a push or pop happens (Redis's LIST_HEAD / LIST_TAIL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,199 +111,12 @@ impl Default for Fill {
     }
 }
 
-/// One element as a list yields it: integers are stored as numbers, so a reply writes them
-/// with `bulk_i64` and no text is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry<'a> {
-    Int(i64),
-    Str(&'a [u8]),
-}
+/// Entries of a node are framed at both ends, so a node is walked both ways.
+const FRAMING: Framing = Framing::Both;
 
-impl<'a> Entry<'a> {
-    /// The entry an element's bytes are stored as: an integer if they are one in Redis's
-    /// strict text form, else the bytes.
-    pub fn parse(bytes: &'a [u8]) -> Entry<'a> {
-        match parse_i64(bytes) {
-            Some(n) => Entry::Int(n),
-            None => Entry::Str(bytes),
-        }
-    }
-
-    /// The element's bytes (an integer as its decimal text).
-    pub fn to_vec(self) -> Vec<u8> {
-        match self {
-            Entry::Int(n) => n.to_string().into_bytes(),
-            Entry::Str(s) => s.to_vec(),
-        }
-    }
-
-    /// True if this entry is the element `needle` (Redis's listTypeEqual). Because integers
-    /// are stored whenever the text is an integer, comparing the parsed forms is comparing
-    /// the texts.
-    pub fn matches(self, needle: Entry<'_>) -> bool {
-        match (self, needle) {
-            (Entry::Int(a), Entry::Int(b)) => a == b,
-            (Entry::Str(a), Entry::Str(b)) => a == b,
-            _ => false,
-        }
-    }
-}
-
-/// An entry ready to be written: its fixed bytes (the whole entry for an integer, the head for
-/// a string) and, for a string, the payload followed by the head mirrored.
-struct Encoded<'a> {
-    head: [u8; 10],
-    head_len: usize,
-    payload: Option<&'a [u8]>,
-}
-
-impl<'a> Encoded<'a> {
-    fn new(entry: Entry<'a>) -> Encoded<'a> {
-        let mut head = [0u8; 10];
-        let (head_len, payload) = match entry {
-            Entry::Int(n) => {
-                let (tag, width) = match n {
-                    0..=127 => {
-                        head[0] = n as u8;
-                        return Encoded {
-                            head,
-                            head_len: 1,
-                            payload: None,
-                        };
-                    }
-                    -0x8000..=0x7fff => (TAG_INT16, 2),
-                    -0x80_0000..=0x7f_ffff => (TAG_INT24, 3),
-                    -0x8000_0000..=0x7fff_ffff => (TAG_INT32, 4),
-                    _ => (TAG_INT64, 8),
-                };
-                head[0] = tag;
-                head[1..1 + width].copy_from_slice(&n.to_le_bytes()[..width]);
-                head[1 + width] = tag;
-                (width + 2, None)
-            }
-            Entry::Str(s) => {
-                let len = s.len();
-                if len < 64 {
-                    head[0] = TAG_STR6 | len as u8;
-                    (1, Some(s))
-                } else if len < 4096 {
-                    head[0] = TAG_STR12 | (len >> 8) as u8;
-                    head[1] = len as u8;
-                    (2, Some(s))
-                } else {
-                    head[0] = TAG_STR64;
-                    head[1..9].copy_from_slice(&(len as u64).to_le_bytes());
-                    (9, Some(s))
-                }
-            }
-        };
-        Encoded {
-            head,
-            head_len,
-            payload,
-        }
-    }
-
-    /// Encoded size in bytes.
-    fn len(&self) -> usize {
-        match self.payload {
-            None => self.head_len,
-            Some(p) => 2 * self.head_len + p.len(),
-        }
-    }
-
-    /// Writes the entry into `dst`, which is exactly [`Encoded::len`] bytes.
-    fn write(&self, dst: &mut [u8]) {
-        let head = &self.head[..self.head_len];
-        match self.payload {
-            None => dst.copy_from_slice(head),
-            Some(p) => {
-                let (h, rest) = dst.split_at_mut(self.head_len);
-                h.copy_from_slice(head);
-                let (body, tail) = rest.split_at_mut(p.len());
-                body.copy_from_slice(p);
-                for (d, s) in tail.iter_mut().zip(head.iter().rev()) {
-                    *d = *s;
-                }
-            }
-        }
-    }
-}
-
-/// Reads a little-endian signed integer of `bytes.len()` bytes.
-fn read_int(bytes: &[u8]) -> i64 {
-    let mut le = [0u8; 8];
-    le[..bytes.len()].copy_from_slice(bytes);
-    let shift = 64 - 8 * bytes.len() as u32;
-    (i64::from_le_bytes(le) << shift) >> shift
-}
-
-/// Reads a little-endian u64 length.
-fn read_len64(bytes: &[u8]) -> usize {
-    let mut le = [0u8; 8];
-    le.copy_from_slice(bytes);
-    u64::from_le_bytes(le) as usize
-}
-
-/// Decodes the entry starting at `buf[0]`: the entry and its encoded size. `buf` must start at
-/// an entry written by [`Encoded::write`] (the node invariant).
+/// Decodes the entry at `buf[0]`: the entry and its size (see [`listpack::decode`]).
 fn decode(buf: &[u8]) -> (Entry<'_>, usize) {
-    let tag = buf[0];
-    match tag {
-        0x00..=0x7f => (Entry::Int(tag as i64), 1),
-        0x80..=0xbf => {
-            let len = (tag & 0x3f) as usize;
-            (Entry::Str(&buf[1..1 + len]), len + 2)
-        }
-        0xc0..=0xcf => {
-            let len = (((tag & 0x0f) as usize) << 8) | buf[1] as usize;
-            (Entry::Str(&buf[2..2 + len]), len + 4)
-        }
-        TAG_INT16 => (Entry::Int(read_int(&buf[1..3])), 4),
-        TAG_INT24 => (Entry::Int(read_int(&buf[1..4])), 5),
-        TAG_INT32 => (Entry::Int(read_int(&buf[1..5])), 6),
-        TAG_INT64 => (Entry::Int(read_int(&buf[1..9])), 10),
-        _ => {
-            let len = read_len64(&buf[1..9]);
-            (Entry::Str(&buf[9..9 + len]), len + 18)
-        }
-    }
-}
-
-/// The size of the entry that ends at `buf[end]` (exclusive), read from its trailing bytes.
-fn size_before(buf: &[u8], end: usize) -> usize {
-    let tag = buf[end - 1];
-    match tag {
-        0x00..=0x7f => 1,
-        0x80..=0xbf => (tag & 0x3f) as usize + 2,
-        0xc0..=0xcf => ((((tag & 0x0f) as usize) << 8) | buf[end - 2] as usize) + 4,
-        TAG_INT16 => 4,
-        TAG_INT24 => 5,
-        TAG_INT32 => 6,
-        TAG_INT64 => 10,
-        // The trailer is the head mirrored: the length's bytes come most significant first.
-        _ => {
-            let mut be = [0u8; 8];
-            be.copy_from_slice(&buf[end - 9..end - 1]);
-            u64::from_be_bytes(be) as usize + 18
-        }
-    }
-}
-
-/// The size jemalloc really allocates for a request of `n` bytes (its size classes: 8, then
-/// multiples of 16 up to 128, then four classes per doubling, 25% apart). A node buffer grows
-/// to exactly a size class, so the room the allocator would hand out anyway becomes free room
-/// of the gap buffer, and a node carries at most 25% of slack, as a listpack reallocated to
-/// fit does on Redis.
-fn size_class(n: usize) -> usize {
-    if n <= 8 {
-        return 8;
-    }
-    // 2^k < n <= 2^(k+1): classes are multiples of 2^(k-2), and at least of the 16-byte
-    // quantum.
-    let k = usize::BITS - 1 - (n - 1).leading_zeros();
-    let step = (1usize << k.saturating_sub(2)).max(16);
-    n.div_ceil(step).saturating_mul(step)
+    listpack::decode(buf, FRAMING)
 }
 
 /// One node: `count` entries packed in `buf[start..end]`, free room on both sides. Owned by
@@ -473,7 +268,9 @@ impl Node {
 
     /// Writes `enc` at byte offset `at` (an entry boundary) and counts it.
     fn insert_encoded(&mut self, at: usize, enc: &Encoded<'_>, max_bytes: usize) {
-        self.splice(at, at, enc.len(), max_bytes, |dst| enc.write(dst));
+        self.splice(at, at, enc.len(FRAMING), max_bytes, |dst| {
+            enc.write(dst, FRAMING)
+        });
         self.count += 1;
     }
 
@@ -548,7 +345,7 @@ impl List {
     /// [`List::push`] for an entry as a list yields it.
     pub fn push_entry(&mut self, where_: Where, entry: Entry<'_>, fill: Fill) {
         let enc = Encoded::new(entry);
-        let size = enc.len();
+        let size = enc.len(FRAMING);
         let fits = match where_ {
             Where::Head => self.nodes.front(),
             Where::Tail => self.nodes.back(),
@@ -718,7 +515,7 @@ impl List {
             return;
         };
         let enc = Encoded::new(entry);
-        let size = enc.len();
+        let size = enc.len(FRAMING);
         let Some(node) = self.nodes.get_mut(ni) else {
             return;
         };
@@ -778,9 +575,9 @@ impl List {
             return false;
         };
         let old = decode(&node.buf[off..node.end]).1;
-        if node.count == 1 || node.used() - old + enc.len() <= fill.max_bytes {
-            node.splice(off, off + old, enc.len(), fill.max_bytes, |dst| {
-                enc.write(dst)
+        if node.count == 1 || node.used() - old + enc.len(FRAMING) <= fill.max_bytes {
+            node.splice(off, off + old, enc.len(FRAMING), fill.max_bytes, |dst| {
+                enc.write(dst, FRAMING)
             });
         } else {
             self.remove_range(index, 1);
@@ -1035,20 +832,6 @@ mod tests {
     }
 
     #[test]
-    fn size_classes_are_jemallocs() {
-        let classes: Vec<usize> = [
-            1, 8, 9, 16, 17, 32, 33, 48, 49, 70, 77, 81, 128, 129, 4097, 8192,
-        ]
-        .iter()
-        .map(|&n| size_class(n))
-        .collect();
-        assert_eq!(
-            classes,
-            [8, 8, 16, 16, 32, 32, 48, 48, 64, 80, 80, 96, 128, 160, 5120, 8192]
-        );
-    }
-
-    #[test]
     fn encodings_round_trip() {
         let samples: Vec<Vec<u8>> = vec![
             b"0".to_vec(),
@@ -1082,8 +865,8 @@ mod tests {
         let mut rev: Vec<_> = list.iter_rev().map(Entry::to_vec).collect();
         rev.reverse();
         assert_eq!(rev, samples);
-        assert_eq!(Encoded::new(Entry::parse(b"5")).len(), 1);
-        assert_eq!(Encoded::new(Entry::parse(b"abcdefghij")).len(), 12);
+        assert_eq!(Encoded::new(Entry::parse(b"5")).len(FRAMING), 1);
+        assert_eq!(Encoded::new(Entry::parse(b"abcdefghij")).len(FRAMING), 12);
         assert_eq!(list.encoding(), "quicklist");
     }
 
