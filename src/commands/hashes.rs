@@ -21,7 +21,7 @@ use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write};
 use crate::resp::reply::Reply;
 use crate::server::Server;
-use crate::types::hash::{Bytes, Hash, ListpackLimits};
+use crate::types::hash::{Bytes, FieldText, Hash, ListpackLimits};
 use crate::types::{Obj, Value};
 use crate::util::{parse_i64, string_match, LongDouble};
 
@@ -129,8 +129,8 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hscan", -3, READONLY, (1, 1, 1), acl::HASH, hscan_command),
 ];
 
-/// A borrowed `(field, value)` pair of a hash.
-type Pair<'a> = (&'a [u8], &'a [u8]);
+/// A `(field, value)` pair of a hash, as the hash gives it.
+type Pair<'a> = (FieldText<'a>, FieldText<'a>);
 
 /// A reply larger than this stops HRANDFIELD's negative-count loop and closes the client.
 /// Redis stops the same loop when the client is marked CLIENT_CLOSE_ASAP by an output buffer
@@ -174,7 +174,7 @@ fn hash_type_lookup_write_or_create<'a>(
     let exists = check_hash(lookup_key_write(srv, c.db, key), &mut c.reply)?.is_some();
     let db = &mut srv.dbs[c.db];
     if !exists {
-        db.set_key(key, Value::Hash(Box::default()), false);
+        db.set_key(key, Value::Hash(Hash::default()), false);
     }
     match db.dict.get_mut(key).and_then(|obj| obj.value.as_hash_mut()) {
         Some(h) => Ok(h),
@@ -327,7 +327,7 @@ fn field_number_or_reply<T>(
     let Some(stored) = h.get(field) else {
         return Some(zero);
     };
-    let number = parse(stored);
+    let number = parse(&stored);
     if number.is_none() {
         reply.error(not_a_number);
     }
@@ -381,7 +381,7 @@ fn hget_command(srv: &mut Server, c: &mut Client) {
         return;
     };
     match found.and_then(|h| h.get(c.argv.arg(2))) {
-        Some(v) => c.reply.bulk(v),
+        Some(v) => c.reply.bulk(&v),
         None => c.reply.null(),
     }
 }
@@ -395,7 +395,7 @@ fn hmget_command(srv: &mut Server, c: &mut Client) {
     c.reply.array_len(c.argv.len() - 2);
     for i in 2..c.argv.len() {
         match found.and_then(|h| h.get(c.argv.arg(i))) {
-            Some(v) => c.reply.bulk(v),
+            Some(v) => c.reply.bulk(&v),
             None => c.reply.null(),
         }
     }
@@ -413,7 +413,7 @@ fn hstrlen_command(srv: &mut Server, c: &mut Client) {
     if let Ok(found) = lookup_hash_read(srv, c) {
         let len = found
             .and_then(|h| h.get(c.argv.arg(2)))
-            .map_or(0, <[u8]>::len);
+            .map_or(0, |v| v.len());
         c.reply.int(len as i64);
     }
 }
@@ -448,10 +448,10 @@ fn generic_hgetall_command(srv: &mut Server, c: &mut Client, part: Part) {
     }
     for (field, value) in found.into_iter().flat_map(Hash::iter) {
         if part != Part::Values {
-            c.reply.bulk(field);
+            c.reply.bulk(&field);
         }
         if part != Part::Fields {
-            c.reply.bulk(value);
+            c.reply.bulk(&value);
         }
     }
 }
@@ -505,7 +505,7 @@ fn hrandfield_command(srv: &mut Server, c: &mut Client) {
         let exists = found.is_some();
         let (h, rng) = hash_and_rng(srv, c, exists);
         match h.and_then(|h| h.random_pair(&mut || rng.next_u64())) {
-            Some((field, _)) => c.reply.bulk(field),
+            Some((field, _)) => c.reply.bulk(&field),
             None => c.reply.null(),
         }
         return;
@@ -586,7 +586,7 @@ fn hrandfield_with_count_command(srv: &mut Server, c: &mut Client, l: i64, withv
             let Some((field, value)) = h.random_pair(&mut || rng.next_u64()) else {
                 break;
             };
-            add_rand_pair(&mut c.reply, field, value, withvalues);
+            add_rand_pair(&mut c.reply, &field, &value, withvalues);
             if c.reply.pending_len() > HRANDFIELD_MAX_REPLY_BYTES {
                 too_big = true;
                 break;
@@ -603,7 +603,7 @@ fn hrandfield_with_count_command(srv: &mut Server, c: &mut Client, l: i64, withv
     if count >= size as u64 {
         c.reply.array_len(flat(size as u64) as usize);
         for (field, value) in h.iter() {
-            add_rand_pair(&mut c.reply, field, value, withvalues);
+            add_rand_pair(&mut c.reply, &field, &value, withvalues);
         }
         return;
     }
@@ -625,7 +625,7 @@ fn hrandfield_with_count_command(srv: &mut Server, c: &mut Client, l: i64, withv
         all.into_iter().map(|(_, p)| p).collect()
     } else {
         // A small share of a large hash: draw until `count` distinct fields are found.
-        let mut seen: HashSet<&[u8]> = HashSet::with_capacity(count);
+        let mut seen: HashSet<FieldText> = HashSet::with_capacity(count);
         let mut picked = Vec::with_capacity(count);
         while picked.len() < count {
             let Some((field, value)) = h.random_pair(&mut || rng.next_u64()) else {
@@ -638,7 +638,7 @@ fn hrandfield_with_count_command(srv: &mut Server, c: &mut Client, l: i64, withv
         picked
     };
     for (field, value) in pairs {
-        add_rand_pair(&mut c.reply, field, value, withvalues);
+        add_rand_pair(&mut c.reply, &field, &value, withvalues);
     }
 }
 
@@ -676,7 +676,9 @@ fn hscan_command(srv: &mut Server, c: &mut Client) {
     let mut pairs: Vec<(Bytes, Bytes)> = Vec::new();
     let mut next = 0;
     match h {
-        Hash::Listpack(v) => pairs.extend(v.iter().cloned()),
+        Hash::Listpack(_) => {
+            pairs.extend(h.iter().map(|(f, v)| (Bytes::from(&*f), Bytes::from(&*v))))
+        }
         Hash::Table(d) => {
             let mut buckets_left = opts.count.saturating_mul(10);
             next = cursor;
