@@ -67,6 +67,11 @@ pub struct Config {
     pub hash_max_listpack_entries: i64,
     /// Longest field or value, in bytes, a `listpack` hash may hold.
     pub hash_max_listpack_value: i64,
+    /// Most members a sorted set keeps in the compact `listpack` encoding (see
+    /// `types/zset.rs`).
+    pub zset_max_listpack_entries: i64,
+    /// Longest member, in bytes, a `listpack` sorted set may hold.
+    pub zset_max_listpack_value: u64,
 }
 
 impl Default for Config {
@@ -91,6 +96,8 @@ impl Default for Config {
             requirepass: String::new(),
             hash_max_listpack_entries: crate::types::hash::HASH_MAX_LISTPACK_ENTRIES as i64,
             hash_max_listpack_value: crate::types::hash::HASH_MAX_LISTPACK_VALUE as i64,
+            zset_max_listpack_entries: crate::types::zset::ZSET_MAX_LISTPACK_ENTRIES as i64,
+            zset_max_listpack_value: crate::types::zset::ZSET_MAX_LISTPACK_VALUE as u64,
         }
     }
 }
@@ -272,6 +279,22 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ConfigSpec::mutable(
         "hash-max-ziplist-value",
         Kind::Int(field!(hash_max_listpack_value), 0, LONG_MAX as i64),
+    ),
+    ConfigSpec::mutable(
+        "zset-max-listpack-entries",
+        Kind::Int(field!(zset_max_listpack_entries), 0, LONG_MAX as i64),
+    ),
+    ConfigSpec::mutable(
+        "zset-max-listpack-value",
+        Kind::Memory(field!(zset_max_listpack_value), 0, LONG_MAX),
+    ),
+    ConfigSpec::mutable(
+        "zset-max-ziplist-entries",
+        Kind::Int(field!(zset_max_listpack_entries), 0, LONG_MAX as i64),
+    ),
+    ConfigSpec::mutable(
+        "zset-max-ziplist-value",
+        Kind::Memory(field!(zset_max_listpack_value), 0, LONG_MAX),
     ),
 ];
 

@@ -309,6 +309,11 @@ fn corpus_hashes() {
     run_corpus("hashes.txt");
 }
 
+#[test]
+fn corpus_zsets() {
+    run_corpus("zsets.txt");
+}
+
 /// Every corpus file has a test above, so a new file cannot be silently skipped.
 #[test]
 fn every_corpus_file_is_run() {

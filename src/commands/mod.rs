@@ -24,6 +24,7 @@ pub mod keyspace;
 pub mod server_cmds;
 pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 /// A command handler. It reads `c.argv` (arity already checked) and writes its reply into
 /// `c.reply`; `srv` gives the keyspace, the settings and every *other* client (the running
@@ -243,6 +244,7 @@ pub static TABLES: &[&[Command]] = &[
     strings::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,
+    zsets::COMMANDS,
     keyspace::COMMANDS,
     expire::COMMANDS,
     server_cmds::COMMANDS,

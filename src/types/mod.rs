@@ -4,10 +4,12 @@
 pub mod hash;
 pub mod set;
 pub mod string;
+pub mod zset;
 
 pub use hash::Hash;
 pub use set::RSet;
 pub use string::RString;
+pub use zset::ZSet;
 
 /// A key's value. Owned by its database's dictionary; dies when the key is deleted,
 /// overwritten or expired.
@@ -19,6 +21,7 @@ pub enum Value {
     // per small string key, measured).
     Hash(Box<Hash>),
     Set(Box<RSet>),
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
@@ -28,6 +31,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -80,12 +84,30 @@ impl Value {
         }
     }
 
+    /// The sorted set this value holds, or `None` for another type (WRONGTYPE for sorted
+    /// set commands).
+    pub fn as_zset(&self) -> Option<&ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
+    /// The sorted set this value holds, mutably.
+    pub fn as_zset_mut(&mut self) -> Option<&mut ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
     /// The name OBJECT ENCODING replies with.
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }

@@ -1,0 +1,1127 @@
+//! The sorted set type (Redis's t_zset.c storage side): distinct byte-string members, each
+//! with a double score, ordered by score and then by member bytes (memcmp). A `ZSet` is held
+//! by its key's `Value::ZSet` and dies with the key; the command that removes its last member
+//! deletes the key, so the keyspace never holds an empty sorted set.
+//!
+//! Two encodings, named as Redis 7.0 names them (OBJECT ENCODING):
+//! - `listpack`: while there are at most `zset-max-listpack-entries` (default
+//!   [`ZSET_MAX_LISTPACK_ENTRIES`]) members and each is at most `zset-max-listpack-value`
+//!   ([`ZSET_MAX_LISTPACK_VALUE`]) bytes: a sorted `Vec` of `(member, score)` pairs. Lookups
+//!   by member are linear (as in Redis's listpack), ranks are positions.
+//! - `skiplist`: a [`SkipList`] with spans (rank queries in O(log n)) plus a [`Dict`] from
+//!   member to score for O(1) ZSCORE, as Redis's `zset` struct. The member bytes are shared
+//!   between the two through an `Rc`, as Redis shares one sds.
+//!
+//! Conversion is one-way while a set lives (listpack -> skiplist when it grows past a limit);
+//! only building a *new* set (ZRANGESTORE, ZUNIONSTORE...) picks the compact form again.
+//!
+//! Score zero: a listpack stores scores as text and Redis writes `-0` as `0`, so a listpack
+//! never holds `-0`; a skiplist keeps it (ZSCORE answers `-0`). `-0` and `0` compare equal,
+//! so both sort by member among the zeros.
+
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+use crate::dict::Dict;
+
+/// zset-max-listpack-entries' default: more members make a skiplist.
+pub const ZSET_MAX_LISTPACK_ENTRIES: usize = 128;
+
+/// zset-max-listpack-value's default: a longer member makes a skiplist.
+pub const ZSET_MAX_LISTPACK_VALUE: usize = 64;
+
+/// Redis's ZSKIPLIST_MAXLEVEL: enough for 2^64 elements with p = 1/4.
+const MAX_LEVEL: usize = 32;
+
+/// The arena index meaning "no node" (Redis's NULL pointer).
+const NIL: u32 = u32::MAX;
+
+/// The arena index of the header node, which holds no member.
+const HEADER: u32 = 0;
+
+/// The two listpack limits in force (the zset-max-listpack-* settings), read from the
+/// server's config by each writing command.
+#[derive(Debug, Clone, Copy)]
+pub struct ZsetLimits {
+    pub max_entries: usize,
+    pub max_value: usize,
+}
+
+impl ZsetLimits {
+    /// Redis's defaults.
+    pub const DEFAULT: ZsetLimits = ZsetLimits {
+        max_entries: ZSET_MAX_LISTPACK_ENTRIES,
+        max_value: ZSET_MAX_LISTPACK_VALUE,
+    };
+
+    /// The limits a server's settings give.
+    pub fn from_config(config: &crate::config::Config) -> ZsetLimits {
+        ZsetLimits {
+            max_entries: usize::try_from(config.zset_max_listpack_entries).unwrap_or(0),
+            max_value: usize::try_from(config.zset_max_listpack_value).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// True when a set of `len` members, the longest `max_len` bytes, fits a listpack.
+    pub fn fits(&self, len: usize, max_len: usize) -> bool {
+        len <= self.max_entries && max_len <= self.max_value
+    }
+}
+
+/// The sort order of elements: by score, then by member bytes (Redis's zslInsert order).
+/// Scores are never NaN (commands refuse to store one).
+pub fn cmp_elements(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
+    match s1.partial_cmp(&s2) {
+        Some(Ordering::Equal) | None => m1.cmp(m2),
+        Some(o) => o,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ranges
+// ---------------------------------------------------------------------------------------------
+
+/// A score interval (Redis's zrangespec): `[min, max]`, either end exclusive (`(1`).
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreRange {
+    pub min: f64,
+    pub max: f64,
+    pub minex: bool,
+    pub maxex: bool,
+}
+
+impl ScoreRange {
+    /// True if `v` is at or above the lower end (zslValueGteMin).
+    pub fn gte_min(&self, v: f64) -> bool {
+        if self.minex {
+            v > self.min
+        } else {
+            v >= self.min
+        }
+    }
+
+    /// True if `v` is at or below the upper end (zslValueLteMax).
+    pub fn lte_max(&self, v: f64) -> bool {
+        if self.maxex {
+            v < self.max
+        } else {
+            v <= self.max
+        }
+    }
+
+    /// True when no score can be in the range (min > max, or min = max with an exclusive end).
+    pub fn is_empty(&self) -> bool {
+        self.min > self.max || (self.min == self.max && (self.minex || self.maxex))
+    }
+}
+
+/// One end of a lex range: `-`, `+`, `[member` or `(member`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LexBound {
+    NegInf,
+    PosInf,
+    Incl(Vec<u8>),
+    Excl(Vec<u8>),
+}
+
+impl LexBound {
+    /// Orders two bounds as Redis's sdscmplex does: `-` below everything, `+` above, and two
+    /// members by bytes whatever their inclusion.
+    fn cmp(&self, other: &LexBound) -> Ordering {
+        use LexBound::*;
+        match (self, other) {
+            (NegInf, NegInf) | (PosInf, PosInf) => Ordering::Equal,
+            (NegInf, _) | (_, PosInf) => Ordering::Less,
+            (PosInf, _) | (_, NegInf) => Ordering::Greater,
+            (Incl(a) | Excl(a), Incl(b) | Excl(b)) => a.cmp(b),
+        }
+    }
+
+    fn is_exclusive(&self) -> bool {
+        matches!(self, LexBound::Excl(_))
+    }
+}
+
+/// A member interval (Redis's zlexrangespec).
+#[derive(Debug, Clone)]
+pub struct LexRange {
+    pub min: LexBound,
+    pub max: LexBound,
+}
+
+impl LexRange {
+    /// True if `m` is at or above the lower end (zslLexValueGteMin).
+    pub fn gte_min(&self, m: &[u8]) -> bool {
+        match &self.min {
+            LexBound::NegInf => true,
+            LexBound::PosInf => false,
+            LexBound::Incl(b) => m >= &b[..],
+            LexBound::Excl(b) => m > &b[..],
+        }
+    }
+
+    /// True if `m` is at or below the upper end (zslLexValueLteMax).
+    pub fn lte_max(&self, m: &[u8]) -> bool {
+        match &self.max {
+            LexBound::NegInf => false,
+            LexBound::PosInf => true,
+            LexBound::Incl(b) => m <= &b[..],
+            LexBound::Excl(b) => m < &b[..],
+        }
+    }
+
+    /// True when no member can be in the range (the first half of zslIsInLexRange).
+    pub fn is_empty(&self) -> bool {
+        match self.min.cmp(&self.max) {
+            Ordering::Greater => true,
+            Ordering::Equal => self.min.is_exclusive() || self.max.is_exclusive(),
+            Ordering::Less => false,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The skiplist
+// ---------------------------------------------------------------------------------------------
+
+/// One level of a node: the next node at this level and how many elements that jump
+/// passes over (1 at level 0).
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    forward: u32,
+    span: u32,
+}
+
+/// A skiplist node. A freed node keeps no levels and an empty member until reused.
+#[derive(Debug)]
+struct Node {
+    member: Rc<[u8]>,
+    score: f64,
+    /// The previous node at level 0 (`NIL` for the first node, as Redis's NULL backward).
+    backward: u32,
+    levels: Box<[Level]>,
+}
+
+/// Redis's zskiplist, in an arena: nodes live in a `Vec` and link by `u32` index (no
+/// unsafe code, no per-link pointer), freed slots are reused through a free list. Node 0 is
+/// the header, with [`MAX_LEVEL`] levels and no member. Invariants (checked by the unit
+/// tests): level 0 is the sorted order of the elements; the span of each link is the number
+/// of level-0 steps it covers; a node's level count never changes while it is linked.
+#[derive(Debug)]
+pub struct SkipList {
+    nodes: Vec<Node>,
+    free: Vec<u32>,
+    tail: u32,
+    len: usize,
+    /// Levels in use (at least 1).
+    level: usize,
+    /// State of the random level generator (xorshift; the levels only affect speed).
+    seed: u64,
+}
+
+impl Default for SkipList {
+    fn default() -> Self {
+        SkipList::new()
+    }
+}
+
+impl SkipList {
+    pub fn new() -> SkipList {
+        let header = Node {
+            member: Rc::from(&[][..]),
+            score: 0.0,
+            backward: NIL,
+            levels: vec![
+                Level {
+                    forward: NIL,
+                    span: 0
+                };
+                MAX_LEVEL
+            ]
+            .into_boxed_slice(),
+        };
+        SkipList {
+            nodes: vec![header],
+            free: Vec::new(),
+            tail: NIL,
+            len: 0,
+            level: 1,
+            seed: 0x2545_f491_4f6c_dd1d,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn node(&self, i: u32) -> &Node {
+        &self.nodes[i as usize]
+    }
+
+    fn node_mut(&mut self, i: u32) -> &mut Node {
+        &mut self.nodes[i as usize]
+    }
+
+    fn fwd(&self, i: u32, lvl: usize) -> u32 {
+        self.node(i).levels[lvl].forward
+    }
+
+    /// Redis's zslRandomLevel: each extra level with probability 1/4.
+    fn random_level(&mut self) -> usize {
+        let mut level = 1;
+        loop {
+            self.seed ^= self.seed << 13;
+            self.seed ^= self.seed >> 7;
+            self.seed ^= self.seed << 17;
+            if self.seed & 0xffff >= 0x4000 || level >= MAX_LEVEL {
+                return level;
+            }
+            level += 1;
+        }
+    }
+
+    /// For each level, the last node before (score, member) and its rank (zslInsert's
+    /// `update` and `rank` arrays).
+    fn find_update(&self, score: f64, member: &[u8]) -> ([u32; MAX_LEVEL], [u32; MAX_LEVEL]) {
+        let mut update = [HEADER; MAX_LEVEL];
+        let mut rank = [0u32; MAX_LEVEL];
+        let mut x = HEADER;
+        for i in (0..self.level).rev() {
+            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+            loop {
+                let f = self.fwd(x, i);
+                if f == NIL {
+                    break;
+                }
+                let n = self.node(f);
+                if cmp_elements(n.score, &n.member, score, member) != Ordering::Less {
+                    break;
+                }
+                rank[i] += self.node(x).levels[i].span;
+                x = f;
+            }
+            update[i] = x;
+        }
+        (update, rank)
+    }
+
+    /// Inserts an element that is not present (zslInsert); returns its node.
+    pub fn insert(&mut self, score: f64, member: Rc<[u8]>) -> u32 {
+        let (mut update, mut rank) = self.find_update(score, &member);
+        let level = self.random_level();
+        if level > self.level {
+            for i in self.level..level {
+                rank[i] = 0;
+                update[i] = HEADER;
+                self.node_mut(HEADER).levels[i].span = self.len as u32;
+            }
+            self.level = level;
+        }
+        let node = Node {
+            member,
+            score,
+            backward: NIL,
+            levels: vec![
+                Level {
+                    forward: NIL,
+                    span: 0
+                };
+                level
+            ]
+            .into_boxed_slice(),
+        };
+        let x = match self.free.pop() {
+            Some(slot) => {
+                self.nodes[slot as usize] = node;
+                slot
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        for i in 0..level {
+            let u = update[i];
+            let ulev = self.node(u).levels[i];
+            self.node_mut(x).levels[i] = Level {
+                forward: ulev.forward,
+                span: ulev.span - (rank[0] - rank[i]),
+            };
+            self.node_mut(u).levels[i] = Level {
+                forward: x,
+                span: rank[0] - rank[i] + 1,
+            };
+        }
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
+            self.node_mut(u).levels[i].span += 1;
+        }
+        self.node_mut(x).backward = if update[0] == HEADER { NIL } else { update[0] };
+        let next = self.fwd(x, 0);
+        if next == NIL {
+            self.tail = x;
+        } else {
+            self.node_mut(next).backward = x;
+        }
+        self.len += 1;
+        x
+    }
+
+    /// Unlinks node `x` given its `update` array (zslDeleteNode) and frees its slot.
+    fn delete_node(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> (Rc<[u8]>, f64) {
+        for (i, &u) in update.iter().enumerate().take(self.level) {
+            let ulev = self.node(u).levels[i];
+            if ulev.forward == x {
+                let xlev = self.node(x).levels[i];
+                self.node_mut(u).levels[i] = Level {
+                    forward: xlev.forward,
+                    span: ulev.span + xlev.span - 1,
+                };
+            } else {
+                self.node_mut(u).levels[i].span = ulev.span.saturating_sub(1);
+            }
+        }
+        let next = self.fwd(x, 0);
+        let back = self.node(x).backward;
+        if next == NIL {
+            self.tail = back;
+        } else {
+            self.node_mut(next).backward = back;
+        }
+        while self.level > 1 && self.fwd(HEADER, self.level - 1) == NIL {
+            self.level -= 1;
+        }
+        self.len -= 1;
+        let node = self.node_mut(x);
+        let member = std::mem::replace(&mut node.member, Rc::from(&[][..]));
+        node.levels = Box::new([]);
+        let score = node.score;
+        self.free.push(x);
+        if self.len == 0 {
+            // Nothing is linked: drop the arena's slots too.
+            self.nodes.truncate(1);
+            self.free.clear();
+        }
+        (member, score)
+    }
+
+    /// Removes the element (score, member); true if it was there (zslDelete).
+    pub fn delete(&mut self, score: f64, member: &[u8]) -> bool {
+        let (update, _) = self.find_update(score, member);
+        let x = self.fwd(update[0], 0);
+        if x != NIL && self.node(x).score == score && &self.node(x).member[..] == member {
+            self.delete_node(x, &update);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Moves an element to a new score (zslUpdateScore): in place when its position does not
+    /// change, else unlinked and inserted again.
+    pub fn update_score(&mut self, cur: f64, member: &[u8], new: f64) {
+        let (update, _) = self.find_update(cur, member);
+        let x = self.fwd(update[0], 0);
+        if x == NIL || &self.node(x).member[..] != member {
+            return;
+        }
+        let back = self.node(x).backward;
+        let next = self.fwd(x, 0);
+        let back_ok = back == NIL
+            || cmp_elements(self.node(back).score, &self.node(back).member, new, member)
+                == Ordering::Less;
+        let next_ok = next == NIL
+            || cmp_elements(self.node(next).score, &self.node(next).member, new, member)
+                == Ordering::Greater;
+        if back_ok && next_ok {
+            self.node_mut(x).score = new;
+            return;
+        }
+        let (m, _) = self.delete_node(x, &update);
+        self.insert(new, m);
+    }
+
+    /// The 1-based rank of (score, member), 0 if absent (zslGetRank).
+    pub fn rank(&self, score: f64, member: &[u8]) -> usize {
+        let mut rank = 0usize;
+        let mut x = HEADER;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.fwd(x, i);
+                if f == NIL {
+                    break;
+                }
+                let n = self.node(f);
+                if cmp_elements(n.score, &n.member, score, member) == Ordering::Greater {
+                    break;
+                }
+                rank += self.node(x).levels[i].span as usize;
+                x = f;
+            }
+            if x != HEADER && &self.node(x).member[..] == member {
+                return rank;
+            }
+        }
+        0
+    }
+
+    /// The node at 1-based `rank` (zslGetElementByRank); `NIL` when out of range.
+    fn by_rank(&self, rank: usize) -> u32 {
+        let mut traversed = 0usize;
+        let mut x = HEADER;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.fwd(x, i);
+                let span = self.node(x).levels[i].span as usize;
+                if f == NIL || traversed + span > rank {
+                    break;
+                }
+                traversed += span;
+                x = f;
+            }
+            if traversed == rank {
+                return if x == HEADER { NIL } else { x };
+            }
+        }
+        NIL
+    }
+
+    /// How many leading elements satisfy `pred`, which must hold for a prefix of the order
+    /// (every score bound does; a lex bound does when the scores are equal, as Redis assumes).
+    pub fn count_while(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        let mut rank = 0usize;
+        let mut x = HEADER;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.fwd(x, i);
+                if f == NIL {
+                    break;
+                }
+                let n = self.node(f);
+                if !pred(n.score, &n.member) {
+                    break;
+                }
+                rank += self.node(x).levels[i].span as usize;
+                x = f;
+            }
+        }
+        rank
+    }
+
+    /// The element of node `x`.
+    fn element(&self, x: u32) -> (&[u8], f64) {
+        let n = self.node(x);
+        (&n.member, n.score)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sorted set
+// ---------------------------------------------------------------------------------------------
+
+/// The skiplist encoding's two indexes over the same elements.
+#[derive(Default)]
+pub struct ZSkiplist {
+    pub dict: Dict<Rc<[u8]>, f64>,
+    pub zsl: SkipList,
+}
+
+/// A sorted set value in one of its two encodings.
+pub enum ZSet {
+    /// `(member, score)` sorted by [`cmp_elements`]; never `-0` as a score.
+    Listpack(Vec<(Box<[u8]>, f64)>),
+    Skiplist(ZSkiplist),
+}
+
+impl std::fmt::Debug for ZSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ZSet::{}({} members)", self.encoding(), self.len())
+    }
+}
+
+impl Clone for ZSet {
+    /// A deep copy (COPY): new member buffers, a new table and list.
+    fn clone(&self) -> Self {
+        match self {
+            ZSet::Listpack(v) => ZSet::Listpack(v.clone()),
+            ZSet::Skiplist(_) => {
+                let mut z = ZSet::Skiplist(ZSkiplist::default());
+                for (m, s) in self.iter_from(0, false) {
+                    z.insert_new(m, s);
+                }
+                z
+            }
+        }
+    }
+}
+
+/// What [`ZSet::add`] may do (Redis's ZADD_IN_* flags).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AddFlags {
+    pub incr: bool,
+    pub nx: bool,
+    pub xx: bool,
+    pub gt: bool,
+    pub lt: bool,
+}
+
+/// What [`ZSet::add`] did (Redis's ZADD_OUT_* flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddOutcome {
+    Added,
+    Updated,
+    /// The element exists with the same score, or an option stopped the change.
+    Unchanged,
+    /// Nothing was done because of NX, XX, GT or LT.
+    Nop,
+}
+
+/// The score a listpack stores: Redis writes the score as text, where `-0` becomes `0`.
+fn listpack_score(score: f64) -> f64 {
+    score + 0.0
+}
+
+impl ZSet {
+    /// An empty set in the encoding that `size_hint` members of at most `max_len` bytes call
+    /// for (Redis's zsetTypeCreate).
+    pub fn with_hint(size_hint: usize, max_len: usize, limits: ZsetLimits) -> ZSet {
+        if limits.fits(size_hint, max_len) && limits.max_entries > 0 {
+            ZSet::Listpack(Vec::with_capacity(size_hint.min(16)))
+        } else {
+            ZSet::Skiplist(ZSkiplist::default())
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            ZSet::Listpack(v) => v.len(),
+            ZSet::Skiplist(z) => z.zsl.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The name OBJECT ENCODING replies with.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            ZSet::Listpack(_) => "listpack",
+            ZSet::Skiplist(_) => "skiplist",
+        }
+    }
+
+    /// The member's score (ZSCORE).
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSet::Listpack(v) => v.iter().find(|(m, _)| &m[..] == member).map(|e| e.1),
+            ZSet::Skiplist(z) => z.dict.get(member).copied(),
+        }
+    }
+
+    /// Turns a listpack into a skiplist holding the same elements (zsetConvert).
+    pub fn convert_to_skiplist(&mut self) {
+        if let ZSet::Listpack(v) = self {
+            let v = std::mem::take(v);
+            let mut z = ZSkiplist::default();
+            for (m, s) in v {
+                let m: Rc<[u8]> = Rc::from(m);
+                z.dict.insert(m.clone(), s);
+                z.zsl.insert(s, m);
+            }
+            *self = ZSet::Skiplist(z);
+        }
+    }
+
+    /// Turns a skiplist back into a listpack when it fits the limits (Redis's
+    /// zsetConvertToListpackIfNeeded, for sets a command has just built).
+    pub fn convert_to_listpack_if_needed(&mut self, limits: ZsetLimits) {
+        if let ZSet::Skiplist(_) = self {
+            let max_len = self.iter_from(0, false).map(|(m, _)| m.len()).max();
+            if limits.fits(self.len(), max_len.unwrap_or(0)) {
+                let v = self
+                    .iter_from(0, false)
+                    .map(|(m, s)| (Box::from(m), listpack_score(s)))
+                    .collect();
+                *self = ZSet::Listpack(v);
+            }
+        }
+    }
+
+    /// Inserts a member known to be absent, without any conversion check.
+    fn insert_new(&mut self, member: &[u8], score: f64) {
+        match self {
+            ZSet::Listpack(v) => {
+                let score = listpack_score(score);
+                let at = v
+                    .partition_point(|(m, s)| cmp_elements(*s, m, score, member) == Ordering::Less);
+                v.insert(at, (Box::from(member), score));
+            }
+            ZSet::Skiplist(z) => {
+                let m: Rc<[u8]> = Rc::from(member);
+                z.dict.insert(m.clone(), score);
+                z.zsl.insert(score, m);
+            }
+        }
+    }
+
+    /// Adds or updates an element (Redis's zsetAdd). Returns the outcome and the score the
+    /// member now has (the incremented one with INCR), or `None` when INCR made a NaN (no
+    /// change then). The score must not be NaN.
+    pub fn add(
+        &mut self,
+        score: f64,
+        member: &[u8],
+        flags: AddFlags,
+        limits: ZsetLimits,
+    ) -> Option<(AddOutcome, f64)> {
+        if let Some(cur) = self.score(member) {
+            if flags.nx {
+                return Some((AddOutcome::Nop, cur));
+            }
+            let mut score = score;
+            if flags.incr {
+                score += cur;
+                if score.is_nan() {
+                    return None;
+                }
+            }
+            if (flags.lt && score >= cur) || (flags.gt && score <= cur) {
+                return Some((AddOutcome::Nop, cur));
+            }
+            if score == cur {
+                return Some((AddOutcome::Unchanged, score));
+            }
+            match self {
+                ZSet::Listpack(_) => {
+                    self.remove(member);
+                    self.insert_new(member, score);
+                }
+                ZSet::Skiplist(z) => {
+                    z.zsl.update_score(cur, member, score);
+                    if let Some(slot) = z.dict.get_mut(member) {
+                        *slot = score;
+                    }
+                }
+            }
+            let stored = self.score(member).unwrap_or(score);
+            return Some((AddOutcome::Updated, stored));
+        }
+        if flags.xx {
+            return Some((AddOutcome::Nop, score));
+        }
+        if let ZSet::Listpack(v) = self {
+            if !limits.fits(v.len() + 1, member.len()) {
+                self.convert_to_skiplist();
+            }
+        }
+        self.insert_new(member, score);
+        Some((AddOutcome::Added, score))
+    }
+
+    /// Removes a member; true if it was there (zsetRemoveFromSkiplist / zzlDelete).
+    pub fn remove(&mut self, member: &[u8]) -> bool {
+        match self {
+            ZSet::Listpack(v) => match v.iter().position(|(m, _)| &m[..] == member) {
+                Some(at) => {
+                    v.remove(at);
+                    true
+                }
+                None => false,
+            },
+            ZSet::Skiplist(z) => match z.dict.remove(member) {
+                Some((_, score)) => {
+                    z.zsl.delete(score, member);
+                    z.dict.shrink_if_needed();
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// The 0-based rank of a member in ascending order (ZRANK), or descending with `reverse`.
+    pub fn rank(&self, member: &[u8], reverse: bool) -> Option<usize> {
+        let rank = match self {
+            ZSet::Listpack(v) => v.iter().position(|(m, _)| &m[..] == member)?,
+            ZSet::Skiplist(z) => {
+                let score = *z.dict.get(member)?;
+                z.zsl.rank(score, member).checked_sub(1)?
+            }
+        };
+        Some(if reverse { self.len() - 1 - rank } else { rank })
+    }
+
+    /// The element at 0-based ascending `rank`.
+    pub fn by_rank(&self, rank: usize) -> Option<(&[u8], f64)> {
+        match self {
+            ZSet::Listpack(v) => v.get(rank).map(|(m, s)| (&m[..], *s)),
+            ZSet::Skiplist(z) => {
+                let x = z.zsl.by_rank(rank + 1);
+                (x != NIL).then(|| z.zsl.element(x))
+            }
+        }
+    }
+
+    /// The elements from 0-based ascending `rank` on, going up, or down with `reverse`.
+    pub fn iter_from(&self, rank: usize, reverse: bool) -> ZIter<'_> {
+        let cursor = match self {
+            ZSet::Listpack(v) => Cursor::Listpack(if rank < v.len() { Some(rank) } else { None }),
+            ZSet::Skiplist(z) => Cursor::Skiplist(if rank < z.zsl.len() {
+                z.zsl.by_rank(rank + 1)
+            } else {
+                NIL
+            }),
+        };
+        ZIter {
+            zset: self,
+            cursor,
+            reverse,
+        }
+    }
+
+    /// Every element, in ascending order.
+    pub fn iter(&self) -> ZIter<'_> {
+        self.iter_from(0, false)
+    }
+
+    /// Number of leading elements satisfying `pred` (which must hold for a prefix).
+    fn count_while(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match self {
+            ZSet::Listpack(v) => v.partition_point(|(m, s)| pred(*s, m)),
+            ZSet::Skiplist(z) => z.zsl.count_while(pred),
+        }
+    }
+
+    /// The rank of the first element in the score range (zslFirstInRange).
+    pub fn first_in_score_range(&self, range: &ScoreRange) -> Option<usize> {
+        if range.is_empty() || self.is_empty() {
+            return None;
+        }
+        let at = self.count_while(|s, _| !range.gte_min(s));
+        let (_, s) = self.by_rank(at)?;
+        range.lte_max(s).then_some(at)
+    }
+
+    /// The rank of the last element in the score range (zslLastInRange).
+    pub fn last_in_score_range(&self, range: &ScoreRange) -> Option<usize> {
+        if range.is_empty() || self.is_empty() {
+            return None;
+        }
+        let at = self.count_while(|s, _| range.lte_max(s)).checked_sub(1)?;
+        let (_, s) = self.by_rank(at)?;
+        range.gte_min(s).then_some(at)
+    }
+
+    /// Quick refusal of a lex range no element can be in (zzlIsInLexRange): empty by its
+    /// bounds, or the last element is below the minimum, or the first above the maximum.
+    fn lex_range_possible(&self, range: &LexRange) -> bool {
+        if range.is_empty() || self.is_empty() {
+            return false;
+        }
+        let last = self.by_rank(self.len() - 1);
+        let first = self.by_rank(0);
+        last.is_some_and(|(m, _)| range.gte_min(m)) && first.is_some_and(|(m, _)| range.lte_max(m))
+    }
+
+    /// The rank of the first element in the lex range (zzlFirstInLexRange: a listpack is
+    /// scanned from its head for the first member at or above the minimum, which is what
+    /// Redis answers even when the members are not in lex order).
+    pub fn first_in_lex_range(&self, range: &LexRange) -> Option<usize> {
+        if !self.lex_range_possible(range) {
+            return None;
+        }
+        let at = match self {
+            ZSet::Listpack(v) => v.iter().position(|(m, _)| range.gte_min(m))?,
+            ZSet::Skiplist(z) => z.zsl.count_while(|_, m| !range.gte_min(m)),
+        };
+        let (m, _) = self.by_rank(at)?;
+        range.lte_max(m).then_some(at)
+    }
+
+    /// The rank of the last element in the lex range (zzlLastInLexRange: from the tail, the
+    /// first member at or below the maximum).
+    pub fn last_in_lex_range(&self, range: &LexRange) -> Option<usize> {
+        if !self.lex_range_possible(range) {
+            return None;
+        }
+        let at = match self {
+            ZSet::Listpack(v) => v.iter().rposition(|(m, _)| range.lte_max(m))?,
+            ZSet::Skiplist(z) => z.zsl.count_while(|_, m| range.lte_max(m)).checked_sub(1)?,
+        };
+        let (m, _) = self.by_rank(at)?;
+        range.gte_min(m).then_some(at)
+    }
+
+    /// Removes the elements of ascending ranks `start..=end` (zslDeleteRangeByRank), which
+    /// must be in range; returns how many went.
+    pub fn delete_rank_range(&mut self, start: usize, end: usize) -> usize {
+        if start > end || end >= self.len() {
+            return 0;
+        }
+        match self {
+            ZSet::Listpack(v) => {
+                v.drain(start..=end);
+            }
+            ZSet::Skiplist(z) => {
+                for _ in start..=end {
+                    let x = z.zsl.by_rank(start + 1);
+                    if x == NIL {
+                        break;
+                    }
+                    let (m, s) = z.zsl.element(x);
+                    let m: Rc<[u8]> = Rc::from(m);
+                    z.zsl.delete(s, &m);
+                    z.dict.remove(&m[..]);
+                }
+                z.dict.shrink_if_needed();
+            }
+        }
+        end - start + 1
+    }
+
+    /// Removes and returns the lowest element, or the highest with `max` (ZPOPMIN/ZPOPMAX).
+    pub fn pop(&mut self, max: bool) -> Option<(Box<[u8]>, f64)> {
+        let rank = if max { self.len().checked_sub(1)? } else { 0 };
+        let (m, s) = self.by_rank(rank)?;
+        let m: Box<[u8]> = Box::from(m);
+        self.delete_rank_range(rank, rank);
+        Some((m, s))
+    }
+
+    /// A random element (ZRANDMEMBER), uniformly by rank.
+    pub fn random(&self, rand: u64) -> Option<(&[u8], f64)> {
+        if self.is_empty() {
+            return None;
+        }
+        self.by_rank((rand % self.len() as u64) as usize)
+    }
+}
+
+/// Where a [`ZIter`] stands.
+enum Cursor {
+    Listpack(Option<usize>),
+    Skiplist(u32),
+}
+
+/// An iterator over elements in rank order, up or down (Redis walks `level[0].forward` or
+/// `backward` the same way).
+pub struct ZIter<'a> {
+    zset: &'a ZSet,
+    cursor: Cursor,
+    reverse: bool,
+}
+
+impl<'a> Iterator for ZIter<'a> {
+    type Item = (&'a [u8], f64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match (&mut self.cursor, self.zset) {
+            (Cursor::Listpack(at), ZSet::Listpack(v)) => {
+                let i = (*at)?;
+                let (m, s) = v.get(i)?;
+                *at = if self.reverse {
+                    i.checked_sub(1)
+                } else {
+                    Some(i + 1)
+                };
+                Some((&m[..], *s))
+            }
+            (Cursor::Skiplist(x), ZSet::Skiplist(z)) => {
+                if *x == NIL {
+                    return None;
+                }
+                let cur = *x;
+                *x = if self.reverse {
+                    z.zsl.node(cur).backward
+                } else {
+                    z.zsl.fwd(cur, 0)
+                };
+                Some(z.zsl.element(cur))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::Rng;
+
+    impl SkipList {
+        /// Checks every invariant: order, backward links, tail, spans at every level.
+        fn check(&self) {
+            let mut order = Vec::new();
+            let mut x = self.fwd(HEADER, 0);
+            let mut prev = NIL;
+            while x != NIL {
+                assert_eq!(self.node(x).backward, prev);
+                order.push(x);
+                prev = x;
+                x = self.fwd(x, 0);
+            }
+            assert_eq!(self.tail, prev);
+            assert_eq!(order.len(), self.len);
+            for w in order.windows(2) {
+                let (a, b) = (self.node(w[0]), self.node(w[1]));
+                assert_eq!(
+                    cmp_elements(a.score, &a.member, b.score, &b.member),
+                    Ordering::Less
+                );
+            }
+            let pos: std::collections::HashMap<u32, usize> =
+                order.iter().enumerate().map(|(i, &n)| (n, i + 1)).collect();
+            for lvl in 0..MAX_LEVEL {
+                let mut x = HEADER;
+                let mut at = 0usize;
+                loop {
+                    let l = self.node(x).levels.get(lvl).copied();
+                    let Some(l) = l else { break };
+                    if l.forward == NIL {
+                        if lvl < self.level {
+                            assert_eq!(at + l.span as usize, self.len, "tail span at {lvl}");
+                        }
+                        break;
+                    }
+                    let target = pos[&l.forward];
+                    assert_eq!(at + l.span as usize, target, "span at level {lvl}");
+                    at = target;
+                    x = l.forward;
+                }
+                if lvl >= self.level {
+                    assert_eq!(self.fwd(HEADER, lvl), NIL);
+                }
+            }
+        }
+    }
+
+    fn model_sorted(model: &std::collections::BTreeMap<Vec<u8>, f64>) -> Vec<(Vec<u8>, f64)> {
+        let mut v: Vec<(Vec<u8>, f64)> = model.iter().map(|(m, s)| (m.clone(), *s)).collect();
+        v.sort_by(|a, b| cmp_elements(a.1, &a.0, b.1, &b.0));
+        v
+    }
+
+    #[test]
+    fn skiplist_matches_a_model_under_random_operations() {
+        let mut rng = Rng::new(42);
+        let mut z = ZSet::Skiplist(ZSkiplist::default());
+        let mut model = std::collections::BTreeMap::new();
+        for step in 0..12_000 {
+            let member = format!("m{}", rng.below(600)).into_bytes();
+            let score = (rng.below(50) as f64) - 25.0;
+            match rng.below(4) {
+                0 | 1 => {
+                    z.add(score, &member, AddFlags::default(), ZsetLimits::DEFAULT);
+                    model.insert(member.clone(), score);
+                }
+                2 => {
+                    assert_eq!(z.remove(&member), model.remove(&member).is_some());
+                }
+                _ => {
+                    let flags = AddFlags {
+                        incr: true,
+                        ..Default::default()
+                    };
+                    z.add(score, &member, flags, ZsetLimits::DEFAULT);
+                    *model.entry(member.clone()).or_insert(0.0) += score;
+                }
+            }
+            if step % 500 == 0 || step == 11_999 {
+                let ZSet::Skiplist(sl) = &z else { panic!() };
+                sl.zsl.check();
+                let sorted = model_sorted(&model);
+                let got: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+                assert_eq!(got, sorted);
+                for (i, (m, s)) in sorted.iter().enumerate() {
+                    assert_eq!(z.rank(m, false), Some(i));
+                    assert_eq!(z.rank(m, true), Some(sorted.len() - 1 - i));
+                    assert_eq!(z.score(m), Some(*s));
+                    assert_eq!(z.by_rank(i).map(|(m, _)| m.to_vec()), Some(m.clone()));
+                }
+                let rev: Vec<Vec<u8>> = z
+                    .iter_from(sorted.len().saturating_sub(1), true)
+                    .map(|(m, _)| m.to_vec())
+                    .collect();
+                let mut expect: Vec<Vec<u8>> = sorted.iter().map(|e| e.0.clone()).collect();
+                expect.reverse();
+                assert_eq!(rev, expect);
+                // Score ranges against a filter of the model.
+                let range = ScoreRange {
+                    min: -3.0,
+                    max: 7.0,
+                    minex: true,
+                    maxex: false,
+                };
+                let inr: Vec<usize> = (0..sorted.len())
+                    .filter(|&i| range.gte_min(sorted[i].1) && range.lte_max(sorted[i].1))
+                    .collect();
+                assert_eq!(z.first_in_score_range(&range), inr.first().copied());
+                assert_eq!(z.last_in_score_range(&range), inr.last().copied());
+            }
+        }
+    }
+
+    #[test]
+    fn listpack_converts_one_way_and_keeps_order() {
+        let limits = ZsetLimits {
+            max_entries: 4,
+            max_value: 8,
+        };
+        let mut z = ZSet::with_hint(1, 1, limits);
+        for (i, m) in [&b"d"[..], b"c", b"b", b"a"].iter().enumerate() {
+            z.add(i as f64, m, AddFlags::default(), limits);
+        }
+        assert_eq!(z.encoding(), "listpack");
+        assert_eq!(z.by_rank(0), Some((&b"d"[..], 0.0)));
+        z.add(1.5, b"e", AddFlags::default(), limits);
+        assert_eq!(z.encoding(), "skiplist");
+        let got: Vec<&[u8]> = z.iter().map(|(m, _)| m).collect();
+        assert_eq!(got, [&b"d"[..], b"c", b"e", b"b", b"a"]);
+        z.remove(b"e");
+        assert_eq!(z.encoding(), "skiplist");
+        z.convert_to_listpack_if_needed(limits);
+        assert_eq!(z.encoding(), "listpack");
+        let mut long = ZSet::with_hint(1, 1, limits);
+        long.add(1.0, b"123456789", AddFlags::default(), limits);
+        assert_eq!(long.encoding(), "skiplist");
+    }
+
+    #[test]
+    fn negative_zero_is_zero_in_a_listpack_only() {
+        let mut lp = ZSet::with_hint(1, 1, ZsetLimits::DEFAULT);
+        lp.add(-0.0, b"a", AddFlags::default(), ZsetLimits::DEFAULT);
+        assert!(lp.score(b"a").is_some_and(|s| s.is_sign_positive()));
+        let mut sl = ZSet::Skiplist(ZSkiplist::default());
+        sl.add(-0.0, b"a", AddFlags::default(), ZsetLimits::DEFAULT);
+        assert!(sl.score(b"a").is_some_and(|s| s.is_sign_negative()));
+    }
+
+    #[test]
+    fn lex_ranges() {
+        let mut z = ZSet::with_hint(1, 1, ZsetLimits::DEFAULT);
+        for m in [&b"a"[..], b"b", b"c", b"d"] {
+            z.add(0.0, m, AddFlags::default(), ZsetLimits::DEFAULT);
+        }
+        let r = LexRange {
+            min: LexBound::Excl(b"a".to_vec()),
+            max: LexBound::Incl(b"c".to_vec()),
+        };
+        assert_eq!(z.first_in_lex_range(&r), Some(1));
+        assert_eq!(z.last_in_lex_range(&r), Some(2));
+        z.convert_to_skiplist();
+        assert_eq!(z.first_in_lex_range(&r), Some(1));
+        assert_eq!(z.last_in_lex_range(&r), Some(2));
+        let empty = LexRange {
+            min: LexBound::Excl(b"b".to_vec()),
+            max: LexBound::Incl(b"b".to_vec()),
+        };
+        assert!(empty.is_empty());
+        assert_eq!(z.delete_rank_range(1, 2), 2);
+        let left: Vec<&[u8]> = z.iter().map(|(m, _)| m).collect();
+        assert_eq!(left, [&b"a"[..], b"d"]);
+    }
+}
