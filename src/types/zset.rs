@@ -420,6 +420,34 @@ impl SkipList {
         }
     }
 
+    /// Unlinks the element at 1-based `rank` and hands it back (zslDeleteRangeByRank for one
+    /// element: a single descent by span, no comparisons).
+    pub fn delete_at_rank(&mut self, rank: usize) -> Option<(Rc<[u8]>, f64)> {
+        if rank == 0 || rank > self.len {
+            return None;
+        }
+        let mut update = [HEADER; MAX_LEVEL];
+        let mut traversed = 0usize;
+        let mut x = HEADER;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.fwd(x, i);
+                let span = self.node(x).levels[i].span as usize;
+                if f == NIL || traversed + span >= rank {
+                    break;
+                }
+                traversed += span;
+                x = f;
+            }
+            update[i] = x;
+        }
+        let x = self.fwd(update[0], 0);
+        if x == NIL {
+            return None;
+        }
+        Some(self.delete_node(x, &update))
+    }
+
     /// Moves an element to a new score (zslUpdateScore): in place when its position does not
     /// change, else unlinked and inserted again.
     pub fn update_score(&mut self, cur: f64, member: &[u8], new: f64) {
@@ -707,8 +735,7 @@ impl ZSet {
                     }
                 }
             }
-            let stored = self.score(member).unwrap_or(score);
-            return Some((AddOutcome::Updated, stored));
+            return Some((AddOutcome::Updated, score));
         }
         if flags.xx {
             return Some((AddOutcome::Nop, score));
@@ -868,13 +895,9 @@ impl ZSet {
             }
             ZSet::Skiplist(z) => {
                 for _ in start..=end {
-                    let x = z.zsl.by_rank(start + 1);
-                    if x == NIL {
+                    let Some((m, _)) = z.zsl.delete_at_rank(start + 1) else {
                         break;
-                    }
-                    let (m, s) = z.zsl.element(x);
-                    let m: Rc<[u8]> = Rc::from(m);
-                    z.zsl.delete(s, &m);
+                    };
                     z.dict.remove(&m[..]);
                 }
                 z.dict.shrink_if_needed();
@@ -886,10 +909,15 @@ impl ZSet {
     /// Removes and returns the lowest element, or the highest with `max` (ZPOPMIN/ZPOPMAX).
     pub fn pop(&mut self, max: bool) -> Option<(Box<[u8]>, f64)> {
         let rank = if max { self.len().checked_sub(1)? } else { 0 };
-        let (m, s) = self.by_rank(rank)?;
-        let m: Box<[u8]> = Box::from(m);
-        self.delete_rank_range(rank, rank);
-        Some((m, s))
+        match self {
+            ZSet::Listpack(v) => Some(v.remove(rank)),
+            ZSet::Skiplist(z) => {
+                let (m, s) = z.zsl.delete_at_rank(rank + 1)?;
+                z.dict.remove(&m[..]);
+                z.dict.shrink_if_needed();
+                Some((Box::from(&m[..]), s))
+            }
+        }
     }
 
     /// A random element (ZRANDMEMBER), uniformly by rank.
@@ -1019,7 +1047,26 @@ mod tests {
                     model.insert(member.clone(), score);
                 }
                 2 => {
-                    assert_eq!(z.remove(&member), model.remove(&member).is_some());
+                    if rng.below(8) == 0 {
+                        let max = rng.below(2) == 0;
+                        let sorted = model_sorted(&model);
+                        let expect = if max { sorted.last() } else { sorted.first() };
+                        let got = z.pop(max);
+                        assert_eq!(got.as_ref().map(|(m, s)| (m.to_vec(), *s)), expect.cloned());
+                        if let Some((m, _)) = got {
+                            model.remove(&m[..]);
+                        }
+                    } else if rng.below(8) == 0 && !model.is_empty() {
+                        let sorted = model_sorted(&model);
+                        let start = rng.below(sorted.len() as u64) as usize;
+                        let end = (start + rng.below(4) as usize).min(sorted.len() - 1);
+                        assert_eq!(z.delete_rank_range(start, end), end - start + 1);
+                        for (m, _) in &sorted[start..=end] {
+                            model.remove(m);
+                        }
+                    } else {
+                        assert_eq!(z.remove(&member), model.remove(&member).is_some());
+                    }
                 }
                 _ => {
                     let flags = AddFlags {
