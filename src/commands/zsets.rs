@@ -515,16 +515,13 @@ fn zadd_generic_command(srv: &mut Server, c: &mut Client, zincrby: bool) {
     let limits = ZsetLimits::from_config(&srv.config);
     let db = c.db;
     let key = c.argv.arg(1);
-    let exists = match check_zset(lookup_key_write(srv, db, key), &mut c.reply) {
+    // One keyspace lookup for an existing key; a new one is created (unless XX) with the
+    // encoding its first member calls for, as Redis does.
+    let zset = match check_zset(lookup_key_write(srv, db, key), &mut c.reply) {
         Err(WrongType) => return,
-        Ok(z) => z.is_some(),
-    };
-    let mut added = 0u64;
-    let mut updated = 0u64;
-    let mut processed = 0u64;
-    let mut score = 0.0;
-    if exists || !flags.xx {
-        if !exists {
+        Ok(Some(z)) => Some(z),
+        Ok(None) if flags.xx => None,
+        Ok(None) => {
             let first = c.argv.arg(scoreidx + 1);
             let zset = ZSet::with_hint(1, first.len(), limits);
             let obj = Obj {
@@ -532,14 +529,17 @@ fn zadd_generic_command(srv: &mut Server, c: &mut Client, zincrby: bool) {
                 lru: lru_clock(),
             };
             srv.dbs[db].add(key, obj, None);
+            srv.dbs[db]
+                .dict
+                .get_mut(key)
+                .and_then(|o| o.value.as_zset_mut())
         }
-        let Some(zset) = srv.dbs[db]
-            .dict
-            .get_mut(key)
-            .and_then(|o| o.value.as_zset_mut())
-        else {
-            return c.reply.error(errors::WRONGTYPE);
-        };
+    };
+    let mut added = 0u64;
+    let mut updated = 0u64;
+    let mut processed = 0u64;
+    let mut score = 0.0;
+    if let Some(zset) = zset {
         for (j, &s) in scores.iter().enumerate() {
             let member = c.argv.arg(scoreidx + 1 + j * 2);
             let Some((outcome, newscore)) = zset.add(s, member, flags, limits) else {

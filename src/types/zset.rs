@@ -184,29 +184,67 @@ impl LexRange {
 // The skiplist
 // ---------------------------------------------------------------------------------------------
 
-/// One level of a node: the next node at this level and how many elements that jump
-/// passes over (1 at level 0).
+/// One level of a node: the next node at this level, how many elements that jump passes
+/// over (1 at level 0), and a copy of the next node's score. The copy is what makes a search
+/// cheap: deciding whether to jump reads only the current node's link, and the next node is
+/// touched (a likely cache miss) only when the search does jump, or to break a score tie.
+/// Invariant: `score` equals the score of the node `forward` names (0 for `NIL`).
 #[derive(Debug, Clone, Copy)]
 struct Level {
     forward: u32,
     span: u32,
+    score: f64,
 }
 
-/// A skiplist node. A freed node keeps no levels and an empty member until reused.
+impl Level {
+    const NIL: Level = Level {
+        forward: NIL,
+        span: 0,
+        score: 0.0,
+    };
+}
+
+/// A skiplist node. Level 0 is stored inline, so the three nodes in four that have a single
+/// level need no second allocation, and a walk along level 0 reads one arena slot per node;
+/// levels 1 and up live in `upper`. A freed node keeps no upper levels and an empty member
+/// until its slot is reused.
 #[derive(Debug)]
 struct Node {
     member: Rc<[u8]>,
     score: f64,
     /// The previous node at level 0 (`NIL` for the first node, as Redis's NULL backward).
     backward: u32,
-    levels: Box<[Level]>,
+    level0: Level,
+    upper: Box<[Level]>,
+}
+
+impl Node {
+    fn levels(&self) -> usize {
+        1 + self.upper.len()
+    }
+
+    /// Level `i`, which must be below [`Node::levels`] (internal indexes only).
+    fn level(&self, i: usize) -> &Level {
+        match i.checked_sub(1) {
+            None => &self.level0,
+            Some(j) => &self.upper[j],
+        }
+    }
+
+    fn level_mut(&mut self, i: usize) -> &mut Level {
+        match i.checked_sub(1) {
+            None => &mut self.level0,
+            Some(j) => &mut self.upper[j],
+        }
+    }
 }
 
 /// Redis's zskiplist, in an arena: nodes live in a `Vec` and link by `u32` index (no
 /// unsafe code, no per-link pointer), freed slots are reused through a free list. Node 0 is
 /// the header, with [`MAX_LEVEL`] levels and no member. Invariants (checked by the unit
 /// tests): level 0 is the sorted order of the elements; the span of each link is the number
-/// of level-0 steps it covers; a node's level count never changes while it is linked.
+/// of level-0 steps it covers; each link caches its target's score; a node's level count
+/// never changes while it is linked.
 #[derive(Debug)]
 pub struct SkipList {
     nodes: Vec<Node>,
@@ -217,6 +255,8 @@ pub struct SkipList {
     level: usize,
     /// State of the random level generator (xorshift; the levels only affect speed).
     seed: u64,
+    /// The empty member a freed node holds (shared, so freeing allocates nothing).
+    empty: Rc<[u8]>,
 }
 
 impl Default for SkipList {
@@ -227,18 +267,13 @@ impl Default for SkipList {
 
 impl SkipList {
     pub fn new() -> SkipList {
+        let empty: Rc<[u8]> = Rc::from(&[][..]);
         let header = Node {
-            member: Rc::from(&[][..]),
+            member: empty.clone(),
             score: 0.0,
             backward: NIL,
-            levels: vec![
-                Level {
-                    forward: NIL,
-                    span: 0
-                };
-                MAX_LEVEL
-            ]
-            .into_boxed_slice(),
+            level0: Level::NIL,
+            upper: vec![Level::NIL; MAX_LEVEL - 1].into_boxed_slice(),
         };
         SkipList {
             nodes: vec![header],
@@ -247,6 +282,7 @@ impl SkipList {
             len: 0,
             level: 1,
             seed: 0x2545_f491_4f6c_dd1d,
+            empty,
         }
     }
 
@@ -266,8 +302,31 @@ impl SkipList {
         &mut self.nodes[i as usize]
     }
 
+    /// Link `lvl` of node `i`.
+    fn link(&self, i: u32, lvl: usize) -> Level {
+        *self.node(i).level(lvl)
+    }
+
+    fn link_mut(&mut self, i: u32, lvl: usize) -> &mut Level {
+        self.node_mut(i).level_mut(lvl)
+    }
+
     fn fwd(&self, i: u32, lvl: usize) -> u32 {
-        self.node(i).levels[lvl].forward
+        self.link(i, lvl).forward
+    }
+
+    /// True if the element a link leads to sorts before (score, member), or also when equal
+    /// with `or_equal`. The target's member is read only on a score tie.
+    fn link_before(&self, l: Level, score: f64, member: &[u8], or_equal: bool) -> bool {
+        if l.score != score {
+            return l.score < score;
+        }
+        let m = &self.node(l.forward).member[..];
+        if or_equal {
+            m <= member
+        } else {
+            m < member
+        }
     }
 
     /// Redis's zslRandomLevel: each extra level with probability 1/4.
@@ -293,16 +352,12 @@ impl SkipList {
         for i in (0..self.level).rev() {
             rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
             loop {
-                let f = self.fwd(x, i);
-                if f == NIL {
+                let l = self.link(x, i);
+                if l.forward == NIL || !self.link_before(l, score, member, false) {
                     break;
                 }
-                let n = self.node(f);
-                if cmp_elements(n.score, &n.member, score, member) != Ordering::Less {
-                    break;
-                }
-                rank[i] += self.node(x).levels[i].span;
-                x = f;
+                rank[i] += l.span;
+                x = l.forward;
             }
             update[i] = x;
         }
@@ -317,7 +372,7 @@ impl SkipList {
             for i in self.level..level {
                 rank[i] = 0;
                 update[i] = HEADER;
-                self.node_mut(HEADER).levels[i].span = self.len as u32;
+                self.link_mut(HEADER, i).span = self.len as u32;
             }
             self.level = level;
         }
@@ -325,14 +380,8 @@ impl SkipList {
             member,
             score,
             backward: NIL,
-            levels: vec![
-                Level {
-                    forward: NIL,
-                    span: 0
-                };
-                level
-            ]
-            .into_boxed_slice(),
+            level0: Level::NIL,
+            upper: vec![Level::NIL; level - 1].into_boxed_slice(),
         };
         let x = match self.free.pop() {
             Some(slot) => {
@@ -346,18 +395,20 @@ impl SkipList {
         };
         for i in 0..level {
             let u = update[i];
-            let ulev = self.node(u).levels[i];
-            self.node_mut(x).levels[i] = Level {
-                forward: ulev.forward,
-                span: ulev.span - (rank[0] - rank[i]),
+            let ul = self.link(u, i);
+            *self.link_mut(x, i) = Level {
+                forward: ul.forward,
+                span: ul.span - (rank[0] - rank[i]),
+                score: ul.score,
             };
-            self.node_mut(u).levels[i] = Level {
+            *self.link_mut(u, i) = Level {
                 forward: x,
                 span: rank[0] - rank[i] + 1,
+                score,
             };
         }
         for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
-            self.node_mut(u).levels[i].span += 1;
+            self.link_mut(u, i).span += 1;
         }
         self.node_mut(x).backward = if update[0] == HEADER { NIL } else { update[0] };
         let next = self.fwd(x, 0);
@@ -373,15 +424,16 @@ impl SkipList {
     /// Unlinks node `x` given its `update` array (zslDeleteNode) and frees its slot.
     fn delete_node(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> (Rc<[u8]>, f64) {
         for (i, &u) in update.iter().enumerate().take(self.level) {
-            let ulev = self.node(u).levels[i];
-            if ulev.forward == x {
-                let xlev = self.node(x).levels[i];
-                self.node_mut(u).levels[i] = Level {
-                    forward: xlev.forward,
-                    span: ulev.span + xlev.span - 1,
+            let ul = self.link(u, i);
+            if ul.forward == x {
+                let xl = self.link(x, i);
+                *self.link_mut(u, i) = Level {
+                    forward: xl.forward,
+                    span: ul.span + xl.span - 1,
+                    score: xl.score,
                 };
             } else {
-                self.node_mut(u).levels[i].span = ulev.span.saturating_sub(1);
+                self.link_mut(u, i).span = ul.span.saturating_sub(1);
             }
         }
         let next = self.fwd(x, 0);
@@ -395,9 +447,10 @@ impl SkipList {
             self.level -= 1;
         }
         self.len -= 1;
+        let empty = self.empty.clone();
         let node = self.node_mut(x);
-        let member = std::mem::replace(&mut node.member, Rc::from(&[][..]));
-        node.levels = Box::new([]);
+        let member = std::mem::replace(&mut node.member, empty);
+        node.upper = Box::new([]);
         let score = node.score;
         self.free.push(x);
         if self.len == 0 {
@@ -431,13 +484,12 @@ impl SkipList {
         let mut x = HEADER;
         for i in (0..self.level).rev() {
             loop {
-                let f = self.fwd(x, i);
-                let span = self.node(x).levels[i].span as usize;
-                if f == NIL || traversed + span >= rank {
+                let l = self.link(x, i);
+                if l.forward == NIL || traversed + l.span as usize >= rank {
                     break;
                 }
-                traversed += span;
-                x = f;
+                traversed += l.span as usize;
+                x = l.forward;
             }
             update[i] = x;
         }
@@ -449,7 +501,7 @@ impl SkipList {
     }
 
     /// Moves an element to a new score (zslUpdateScore): in place when its position does not
-    /// change, else unlinked and inserted again.
+    /// change (the links into it get the new score), else unlinked and inserted again.
     pub fn update_score(&mut self, cur: f64, member: &[u8], new: f64) {
         let (update, _) = self.find_update(cur, member);
         let x = self.fwd(update[0], 0);
@@ -466,6 +518,9 @@ impl SkipList {
                 == Ordering::Greater;
         if back_ok && next_ok {
             self.node_mut(x).score = new;
+            for (i, &u) in update.iter().enumerate().take(self.node(x).levels()) {
+                self.link_mut(u, i).score = new;
+            }
             return;
         }
         let (m, _) = self.delete_node(x, &update);
@@ -478,16 +533,12 @@ impl SkipList {
         let mut x = HEADER;
         for i in (0..self.level).rev() {
             loop {
-                let f = self.fwd(x, i);
-                if f == NIL {
+                let l = self.link(x, i);
+                if l.forward == NIL || !self.link_before(l, score, member, true) {
                     break;
                 }
-                let n = self.node(f);
-                if cmp_elements(n.score, &n.member, score, member) == Ordering::Greater {
-                    break;
-                }
-                rank += self.node(x).levels[i].span as usize;
-                x = f;
+                rank += l.span as usize;
+                x = l.forward;
             }
             if x != HEADER && &self.node(x).member[..] == member {
                 return rank;
@@ -502,13 +553,12 @@ impl SkipList {
         let mut x = HEADER;
         for i in (0..self.level).rev() {
             loop {
-                let f = self.fwd(x, i);
-                let span = self.node(x).levels[i].span as usize;
-                if f == NIL || traversed + span > rank {
+                let l = self.link(x, i);
+                if l.forward == NIL || traversed + l.span as usize > rank {
                     break;
                 }
-                traversed += span;
-                x = f;
+                traversed += l.span as usize;
+                x = l.forward;
             }
             if traversed == rank {
                 return if x == HEADER { NIL } else { x };
@@ -517,23 +567,37 @@ impl SkipList {
         NIL
     }
 
-    /// How many leading elements satisfy `pred`, which must hold for a prefix of the order
-    /// (every score bound does; a lex bound does when the scores are equal, as Redis assumes).
-    pub fn count_while(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+    /// How many leading elements have a score satisfying `pred`, which must hold for a
+    /// prefix of the order (every score bound does). Reads only the links' cached scores.
+    pub fn count_while_score(&self, pred: impl Fn(f64) -> bool) -> usize {
         let mut rank = 0usize;
         let mut x = HEADER;
         for i in (0..self.level).rev() {
             loop {
-                let f = self.fwd(x, i);
-                if f == NIL {
+                let l = self.link(x, i);
+                if l.forward == NIL || !pred(l.score) {
                     break;
                 }
-                let n = self.node(f);
-                if !pred(n.score, &n.member) {
+                rank += l.span as usize;
+                x = l.forward;
+            }
+        }
+        rank
+    }
+
+    /// How many leading elements have a member satisfying `pred` (a lex bound: a prefix of
+    /// the order when the scores are equal, as Redis assumes).
+    pub fn count_while_member(&self, pred: impl Fn(&[u8]) -> bool) -> usize {
+        let mut rank = 0usize;
+        let mut x = HEADER;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.link(x, i);
+                if l.forward == NIL || !pred(&self.node(l.forward).member) {
                     break;
                 }
-                rank += self.node(x).levels[i].span as usize;
-                x = f;
+                rank += l.span as usize;
+                x = l.forward;
             }
         }
         rank
@@ -605,6 +669,32 @@ pub enum AddOutcome {
     Unchanged,
     /// Nothing was done because of NX, XX, GT or LT.
     Nop,
+}
+
+/// What ZADD's options make of an existing member's score (the update half of zsetAdd).
+enum Update {
+    /// INCR produced NaN: nothing changes, the command fails.
+    Nan,
+    /// NX, or GT/LT against the new score: nothing changes.
+    Nop,
+    To(f64),
+}
+
+fn update_for(cur: f64, score: f64, flags: AddFlags) -> Update {
+    if flags.nx {
+        return Update::Nop;
+    }
+    let mut score = score;
+    if flags.incr {
+        score += cur;
+        if score.is_nan() {
+            return Update::Nan;
+        }
+    }
+    if (flags.lt && score >= cur) || (flags.gt && score <= cur) {
+        return Update::Nop;
+    }
+    Update::To(score)
 }
 
 /// The score a listpack stores: Redis writes the score as text, where `-0` becomes `0`.
@@ -706,36 +796,45 @@ impl ZSet {
         flags: AddFlags,
         limits: ZsetLimits,
     ) -> Option<(AddOutcome, f64)> {
-        if let Some(cur) = self.score(member) {
-            if flags.nx {
-                return Some((AddOutcome::Nop, cur));
-            }
-            let mut score = score;
-            if flags.incr {
-                score += cur;
-                if score.is_nan() {
-                    return None;
-                }
-            }
-            if (flags.lt && score >= cur) || (flags.gt && score <= cur) {
-                return Some((AddOutcome::Nop, cur));
-            }
-            if score == cur {
-                return Some((AddOutcome::Unchanged, score));
-            }
-            match self {
-                ZSet::Listpack(_) => {
-                    self.remove(member);
-                    self.insert_new(member, score);
-                }
-                ZSet::Skiplist(z) => {
-                    z.zsl.update_score(cur, member, score);
-                    if let Some(slot) = z.dict.get_mut(member) {
-                        *slot = score;
+        // An existing member: one lookup finds its score and, in a skiplist, the slot to
+        // update.
+        match self {
+            ZSet::Skiplist(z) => {
+                if let Some(slot) = z.dict.get_mut(member) {
+                    let cur = *slot;
+                    let new = match update_for(cur, score, flags) {
+                        Update::Nan => return None,
+                        Update::Nop => return Some((AddOutcome::Nop, cur)),
+                        Update::To(new) => new,
+                    };
+                    if new == cur {
+                        return Some((AddOutcome::Unchanged, new));
                     }
+                    *slot = new;
+                    z.zsl.update_score(cur, member, new);
+                    return Some((AddOutcome::Updated, new));
                 }
             }
-            return Some((AddOutcome::Updated, score));
+            ZSet::Listpack(v) => {
+                if let Some(at) = v.iter().position(|(m, _)| &m[..] == member) {
+                    let cur = v[at].1;
+                    let new = match update_for(cur, score, flags) {
+                        Update::Nan => return None,
+                        Update::Nop => return Some((AddOutcome::Nop, cur)),
+                        Update::To(new) => new,
+                    };
+                    if new == cur {
+                        return Some((AddOutcome::Unchanged, new));
+                    }
+                    let (m, _) = v.remove(at);
+                    let stored = listpack_score(new);
+                    let at = v.partition_point(|(m2, s)| {
+                        cmp_elements(*s, m2, stored, &m) == Ordering::Less
+                    });
+                    v.insert(at, (m, stored));
+                    return Some((AddOutcome::Updated, new));
+                }
+            }
         }
         if flags.xx {
             return Some((AddOutcome::Nop, score));
@@ -815,11 +914,12 @@ impl ZSet {
         self.iter_from(0, false)
     }
 
-    /// Number of leading elements satisfying `pred` (which must hold for a prefix).
-    fn count_while(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+    /// Number of leading elements whose score satisfies `pred` (which must hold for a
+    /// prefix).
+    fn count_while_score(&self, pred: impl Fn(f64) -> bool) -> usize {
         match self {
-            ZSet::Listpack(v) => v.partition_point(|(m, s)| pred(*s, m)),
-            ZSet::Skiplist(z) => z.zsl.count_while(pred),
+            ZSet::Listpack(v) => v.partition_point(|(_, s)| pred(*s)),
+            ZSet::Skiplist(z) => z.zsl.count_while_score(pred),
         }
     }
 
@@ -828,7 +928,7 @@ impl ZSet {
         if range.is_empty() || self.is_empty() {
             return None;
         }
-        let at = self.count_while(|s, _| !range.gte_min(s));
+        let at = self.count_while_score(|s| !range.gte_min(s));
         let (_, s) = self.by_rank(at)?;
         range.lte_max(s).then_some(at)
     }
@@ -838,7 +938,9 @@ impl ZSet {
         if range.is_empty() || self.is_empty() {
             return None;
         }
-        let at = self.count_while(|s, _| range.lte_max(s)).checked_sub(1)?;
+        let at = self
+            .count_while_score(|s| range.lte_max(s))
+            .checked_sub(1)?;
         let (_, s) = self.by_rank(at)?;
         range.gte_min(s).then_some(at)
     }
@@ -863,7 +965,7 @@ impl ZSet {
         }
         let at = match self {
             ZSet::Listpack(v) => v.iter().position(|(m, _)| range.gte_min(m))?,
-            ZSet::Skiplist(z) => z.zsl.count_while(|_, m| !range.gte_min(m)),
+            ZSet::Skiplist(z) => z.zsl.count_while_member(|m| !range.gte_min(m)),
         };
         let (m, _) = self.by_rank(at)?;
         range.lte_max(m).then_some(at)
@@ -877,7 +979,10 @@ impl ZSet {
         }
         let at = match self {
             ZSet::Listpack(v) => v.iter().rposition(|(m, _)| range.lte_max(m))?,
-            ZSet::Skiplist(z) => z.zsl.count_while(|_, m| range.lte_max(m)).checked_sub(1)?,
+            ZSet::Skiplist(z) => z
+                .zsl
+                .count_while_member(|m| range.lte_max(m))
+                .checked_sub(1)?,
         };
         let (m, _) = self.by_rank(at)?;
         range.gte_min(m).then_some(at)
@@ -1007,8 +1112,13 @@ mod tests {
                 let mut x = HEADER;
                 let mut at = 0usize;
                 loop {
-                    let l = self.node(x).levels.get(lvl).copied();
-                    let Some(l) = l else { break };
+                    if lvl >= self.node(x).levels() {
+                        break;
+                    }
+                    let l = self.link(x, lvl);
+                    if l.forward != NIL {
+                        assert_eq!(l.score, self.node(l.forward).score, "cached score");
+                    }
                     if l.forward == NIL {
                         if lvl < self.level {
                             assert_eq!(at + l.span as usize, self.len, "tail span at {lvl}");
