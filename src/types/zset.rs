@@ -184,11 +184,16 @@ impl LexRange {
 // The skiplist
 // ---------------------------------------------------------------------------------------------
 
-/// One level of a node: the next node at this level, how many elements that jump passes
-/// over (1 at level 0), and a copy of the next node's score. The copy is what makes a search
-/// cheap: deciding whether to jump reads only the current node's link, and the next node is
-/// touched (a likely cache miss) only when the search does jump, or to break a score tie.
-/// Invariant: `score` equals the score of the node `forward` names (0 for `NIL`).
+/// One slot of the skiplist arena. As a level of a node: the next node at this level, how
+/// many elements that jump passes over (1 at level 0), and a copy of the next node's score.
+/// The copy is what makes a search cheap: deciding whether to jump reads only the current
+/// node's own slots, and the next node is touched only when the search does jump (or to break
+/// a score tie). Invariant: `score` equals the score of the node `forward` names (0 for
+/// `NIL`).
+///
+/// The first slot of every node (its head) uses the same three fields for the node itself:
+/// `forward` is the backward link (the previous node at level 0, `NIL` for the first),
+/// `span` the index of its [`Meta`], `score` its score.
 #[derive(Debug, Clone, Copy)]
 struct Level {
     forward: u32,
@@ -204,58 +209,36 @@ impl Level {
     };
 }
 
-/// A skiplist node. Level 0 is stored inline, so the three nodes in four that have a single
-/// level need no second allocation, and a walk along level 0 reads one arena slot per node;
-/// levels 1 and up live in `upper`. A freed node keeps no upper levels and an empty member
-/// until its slot is reused.
+/// What a search rarely needs: the member (read on score ties and by callers) and the
+/// node's level count.
 #[derive(Debug)]
-struct Node {
+struct Meta {
     member: Rc<[u8]>,
-    score: f64,
-    /// The previous node at level 0 (`NIL` for the first node, as Redis's NULL backward).
-    backward: u32,
-    level0: Level,
-    upper: Box<[Level]>,
+    levels: u8,
 }
 
-impl Node {
-    fn levels(&self) -> usize {
-        1 + self.upper.len()
-    }
-
-    /// Level `i`, which must be below [`Node::levels`] (internal indexes only).
-    fn level(&self, i: usize) -> &Level {
-        match i.checked_sub(1) {
-            None => &self.level0,
-            Some(j) => &self.upper[j],
-        }
-    }
-
-    fn level_mut(&mut self, i: usize) -> &mut Level {
-        match i.checked_sub(1) {
-            None => &mut self.level0,
-            Some(j) => &mut self.upper[j],
-        }
-    }
-}
-
-/// Redis's zskiplist, in an arena: nodes live in a `Vec` and link by `u32` index (no
-/// unsafe code, no per-link pointer), freed slots are reused through a free list. Node 0 is
-/// the header, with [`MAX_LEVEL`] levels and no member. Invariants (checked by the unit
-/// tests): level 0 is the sorted order of the elements; the span of each link is the number
-/// of level-0 steps it covers; each link caches its target's score; a node's level count
-/// never changes while it is linked.
+/// Redis's zskiplist, in an arena without unsafe code. A node is a block of consecutive
+/// slots in `slots` (its head, then one slot per level), named by the index of its head:
+/// like Redis's single allocation per node, one node's levels sit together, so a search
+/// costs about one cache miss per node it visits. Freed blocks are kept in per-size free
+/// lists and reused. Node 0 is the header, with [`MAX_LEVEL`] levels and no member.
+/// Invariants (checked by the unit tests): level 0 is the sorted order of the elements; the
+/// span of each link is the number of level-0 steps it covers; each link caches its target's
+/// score; a node's level count never changes while it is linked.
 #[derive(Debug)]
 pub struct SkipList {
-    nodes: Vec<Node>,
-    free: Vec<u32>,
+    slots: Vec<Level>,
+    metas: Vec<Meta>,
+    /// Freed node blocks, by level count.
+    free_blocks: Vec<Vec<u32>>,
+    free_metas: Vec<u32>,
     tail: u32,
     len: usize,
     /// Levels in use (at least 1).
     level: usize,
     /// State of the random level generator (xorshift; the levels only affect speed).
     seed: u64,
-    /// The empty member a freed node holds (shared, so freeing allocates nothing).
+    /// The empty member a freed node's meta holds (shared, so freeing allocates nothing).
     empty: Rc<[u8]>,
 }
 
@@ -268,16 +251,16 @@ impl Default for SkipList {
 impl SkipList {
     pub fn new() -> SkipList {
         let empty: Rc<[u8]> = Rc::from(&[][..]);
-        let header = Node {
-            member: empty.clone(),
-            score: 0.0,
-            backward: NIL,
-            level0: Level::NIL,
-            upper: vec![Level::NIL; MAX_LEVEL - 1].into_boxed_slice(),
-        };
+        let mut slots = vec![Level::NIL; 1 + MAX_LEVEL];
+        slots[0].span = 0;
         SkipList {
-            nodes: vec![header],
-            free: Vec::new(),
+            slots,
+            metas: vec![Meta {
+                member: empty.clone(),
+                levels: MAX_LEVEL as u8,
+            }],
+            free_blocks: (0..=MAX_LEVEL).map(|_| Vec::new()).collect(),
+            free_metas: Vec::new(),
             tail: NIL,
             len: 0,
             level: 1,
@@ -294,25 +277,41 @@ impl SkipList {
         self.len == 0
     }
 
-    fn node(&self, i: u32) -> &Node {
-        &self.nodes[i as usize]
+    /// Link `lvl` of node `x` (internal indexes only).
+    fn link(&self, x: u32, lvl: usize) -> Level {
+        self.slots[x as usize + 1 + lvl]
     }
 
-    fn node_mut(&mut self, i: u32) -> &mut Node {
-        &mut self.nodes[i as usize]
+    fn link_mut(&mut self, x: u32, lvl: usize) -> &mut Level {
+        &mut self.slots[x as usize + 1 + lvl]
     }
 
-    /// Link `lvl` of node `i`.
-    fn link(&self, i: u32, lvl: usize) -> Level {
-        *self.node(i).level(lvl)
+    fn fwd(&self, x: u32, lvl: usize) -> u32 {
+        self.link(x, lvl).forward
     }
 
-    fn link_mut(&mut self, i: u32, lvl: usize) -> &mut Level {
-        self.node_mut(i).level_mut(lvl)
+    fn score_of(&self, x: u32) -> f64 {
+        self.slots[x as usize].score
     }
 
-    fn fwd(&self, i: u32, lvl: usize) -> u32 {
-        self.link(i, lvl).forward
+    fn backward(&self, x: u32) -> u32 {
+        self.slots[x as usize].forward
+    }
+
+    fn set_backward(&mut self, x: u32, back: u32) {
+        self.slots[x as usize].forward = back;
+    }
+
+    fn meta(&self, x: u32) -> &Meta {
+        &self.metas[self.slots[x as usize].span as usize]
+    }
+
+    fn member(&self, x: u32) -> &[u8] {
+        &self.meta(x).member
+    }
+
+    fn levels_of(&self, x: u32) -> usize {
+        self.meta(x).levels as usize
     }
 
     /// True if the element a link leads to sorts before (score, member), or also when equal
@@ -321,7 +320,7 @@ impl SkipList {
         if l.score != score {
             return l.score < score;
         }
-        let m = &self.node(l.forward).member[..];
+        let m = self.member(l.forward);
         if or_equal {
             m <= member
         } else {
@@ -364,6 +363,40 @@ impl SkipList {
         (update, rank)
     }
 
+    /// A block for a node of `levels` levels holding `member`: a freed one of that size if
+    /// any, else new slots at the end.
+    fn alloc_node(&mut self, levels: usize, score: f64, member: Rc<[u8]>) -> u32 {
+        let meta = Meta {
+            member,
+            levels: levels as u8,
+        };
+        let meta_at = match self.free_metas.pop() {
+            Some(i) => {
+                self.metas[i as usize] = meta;
+                i
+            }
+            None => {
+                self.metas.push(meta);
+                (self.metas.len() - 1) as u32
+            }
+        };
+        let head = Level {
+            forward: NIL,
+            span: meta_at,
+            score,
+        };
+        let x = match self.free_blocks[levels].pop() {
+            Some(x) => x,
+            None => {
+                let x = self.slots.len() as u32;
+                self.slots.resize(self.slots.len() + 1 + levels, Level::NIL);
+                x
+            }
+        };
+        self.slots[x as usize] = head;
+        x
+    }
+
     /// Inserts an element that is not present (zslInsert); returns its node.
     pub fn insert(&mut self, score: f64, member: Rc<[u8]>) -> u32 {
         let (mut update, mut rank) = self.find_update(score, &member);
@@ -376,23 +409,7 @@ impl SkipList {
             }
             self.level = level;
         }
-        let node = Node {
-            member,
-            score,
-            backward: NIL,
-            level0: Level::NIL,
-            upper: vec![Level::NIL; level - 1].into_boxed_slice(),
-        };
-        let x = match self.free.pop() {
-            Some(slot) => {
-                self.nodes[slot as usize] = node;
-                slot
-            }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
-        };
+        let x = self.alloc_node(level, score, member);
         for i in 0..level {
             let u = update[i];
             let ul = self.link(u, i);
@@ -410,18 +427,18 @@ impl SkipList {
         for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
             self.link_mut(u, i).span += 1;
         }
-        self.node_mut(x).backward = if update[0] == HEADER { NIL } else { update[0] };
+        self.set_backward(x, if update[0] == HEADER { NIL } else { update[0] });
         let next = self.fwd(x, 0);
         if next == NIL {
             self.tail = x;
         } else {
-            self.node_mut(next).backward = x;
+            self.set_backward(next, x);
         }
         self.len += 1;
         x
     }
 
-    /// Unlinks node `x` given its `update` array (zslDeleteNode) and frees its slot.
+    /// Unlinks node `x` given its `update` array (zslDeleteNode) and frees its block.
     fn delete_node(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> (Rc<[u8]>, f64) {
         for (i, &u) in update.iter().enumerate().take(self.level) {
             let ul = self.link(u, i);
@@ -437,26 +454,31 @@ impl SkipList {
             }
         }
         let next = self.fwd(x, 0);
-        let back = self.node(x).backward;
+        let back = self.backward(x);
         if next == NIL {
             self.tail = back;
         } else {
-            self.node_mut(next).backward = back;
+            self.set_backward(next, back);
         }
         while self.level > 1 && self.fwd(HEADER, self.level - 1) == NIL {
             self.level -= 1;
         }
         self.len -= 1;
+        let score = self.score_of(x);
+        let meta_at = self.slots[x as usize].span;
         let empty = self.empty.clone();
-        let node = self.node_mut(x);
-        let member = std::mem::replace(&mut node.member, empty);
-        node.upper = Box::new([]);
-        let score = node.score;
-        self.free.push(x);
+        let meta = &mut self.metas[meta_at as usize];
+        let member = std::mem::replace(&mut meta.member, empty);
+        let levels = meta.levels as usize;
         if self.len == 0 {
             // Nothing is linked: drop the arena's slots too.
-            self.nodes.truncate(1);
-            self.free.clear();
+            self.slots.truncate(1 + MAX_LEVEL);
+            self.metas.truncate(1);
+            self.free_metas.clear();
+            self.free_blocks.iter_mut().for_each(Vec::clear);
+        } else {
+            self.free_metas.push(meta_at);
+            self.free_blocks[levels].push(x);
         }
         (member, score)
     }
@@ -465,7 +487,7 @@ impl SkipList {
     pub fn delete(&mut self, score: f64, member: &[u8]) -> bool {
         let (update, _) = self.find_update(score, member);
         let x = self.fwd(update[0], 0);
-        if x != NIL && self.node(x).score == score && &self.node(x).member[..] == member {
+        if x != NIL && self.score_of(x) == score && self.member(x) == member {
             self.delete_node(x, &update);
             true
         } else {
@@ -505,20 +527,19 @@ impl SkipList {
     pub fn update_score(&mut self, cur: f64, member: &[u8], new: f64) {
         let (update, _) = self.find_update(cur, member);
         let x = self.fwd(update[0], 0);
-        if x == NIL || &self.node(x).member[..] != member {
+        if x == NIL || self.member(x) != member {
             return;
         }
-        let back = self.node(x).backward;
+        let back = self.backward(x);
         let next = self.fwd(x, 0);
         let back_ok = back == NIL
-            || cmp_elements(self.node(back).score, &self.node(back).member, new, member)
-                == Ordering::Less;
+            || cmp_elements(self.score_of(back), self.member(back), new, member) == Ordering::Less;
         let next_ok = next == NIL
-            || cmp_elements(self.node(next).score, &self.node(next).member, new, member)
+            || cmp_elements(self.score_of(next), self.member(next), new, member)
                 == Ordering::Greater;
         if back_ok && next_ok {
-            self.node_mut(x).score = new;
-            for (i, &u) in update.iter().enumerate().take(self.node(x).levels()) {
+            self.slots[x as usize].score = new;
+            for (i, &u) in update.iter().enumerate().take(self.levels_of(x)) {
                 self.link_mut(u, i).score = new;
             }
             return;
@@ -540,7 +561,7 @@ impl SkipList {
                 rank += l.span as usize;
                 x = l.forward;
             }
-            if x != HEADER && &self.node(x).member[..] == member {
+            if x != HEADER && self.member(x) == member {
                 return rank;
             }
         }
@@ -593,7 +614,7 @@ impl SkipList {
         for i in (0..self.level).rev() {
             loop {
                 let l = self.link(x, i);
-                if l.forward == NIL || !pred(&self.node(l.forward).member) {
+                if l.forward == NIL || !pred(self.member(l.forward)) {
                     break;
                 }
                 rank += l.span as usize;
@@ -605,8 +626,7 @@ impl SkipList {
 
     /// The element of node `x`.
     fn element(&self, x: u32) -> (&[u8], f64) {
-        let n = self.node(x);
-        (&n.member, n.score)
+        (self.member(x), self.score_of(x))
     }
 }
 
@@ -625,7 +645,8 @@ pub struct ZSkiplist {
 pub enum ZSet {
     /// `(member, score)` sorted by [`cmp_elements`]; never `-0` as a score.
     Listpack(Vec<(Box<[u8]>, f64)>),
-    Skiplist(ZSkiplist),
+    // Boxed: the table and the arena headers would make every small listpack set pay for them.
+    Skiplist(Box<ZSkiplist>),
 }
 
 impl std::fmt::Debug for ZSet {
@@ -640,7 +661,7 @@ impl Clone for ZSet {
         match self {
             ZSet::Listpack(v) => ZSet::Listpack(v.clone()),
             ZSet::Skiplist(_) => {
-                let mut z = ZSet::Skiplist(ZSkiplist::default());
+                let mut z = ZSet::Skiplist(Box::default());
                 for (m, s) in self.iter_from(0, false) {
                     z.insert_new(m, s);
                 }
@@ -709,7 +730,7 @@ impl ZSet {
         if limits.fits(size_hint, max_len) && limits.max_entries > 0 {
             ZSet::Listpack(Vec::with_capacity(size_hint.min(16)))
         } else {
-            ZSet::Skiplist(ZSkiplist::default())
+            ZSet::Skiplist(Box::default())
         }
     }
 
@@ -750,7 +771,7 @@ impl ZSet {
                 z.dict.insert(m.clone(), s);
                 z.zsl.insert(s, m);
             }
-            *self = ZSet::Skiplist(z);
+            *self = ZSet::Skiplist(Box::new(z));
         }
     }
 
@@ -1069,7 +1090,7 @@ impl<'a> Iterator for ZIter<'a> {
                 }
                 let cur = *x;
                 *x = if self.reverse {
-                    z.zsl.node(cur).backward
+                    z.zsl.backward(cur)
                 } else {
                     z.zsl.fwd(cur, 0)
                 };
@@ -1092,7 +1113,7 @@ mod tests {
             let mut x = self.fwd(HEADER, 0);
             let mut prev = NIL;
             while x != NIL {
-                assert_eq!(self.node(x).backward, prev);
+                assert_eq!(self.backward(x), prev);
                 order.push(x);
                 prev = x;
                 x = self.fwd(x, 0);
@@ -1100,11 +1121,8 @@ mod tests {
             assert_eq!(self.tail, prev);
             assert_eq!(order.len(), self.len);
             for w in order.windows(2) {
-                let (a, b) = (self.node(w[0]), self.node(w[1]));
-                assert_eq!(
-                    cmp_elements(a.score, &a.member, b.score, &b.member),
-                    Ordering::Less
-                );
+                let (a, b) = (self.element(w[0]), self.element(w[1]));
+                assert_eq!(cmp_elements(a.1, a.0, b.1, b.0), Ordering::Less);
             }
             let pos: std::collections::HashMap<u32, usize> =
                 order.iter().enumerate().map(|(i, &n)| (n, i + 1)).collect();
@@ -1112,12 +1130,12 @@ mod tests {
                 let mut x = HEADER;
                 let mut at = 0usize;
                 loop {
-                    if lvl >= self.node(x).levels() {
+                    if lvl >= self.levels_of(x) {
                         break;
                     }
                     let l = self.link(x, lvl);
                     if l.forward != NIL {
-                        assert_eq!(l.score, self.node(l.forward).score, "cached score");
+                        assert_eq!(l.score, self.score_of(l.forward), "cached score");
                     }
                     if l.forward == NIL {
                         if lvl < self.level {
@@ -1146,7 +1164,7 @@ mod tests {
     #[test]
     fn skiplist_matches_a_model_under_random_operations() {
         let mut rng = Rng::new(42);
-        let mut z = ZSet::Skiplist(ZSkiplist::default());
+        let mut z = ZSet::Skiplist(Box::default());
         let mut model = std::collections::BTreeMap::new();
         for step in 0..12_000 {
             let member = format!("m{}", rng.below(600)).into_bytes();
@@ -1252,7 +1270,7 @@ mod tests {
         let mut lp = ZSet::with_hint(1, 1, ZsetLimits::DEFAULT);
         lp.add(-0.0, b"a", AddFlags::default(), ZsetLimits::DEFAULT);
         assert!(lp.score(b"a").is_some_and(|s| s.is_sign_positive()));
-        let mut sl = ZSet::Skiplist(ZSkiplist::default());
+        let mut sl = ZSet::Skiplist(Box::default());
         sl.add(-0.0, b"a", AddFlags::default(), ZsetLimits::DEFAULT);
         assert!(sl.score(b"a").is_some_and(|s| s.is_sign_negative()));
     }
