@@ -10,7 +10,8 @@
 //!   by member are linear (as in Redis's listpack), ranks are positions.
 //! - `skiplist`: a [`SkipList`] with spans (rank queries in O(log n)) plus a [`Dict`] from
 //!   member to score for O(1) ZSCORE, as Redis's `zset` struct. The member bytes are shared
-//!   between the two through an `Rc`, as Redis shares one sds.
+//!   between the two through an `Rc`, as Redis shares one sds. The skiplist lives in an arena
+//!   of fixed-size slots (no unsafe code); see [`SkipList`] for the layout.
 //!
 //! Conversion is one-way while a set lives (listpack -> skiplist when it grows past a limit);
 //! only building a *new* set (ZRANGESTORE, ZUNIONSTORE...) picks the compact form again.
