@@ -325,6 +325,7 @@ fn every_corpus_file_is_run() {
         "connection.txt",
         "hashes.txt",
         "sets.txt",
+        "zsets.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");
     for entry in dir {
