@@ -20,7 +20,8 @@ use std::collections::HashSet;
 use bytes::Bytes;
 
 use crate::client::{close_client_async, Client};
-use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options};
+use crate::commands::hashes::parse_random_count_or_reply;
+use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write, lru_clock};
 use crate::resp::reply::{Deferred, Reply};
@@ -1298,8 +1299,8 @@ fn zmpop_command(srv: &mut Server, c: &mut Client) {
 
 /// ZRANDMEMBER key [count [WITHSCORES]]: a random member (null for a missing key); with a
 /// count, as HRANDFIELD: up to `count` distinct members, or with a negative count `|count|`
-/// members that may repeat. Checks before the key: the count is an integer other than
-/// i64::MIN, only WITHSCORES may follow, and with it |count| <= i64::MAX / 2.
+/// members that may repeat. The arguments are checked before the key, as HRANDFIELD's
+/// ([`parse_random_count_or_reply`]).
 fn zrandmember_command(srv: &mut Server, c: &mut Client) {
     if c.argv.len() < 3 {
         let Ok(z) = lookup_zset_read(srv, c, 1) else {
@@ -1322,23 +1323,9 @@ fn zrandmember_command(srv: &mut Server, c: &mut Client) {
         }
         return;
     }
-    let Some(l) = parse_i64(c.argv.arg(2)) else {
-        return c.reply.error(errors::NOT_INTEGER);
+    let Some((l, withscores)) = parse_random_count_or_reply(c, b"withscores") else {
+        return;
     };
-    if l == i64::MIN {
-        return c.reply.error(&format!(
-            "ERR value is out of range, value must between {} and {}",
-            -i64::MAX,
-            i64::MAX
-        ));
-    }
-    let withscores = c.argv.len() == 4;
-    if c.argv.len() > 4 || (withscores && !c.argv.arg(3).eq_ignore_ascii_case(b"withscores")) {
-        return c.reply.error(errors::SYNTAX);
-    }
-    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
-        return c.reply.error("ERR value is out of range");
-    }
     zrandmember_with_count_command(srv, c, l, withscores);
 }
 
@@ -1449,15 +1436,9 @@ fn zscan_command(srv: &mut Server, c: &mut Client) {
     match z {
         ZSet::Listpack(v) => pairs.extend(v.iter().map(|(m, s)| (m.to_vec(), *s))),
         ZSet::Skiplist(sl) => {
-            let mut buckets_left = opts.count.saturating_mul(10);
-            next = cursor;
-            loop {
-                next = sl.dict.scan(next, |m, s| pairs.push((m.to_vec(), *s)));
-                buckets_left -= 1;
-                if next == 0 || buckets_left == 0 || pairs.len() * 2 >= opts.count {
-                    break;
-                }
-            }
+            next = scan_step(&sl.dict, cursor, opts.count, 2, |m, s| {
+                pairs.push((m.to_vec(), *s))
+            });
         }
     }
     if let Some(pattern) = opts.pattern {
