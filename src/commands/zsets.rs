@@ -12,7 +12,7 @@
 //! members deletes the key with its last one.
 //!
 //! The pops are split so that the blocking forms (BZPOPMIN, BZPOPMAX, BZMPOP) can wrap them:
-//! [`generic_zpop_command`] pops from the first non-empty key of a list, and
+//! [`generic_zpop_command`] pops from the first existing key of a list, and
 //! [`parse_zmpop_args`] reads ZMPOP's arguments from any numkeys position.
 
 use std::collections::HashSet;
@@ -26,9 +26,10 @@ use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write, lru_clock};
 use crate::resp::reply::{Deferred, Reply};
 use crate::server::Server;
+use crate::types::set::SetMember;
 use crate::types::zset::{AddFlags, AddOutcome, LexBound, LexRange, ScoreRange, ZSet, ZsetLimits};
 use crate::types::{Obj, RSet, Value};
-use crate::util::{format_double, parse_f64, parse_i64, parse_strtod, string_match};
+use crate::util::{format_double, parse_f64, parse_i64, parse_strtod, string_match, write_i64};
 
 /// This module's rows of the command table (as COMMAND INFO prints them on Redis 7.0).
 pub static COMMANDS: &[Command] = &[
@@ -1466,7 +1467,7 @@ fn zscan_command(srv: &mut Server, c: &mut Client) {
 fn listpack_score_text(score: f64, buf: &mut Vec<u8>) {
     const LIMIT: f64 = (i64::MAX / 2) as f64;
     if score.fract() == 0.0 && (-LIMIT..=LIMIT).contains(&score) {
-        crate::util::write_i64(buf, score as i64);
+        write_i64(buf, score as i64);
     } else {
         format_double(score, buf);
     }
@@ -1542,12 +1543,34 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// Every element (owned member bytes: a set's integers have no bytes to lend).
-    fn elements(&self) -> Vec<(Vec<u8>, f64)> {
+    /// Calls `f` with every element until it returns false. An intset's numbers are written
+    /// into one reused buffer: they have no bytes to lend.
+    fn for_each(&self, mut f: impl FnMut(&[u8], f64) -> bool) {
         match self {
-            Source::Missing => Vec::new(),
-            Source::ZSet(z) => z.iter().map(|(m, s)| (m.to_vec(), s)).collect(),
-            Source::Set(s) => s.iter().map(|m| (m.to_vec(), 1.0)).collect(),
+            Source::Missing => {}
+            Source::ZSet(z) => {
+                for (m, s) in z.iter() {
+                    if !f(m, s) {
+                        return;
+                    }
+                }
+            }
+            Source::Set(set) => {
+                let mut text = Vec::with_capacity(20);
+                for m in set.iter() {
+                    let bytes = match m {
+                        SetMember::Str(b) => b,
+                        SetMember::Int(n) => {
+                            text.clear();
+                            write_i64(&mut text, n);
+                            &text[..]
+                        }
+                    };
+                    if !f(bytes, 1.0) {
+                        return;
+                    }
+                }
+            }
         }
     }
 }
@@ -1706,50 +1729,42 @@ fn zunion_inter_diff_generic_command(
     match op {
         SetOp::Inter => {
             if let Some(((first, w0), others)) = sources.split_first() {
-                for (m, s) in first.elements() {
+                first.for_each(|m, s| {
                     let mut score = w0 * s;
                     if score.is_nan() {
                         score = 0.0;
                     }
-                    let mut all = true;
                     for (src, w) in others {
-                        match src.score(&m) {
+                        match src.score(m) {
                             Some(v) => aggregate_into(&mut score, v * w, aggregate),
-                            None => {
-                                all = false;
-                                break;
-                            }
+                            None => return true,
                         }
-                    }
-                    if !all {
-                        continue;
                     }
                     if cardinality_only {
                         cardinality += 1;
-                        if limit != 0 && cardinality >= limit {
-                            break;
-                        }
-                    } else {
-                        insert(&mut result, &m, score);
+                        return limit == 0 || cardinality < limit;
                     }
-                }
+                    insert(&mut result, m, score);
+                    true
+                });
             }
         }
         SetOp::Union => {
             let mut acc: crate::dict::Dict<Box<[u8]>, f64> = crate::dict::Dict::new();
             for (src, w) in &sources {
-                for (m, s) in src.elements() {
+                src.for_each(|m, s| {
                     let mut score = w * s;
                     if score.is_nan() {
                         score = 0.0;
                     }
-                    match acc.get_mut(&m[..]) {
+                    match acc.get_mut(m) {
                         Some(cur) => aggregate_into(cur, score, aggregate),
                         None => {
-                            acc.insert(m.into_boxed_slice(), score);
+                            acc.insert(Box::from(m), score);
                         }
                     }
-                }
+                    true
+                });
             }
             for (m, s) in acc.iter() {
                 insert(&mut result, m, *s);
@@ -1757,11 +1772,12 @@ fn zunion_inter_diff_generic_command(
         }
         SetOp::Diff => {
             if let Some(((first, _), others)) = sources.split_first() {
-                for (m, s) in first.elements() {
-                    if others.iter().all(|(src, _)| src.score(&m).is_none()) {
-                        insert(&mut result, &m, s);
+                first.for_each(|m, s| {
+                    if others.iter().all(|(src, _)| src.score(m).is_none()) {
+                        insert(&mut result, m, s);
                     }
-                }
+                    true
+                });
             }
         }
     }
