@@ -528,16 +528,23 @@ impl SkipList {
     pub fn update_score(&mut self, cur: f64, member: &[u8], new: f64) {
         let (update, _) = self.find_update(cur, member);
         let x = self.fwd(update[0], 0);
-        if x == NIL || self.member(x) != member {
+        // The caller's dict holds (cur, member), so the search lands on it; only the score is
+        // checked here, to spare a read of the member's bytes.
+        if x == NIL || self.score_of(x) != cur {
             return;
         }
+        debug_assert_eq!(self.member(x), member);
+        // Neighbours' members are read only on a score tie.
         let back = self.backward(x);
         let next = self.fwd(x, 0);
-        let back_ok = back == NIL
-            || cmp_elements(self.score_of(back), self.member(back), new, member) == Ordering::Less;
-        let next_ok = next == NIL
-            || cmp_elements(self.score_of(next), self.member(next), new, member)
-                == Ordering::Greater;
+        let back_ok = back == NIL || {
+            let s = self.score_of(back);
+            s < new || (s == new && self.member(back) < member)
+        };
+        let next_ok = next == NIL || {
+            let s = self.score_of(next);
+            s > new || (s == new && self.member(next) > member)
+        };
         if back_ok && next_ok {
             self.slots[x as usize].score = new;
             for (i, &u) in update.iter().enumerate().take(self.levels_of(x)) {
