@@ -25,6 +25,7 @@ pub mod lists;
 pub mod server_cmds;
 pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 /// A command handler. It reads `c.argv` (arity already checked) and writes its reply into
 /// `c.reply`; `srv` gives the keyspace, the settings and every *other* client (the running
@@ -245,6 +246,7 @@ pub static TABLES: &[&[Command]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     lists::COMMANDS,
+    zsets::COMMANDS,
     keyspace::COMMANDS,
     expire::COMMANDS,
     server_cmds::COMMANDS,
