@@ -19,10 +19,11 @@ use std::collections::HashSet;
 
 use bytes::Bytes;
 
+use crate::blocked::{block_for_keys, get_timeout_or_reply, ServeFn};
 use crate::client::{close_client_async, Client};
 use crate::commands::hashes::parse_random_count_or_reply;
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
-use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
+use crate::commands::{acl, check_type, errors, first_key_of_type, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write, lru_clock};
 use crate::resp::reply::{Deferred, Reply};
 use crate::server::Server;
@@ -288,6 +289,30 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         acl::SORTEDSET,
         zrandmember_command,
+    ),
+    Command::new(
+        "bzpopmin",
+        -3,
+        WRITE | NOSCRIPT | BLOCKING | FAST,
+        (1, -2, 1),
+        acl::SORTEDSET,
+        bzpopmin_command,
+    ),
+    Command::new(
+        "bzpopmax",
+        -3,
+        WRITE | NOSCRIPT | BLOCKING | FAST,
+        (1, -2, 1),
+        acl::SORTEDSET,
+        bzpopmax_command,
+    ),
+    Command::new(
+        "bzmpop",
+        -5,
+        WRITE | BLOCKING | MOVABLE_KEYS,
+        (0, 0, 0),
+        acl::SORTEDSET,
+        bzmpop_command,
     ),
 ];
 
@@ -1793,4 +1818,106 @@ fn zunion_inter_diff_generic_command(
     for (m, s) in result.iter() {
         add_reply_element(&mut c.reply, m, s, withscores);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocking pops (the client side of `crate::blocked`)
+// ---------------------------------------------------------------------------------------------
+
+/// BZPOPMIN key [key ...] timeout
+fn bzpopmin_command(srv: &mut Server, c: &mut Client) {
+    bzpop_min_max_command(srv, c, serve_bzpopmin);
+}
+
+/// BZPOPMAX key [key ...] timeout
+fn bzpopmax_command(srv: &mut Server, c: &mut Client) {
+    bzpop_min_max_command(srv, c, serve_bzpopmax);
+}
+
+/// BZPOPMIN and BZPOPMAX: the timeout is the last argument, every other one a key.
+fn bzpop_min_max_command(srv: &mut Server, c: &mut Client, serve: ServeFn) {
+    let timeout_idx = c.argv.len() - 1;
+    let keys = c.argv.get(1..timeout_idx).unwrap_or_default().to_vec();
+    blocking_generic_zpop_command(srv, c, &keys, timeout_idx, serve);
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: the arguments are checked
+/// before the timeout (Redis's zmpopGenericCommand).
+fn bzmpop_command(srv: &mut Server, c: &mut Client) {
+    let Some(args) = parse_zmpop_args(c, 2) else {
+        return;
+    };
+    let keys = c.argv.get(args.keys).unwrap_or_default().to_vec();
+    blocking_generic_zpop_command(srv, c, &keys, 1, serve_bzmpop);
+}
+
+/// The blocking pops (Redis's blockingGenericZpopCommand): the first sorted set among
+/// `keys` is popped at once, a key of another type stops with WRONGTYPE, and when none
+/// exists the client waits until `serve` can pop from one that gets created.
+fn blocking_generic_zpop_command(
+    srv: &mut Server,
+    c: &mut Client,
+    keys: &[Bytes],
+    timeout_idx: usize,
+    serve: ServeFn,
+) {
+    let Some(deadline) = get_timeout_or_reply(srv, c, timeout_idx) else {
+        return;
+    };
+    match first_key_of_type(srv, c, keys, Value::as_zset_mut) {
+        Err(WrongType) => {}
+        Ok(Some(i)) => {
+            if let Some(key) = keys.get(i) {
+                serve(srv, c, key);
+            }
+        }
+        Ok(None) => block_for_keys(srv, c, keys, deadline, serve),
+    }
+}
+
+/// Pops for a BZPOPMIN from `key`: `[key, member, score]`.
+fn serve_bzpopmin(srv: &mut Server, c: &mut Client, key: &[u8]) -> bool {
+    serve_bzpop(srv, c, key, ZsetEnd::Min)
+}
+
+/// Pops for a BZPOPMAX from `key`: `[key, member, score]`.
+fn serve_bzpopmax(srv: &mut Server, c: &mut Client, key: &[u8]) -> bool {
+    serve_bzpop(srv, c, key, ZsetEnd::Max)
+}
+
+/// One element from `key` if it holds a sorted set; any other type leaves the client
+/// waiting (Redis's serveClientsBlockedOnSortedSetKey).
+fn serve_bzpop(srv: &mut Server, c: &mut Client, key: &[u8], where_: ZsetEnd) -> bool {
+    if !zset_is_ready(srv, c.db, key) {
+        return false;
+    }
+    let key = Bytes::copy_from_slice(key);
+    generic_zpop_command(srv, c, &[key], where_, true, None, false, false)
+}
+
+/// Up to COUNT elements for a BZMPOP from `key`: `[key, [[member, score], ...]]`, its
+/// options read again from the kept `argv`.
+fn serve_bzmpop(srv: &mut Server, c: &mut Client, key: &[u8]) -> bool {
+    if !zset_is_ready(srv, c.db, key) {
+        return false;
+    }
+    let Some(args) = parse_zmpop_args(c, 2) else {
+        return false;
+    };
+    let key = Bytes::copy_from_slice(key);
+    generic_zpop_command(
+        srv,
+        c,
+        &[key],
+        args.where_,
+        true,
+        Some(args.count),
+        true,
+        true,
+    )
+}
+
+/// True if `key` holds a sorted set now (a stored one is never empty).
+fn zset_is_ready(srv: &mut Server, db: usize, key: &[u8]) -> bool {
+    lookup_key_write(srv, db, key).is_some_and(|o| o.value.as_zset().is_some())
 }
