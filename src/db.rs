@@ -10,6 +10,16 @@
 //! sees a key whose deadline has passed even before the active cycle (expire.rs) reaches it.
 //! The lookups that also count keyspace hits and misses, and refresh the key's LRU clock, take
 //! the whole [`Server`] because those counters live there.
+//!
+//! **Every write command must call [`signal_modified_key`]** (Redis's signalModifiedKey) for
+//! each key it actually changed, after the change and only when something changed: not for
+//! SET NX on an existing key, SADD of a member already there, LPUSHX on a missing key, a DEL
+//! that found nothing... That call is what makes a WATCHing client's EXEC fail. [`Db::set_key`]
+//! calls it itself, as Redis's setKey does; [`Db::add`], [`Db::delete`] and [`Db::take`] do
+//! not (Redis's dbAdd / dbDelete), so a command creating, deleting or moving a key calls it.
+//! Expiry does not: in Redis 7.0 a key deleted because it expired (lazily or by the active
+//! cycle) does not touch its watchers, and EXEC does not fail because a watched key expired
+//! (checked against redis-server 7.0.15, tests/multi.rs).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -17,6 +27,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use bytes::Bytes;
 
 use crate::blocked::WaitQueue;
+use crate::commands::multi::Watcher;
 use crate::dict::Dict;
 use crate::server::Server;
 use crate::types::{Obj, Value};
@@ -72,6 +83,11 @@ pub struct Db {
     /// Keys of `blocking_keys` created since the command started, in creation order and
     /// without duplicates (Redis's ready_keys), for `handle_clients_blocked_on_keys`.
     pub ready_keys: Vec<Bytes>,
+    /// The clients WATCHing each key of this database (Redis's `db->watched_keys`), each
+    /// with its own "touched since WATCH" flag. A key is here only while some client watches
+    /// it. Like `blocking_keys` it belongs to the database *index*: SWAPDB leaves watchers
+    /// where they are (and touches them, see [`Db::swap_data`]).
+    pub watched_keys: HashMap<Bytes, Vec<Watcher>>,
 }
 
 impl Db {
@@ -135,6 +151,51 @@ impl Db {
             self.signal_key_as_ready(key);
             self.dict.insert(key.into(), obj);
         }
+        self.touch_watched_key(key);
+    }
+
+    /// Marks every client WATCHing `key` in this database as touched, so its next EXEC fails
+    /// (Redis's touchWatchedKey). One `is_empty` test when nobody watches anything, which is
+    /// what every write pays on the hot path. Commands call it through
+    /// [`signal_modified_key`].
+    pub fn touch_watched_key(&mut self, key: &[u8]) {
+        if self.watched_keys.is_empty() {
+            return;
+        }
+        if let Some(watchers) = self.watched_keys.get_mut(key) {
+            for w in watchers {
+                w.dirty = true;
+            }
+        }
+    }
+
+    /// Touches the watchers of every watched key of this database that exists here, or in
+    /// `replaced_with`, as of `now` (Redis's touchAllWatchedKeysInDb): FLUSHDB / FLUSHALL
+    /// before emptying it, SWAPDB before exchanging it with `replaced_with`. A key that is
+    /// past its deadline counts as missing (Redis 7.0.15: flushing a watched key that had
+    /// already expired does not fail the EXEC), and a watched key missing on both sides is
+    /// left alone.
+    pub fn touch_all_watched_keys_in_db(&mut self, replaced_with: Option<&Db>, now: i64) {
+        if self.watched_keys.is_empty() {
+            return;
+        }
+        let touched: Vec<Bytes> = self
+            .watched_keys
+            .keys()
+            .filter(|k| {
+                self.exists_at(k, now) || replaced_with.is_some_and(|r| r.exists_at(k, now))
+            })
+            .cloned()
+            .collect();
+        for key in touched {
+            self.touch_watched_key(&key);
+        }
+    }
+
+    /// True if `key` is here and not past its deadline at `now` (what a lookup would find),
+    /// without deleting anything.
+    pub fn exists_at(&self, key: &[u8], now: i64) -> bool {
+        self.dict.contains_key(key) && !self.is_expired(key, now)
     }
 
     /// Notes that `key` was just created, if a client is blocked on it (Redis's
@@ -149,10 +210,13 @@ impl Db {
         }
     }
 
-    /// Exchanges the data of two databases (SWAPDB) but not the clients blocked on them;
-    /// a waiting client whose key now exists in its database becomes ready (Redis's
-    /// scanDatabaseForReadyKeys).
-    pub fn swap_data(&mut self, other: &mut Db) {
+    /// Exchanges the data of two databases (SWAPDB) but not the clients blocked on them or
+    /// watching their keys (Redis's dbSwapDatabases). A watched key that exists, as of `now`,
+    /// in either database is touched; a waiting client whose key now exists in its database
+    /// becomes ready (Redis's scanDatabaseForReadyKeys).
+    pub fn swap_data(&mut self, other: &mut Db, now: i64) {
+        self.touch_all_watched_keys_in_db(Some(other), now);
+        other.touch_all_watched_keys_in_db(Some(self), now);
         std::mem::swap(&mut self.dict, &mut other.dict);
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.expires_cursor, &mut other.expires_cursor);
@@ -189,13 +253,24 @@ impl Db {
         self.expires.remove(key).is_some()
     }
 
-    /// Deletes every key (FLUSHDB); returns how many there were.
-    pub fn clear(&mut self) -> usize {
+    /// Deletes every key (FLUSHDB, FLUSHALL); returns how many there were. The watchers of
+    /// the keys that existed as of `now` are touched first (Redis's signalFlushedDb).
+    pub fn clear(&mut self, now: i64) -> usize {
+        self.touch_all_watched_keys_in_db(None, now);
         let n = self.dict.len();
         self.dict.clear();
         self.expires.clear();
         self.expires_cursor = 0;
         n
+    }
+}
+
+/// Tells the server that `key` of database `db` was just changed by a command (Redis's
+/// signalModifiedKey): every client WATCHing it will see its EXEC fail. Call it in every
+/// write command, once per key it actually modified, as described at the top of this module.
+pub fn signal_modified_key(srv: &mut Server, db: usize, key: &[u8]) {
+    if let Some(d) = srv.dbs.get_mut(db) {
+        d.touch_watched_key(key);
     }
 }
 

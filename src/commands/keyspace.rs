@@ -13,7 +13,7 @@ use crate::client::{Argv, Client};
 use crate::commands::{acl, container_command, flags::*, Command, NO_KEYS};
 use crate::db::{
     expire_if_needed, idle_seconds, lookup_key_read, lookup_key_read_with_flags, lookup_key_write,
-    Key, LOOKUP_NOTOUCH,
+    signal_modified_key, Key, LOOKUP_NOTOUCH,
 };
 use crate::server::Server;
 use crate::types::{Obj, RString, Value};
@@ -241,6 +241,7 @@ fn del_generic(srv: &mut Server, c: &mut Client) {
     for key in c.argv.iter().skip(1) {
         expire_if_needed(srv, c.db, key);
         if srv.dbs[c.db].delete(key) {
+            signal_modified_key(srv, c.db, key);
             deleted += 1;
         }
     }
@@ -478,6 +479,8 @@ fn rename_generic(srv: &mut Server, c: &mut Client, nx: bool) {
         if let Some((obj, expire)) = db.take(src) {
             db.add(dst, obj, expire);
         }
+        signal_modified_key(srv, c.db, src);
+        signal_modified_key(srv, c.db, dst);
         srv.dirty += 1;
     }
     if nx {
@@ -553,6 +556,8 @@ fn move_command(srv: &mut Server, c: &mut Client) {
     if let Some((obj, expire)) = srv.dbs[c.db].take(key) {
         srv.dbs[dst_db].add(key, obj, expire);
     }
+    signal_modified_key(srv, c.db, key);
+    signal_modified_key(srv, dst_db, key);
     srv.dirty += 1;
     c.reply.int(1);
 }
@@ -658,7 +663,8 @@ fn flush_args_ok_or_reply(c: &mut Client) -> bool {
 /// FLUSHDB [ASYNC|SYNC]: deletes every key of the selected database.
 fn flushdb_command(srv: &mut Server, c: &mut Client) {
     if flush_args_ok_or_reply(c) {
-        srv.dirty += srv.dbs[c.db].clear() as u64;
+        let now = srv.now_ms;
+        srv.dirty += srv.dbs[c.db].clear(now) as u64;
         c.reply.ok();
     }
 }
@@ -666,7 +672,8 @@ fn flushdb_command(srv: &mut Server, c: &mut Client) {
 /// FLUSHALL [ASYNC|SYNC]: deletes every key of every database.
 fn flushall_command(srv: &mut Server, c: &mut Client) {
     if flush_args_ok_or_reply(c) {
-        let removed: usize = srv.dbs.iter_mut().map(|db| db.clear()).sum();
+        let now = srv.now_ms;
+        let removed: usize = srv.dbs.iter_mut().map(|db| db.clear(now)).sum();
         srv.dirty += removed as u64;
         c.reply.ok();
     }
@@ -688,8 +695,9 @@ fn swapdb_command(srv: &mut Server, c: &mut Client) {
     };
     if first != second {
         let (low, high) = (first.min(second), first.max(second));
+        let now = srv.now_ms;
         if let Some([a, .., b]) = srv.dbs.get_mut(low..=high) {
-            a.swap_data(b);
+            a.swap_data(b, now);
         }
     }
     srv.dirty += 1;

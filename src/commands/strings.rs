@@ -14,7 +14,7 @@
 
 use crate::client::Client;
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{lookup_key_read, lookup_key_write};
+use crate::db::{lookup_key_read, lookup_key_write, signal_modified_key};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::{Obj, RString, Value};
@@ -594,6 +594,7 @@ fn getex_command(srv: &mut Server, c: &mut Client) {
         None => args.persist && d.remove_expire(key),
     };
     if changed {
+        signal_modified_key(srv, c.db, key);
         srv.dirty += 1;
     }
 }
@@ -608,6 +609,7 @@ fn getdel_command(srv: &mut Server, c: &mut Client) {
         .get_mut(c.db)
         .is_some_and(|d| d.delete(c.argv.arg(1)))
     {
+        signal_modified_key(srv, c.db, c.argv.arg(1));
         srv.dirty += 1;
     }
 }
@@ -712,6 +714,7 @@ fn append_command(srv: &mut Server, c: &mut Client) {
             })
         }
     };
+    signal_modified_key(srv, c.db, key);
     srv.dirty += 1;
     c.reply.int(total as i64);
 }
@@ -796,6 +799,7 @@ fn setrange_command(srv: &mut Server, c: &mut Client) {
             len
         }
     };
+    signal_modified_key(srv, c.db, key);
     srv.dirty += 1;
     c.reply.int(new_len as i64);
 }
@@ -844,6 +848,7 @@ fn incr_decr_command(srv: &mut Server, c: &mut Client, incr: i64) {
         Some(s) => *s = RString::Int(value),
         None => set_string(srv, c.db, key, RString::Int(value), false),
     }
+    signal_modified_key(srv, c.db, key);
     srv.dirty += 1;
     c.reply.int(value);
 }
@@ -904,6 +909,7 @@ fn incrbyfloat_command(srv: &mut Server, c: &mut Client) {
         Some(s) => *s = value,
         None => set_string(srv, c.db, key, value, false),
     }
+    signal_modified_key(srv, c.db, key);
     srv.dirty += 1;
     c.reply.bulk(&text);
 }
