@@ -17,9 +17,8 @@
 //! that found nothing... That call is what makes a WATCHing client's EXEC fail. [`Db::set_key`]
 //! calls it itself, as Redis's setKey does; [`Db::add`], [`Db::delete`] and [`Db::take`] do
 //! not (Redis's dbAdd / dbDelete), so a command creating, deleting or moving a key calls it.
-//! Expiry does not: in Redis 7.0 a key deleted because it expired (lazily or by the active
-//! cycle) does not touch its watchers, and EXEC does not fail because a watched key expired
-//! (checked against redis-server 7.0.15, tests/multi.rs).
+//! Expiry calls it too: deleting an expired key, lazily ([`expire_if_needed`]) or in the
+//! active cycle (expire.rs), is a modification for its watchers, as in Redis 7.0.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -158,44 +157,67 @@ impl Db {
     /// (Redis's touchWatchedKey). One `is_empty` test when nobody watches anything, which is
     /// what every write pays on the hot path. Commands call it through
     /// [`signal_modified_key`].
+    ///
+    /// A watcher that watched the key when it had already expired is not touched by the
+    /// deletion of that key, which changes nothing logically: the deletion only clears its
+    /// `expired` mark, so a later write does touch it. Redis 7.0 stops at such a watcher if
+    /// the key is still there (its loop `break`s, leaving later watchers untouched); this
+    /// does the same. rredis deletes an expired key before any write to it, as Redis does, so
+    /// that case does not arise from commands.
     pub fn touch_watched_key(&mut self, key: &[u8]) {
         if self.watched_keys.is_empty() {
             return;
         }
-        if let Some(watchers) = self.watched_keys.get_mut(key) {
-            for w in watchers {
-                w.dirty = true;
+        let Some(watchers) = self.watched_keys.get_mut(key) else {
+            return;
+        };
+        let exists = self.dict.contains_key(key);
+        for w in watchers {
+            if w.expired {
+                if exists {
+                    break;
+                }
+                w.expired = false;
+                continue;
             }
+            w.dirty = true;
         }
     }
 
-    /// Touches the watchers of every watched key of this database that exists here, or in
-    /// `replaced_with`, as of `now` (Redis's touchAllWatchedKeysInDb): FLUSHDB / FLUSHALL
-    /// before emptying it, SWAPDB before exchanging it with `replaced_with`. A key that is
-    /// past its deadline counts as missing (Redis 7.0.15: flushing a watched key that had
-    /// already expired does not fail the EXEC), and a watched key missing on both sides is
-    /// left alone.
+    /// Touches the watchers of every watched key of this database that is here, or in
+    /// `replaced_with` (Redis's touchAllWatchedKeysInDb): FLUSHDB / FLUSHALL before emptying
+    /// it (`None`), SWAPDB before exchanging it with `replaced_with`. A watched key missing
+    /// on both sides is left alone. Expired keys (as of `now`) follow Redis 7.0: a watcher
+    /// that watched an already expired key is not touched when that key goes (or is replaced
+    /// by another expired one), and a missing watched key replaced by an expired one counts
+    /// as still missing (the watcher is marked as watching an expired key instead).
     pub fn touch_all_watched_keys_in_db(&mut self, replaced_with: Option<&Db>, now: i64) {
         if self.watched_keys.is_empty() {
             return;
         }
-        let touched: Vec<Bytes> = self
-            .watched_keys
-            .keys()
-            .filter(|k| {
-                self.exists_at(k, now) || replaced_with.is_some_and(|r| r.exists_at(k, now))
-            })
-            .cloned()
-            .collect();
-        for key in touched {
-            self.touch_watched_key(&key);
+        let in_other = |key: &[u8]| replaced_with.is_some_and(|r| r.dict.contains_key(key));
+        let expired_in_other = |key: &[u8]| replaced_with.is_some_and(|r| r.is_expired(key, now));
+        for (key, watchers) in self.watched_keys.iter_mut() {
+            let exists_here = self.dict.contains_key(&key[..]);
+            if !exists_here && !in_other(key) {
+                continue;
+            }
+            for w in watchers.iter_mut() {
+                if w.expired {
+                    if !in_other(key) {
+                        w.expired = false;
+                        continue;
+                    }
+                    if expired_in_other(key) {
+                        continue;
+                    }
+                } else if !exists_here && expired_in_other(key) {
+                    w.expired = true;
+                    continue;
+                }
+                w.dirty = true;
+            }
         }
-    }
-
-    /// True if `key` is here and not past its deadline at `now` (what a lookup would find),
-    /// without deleting anything.
-    pub fn exists_at(&self, key: &[u8], now: i64) -> bool {
-        self.dict.contains_key(key) && !self.is_expired(key, now)
     }
 
     /// Notes that `key` was just created, if a client is blocked on it (Redis's
@@ -211,8 +233,8 @@ impl Db {
     }
 
     /// Exchanges the data of two databases (SWAPDB) but not the clients blocked on them or
-    /// watching their keys (Redis's dbSwapDatabases). A watched key that exists, as of `now`,
-    /// in either database is touched; a waiting client whose key now exists in its database
+    /// watching their keys (Redis's dbSwapDatabases). A watched key that exists in either
+    /// database is touched first (see [`Db::touch_all_watched_keys_in_db`]); a waiting client whose key now exists in its database
     /// becomes ready (Redis's scanDatabaseForReadyKeys).
     pub fn swap_data(&mut self, other: &mut Db, now: i64) {
         self.touch_all_watched_keys_in_db(Some(other), now);
@@ -254,7 +276,7 @@ impl Db {
     }
 
     /// Deletes every key (FLUSHDB, FLUSHALL); returns how many there were. The watchers of
-    /// the keys that existed as of `now` are touched first (Redis's signalFlushedDb).
+    /// the keys it holds are touched first (Redis's signalFlushedDb).
     pub fn clear(&mut self, now: i64) -> usize {
         self.touch_all_watched_keys_in_db(None, now);
         let n = self.dict.len();
@@ -285,6 +307,7 @@ pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
         return false;
     }
     d.delete(key);
+    d.touch_watched_key(key);
     srv.stats.expired_keys += 1;
     true
 }
@@ -343,4 +366,93 @@ pub fn lookup_key_write<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Optio
 pub fn key_exists(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     expire_if_needed(srv, db, key);
     srv.dbs.get(db).is_some_and(|d| d.dict.contains_key(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::multi::Watcher;
+    use crate::types::RString;
+
+    const NOW: i64 = 1_000_000;
+
+    /// A database holding `key` (deadline `expire`, if any) watched by one client whose
+    /// entry has the given `expired` mark.
+    fn watched(key: &[u8], present: bool, expire: Option<i64>, expired: bool) -> Db {
+        let mut db = Db::default();
+        if present {
+            let obj = Obj {
+                value: Value::Str(RString::from_bytes(b"v")),
+                lru: 0,
+            };
+            db.add(key, obj, expire);
+        }
+        db.watched_keys.insert(
+            Bytes::copy_from_slice(key),
+            vec![Watcher {
+                token: 1,
+                id: 1,
+                dirty: false,
+                expired,
+            }],
+        );
+        db
+    }
+
+    fn entry(db: &Db, key: &[u8]) -> Watcher {
+        db.watched_keys[key][0]
+    }
+
+    /// The cases Redis 7.0.15 was asked with active expiry off (DEBUG SET-ACTIVE-EXPIRE 0),
+    /// which the scenario tests cannot reach deterministically.
+    #[test]
+    fn a_key_expired_when_watched_is_missing_until_written() {
+        // Its deletion changes nothing, and clears the mark...
+        let mut db = watched(b"k", true, Some(NOW - 1), true);
+        db.delete(b"k");
+        db.touch_watched_key(b"k");
+        assert!(!entry(&db, b"k").dirty && !entry(&db, b"k").expired);
+        // ...so a write after it touches the watcher.
+        db.set_key(b"k", Value::Str(RString::from_bytes(b"w")), false);
+        assert!(entry(&db, b"k").dirty);
+    }
+
+    #[test]
+    fn flushing_a_key_expired_when_watched_touches_nobody() {
+        let mut db = watched(b"k", true, Some(NOW - 1), true);
+        db.clear(NOW);
+        assert!(!entry(&db, b"k").dirty);
+        // A key that was alive when watched and expired since: touched.
+        let mut db = watched(b"k", true, Some(NOW - 1), false);
+        db.clear(NOW);
+        assert!(entry(&db, b"k").dirty);
+    }
+
+    #[test]
+    fn swapdb_with_expired_keys() {
+        // Missing watched key replaced by an expired one: still missing, now marked.
+        let mut db0 = watched(b"k", false, None, false);
+        let mut db1 = watched(b"other", true, None, false);
+        db1.add(
+            b"k",
+            Obj {
+                value: Value::Str(RString::from_bytes(b"v")),
+                lru: 0,
+            },
+            Some(NOW - 1),
+        );
+        db0.swap_data(&mut db1, NOW);
+        assert!(!entry(&db0, b"k").dirty && entry(&db0, b"k").expired);
+        // `other` exists in db1 only: its watcher (db1's) is touched.
+        assert!(entry(&db1, b"other").dirty);
+        // Expired-when-watched key swapped with an empty database: no change.
+        let mut db0 = watched(b"k", true, Some(NOW - 1), true);
+        let mut db1 = Db::default();
+        db0.swap_data(&mut db1, NOW);
+        assert!(!entry(&db0, b"k").dirty && !entry(&db0, b"k").expired);
+        // A live key swapped away: touched.
+        let mut db0 = watched(b"k", true, None, false);
+        db0.swap_data(&mut Db::default(), NOW);
+        assert!(entry(&db0, b"k").dirty);
+    }
 }

@@ -20,9 +20,11 @@
 //! **WATCH** is optimistic locking. Each database maps a watched key to its [`Watcher`]s
 //! (`Db::watched_keys`), and each client lists what it watches (`Client::watched_keys`). A
 //! write command that changes a key calls `db::signal_modified_key`, which marks the key's
-//! watchers dirty (Redis's CLIENT_DIRTY_CAS); FLUSHDB, FLUSHALL and SWAPDB touch every
-//! watched key that existed (`Db::touch_all_watched_keys_in_db`). EXEC of a client with a
-//! dirty watcher replies the null array. The dirty flag lives on the watch entry, not the
+//! watchers dirty (Redis's CLIENT_DIRTY_CAS); so does the deletion of an expired key;
+//! FLUSHDB, FLUSHALL and SWAPDB touch every watched key that existed
+//! (`Db::touch_all_watched_keys_in_db`). EXEC of a client with a dirty watcher, or one of
+//! whose watched keys has expired since WATCH, replies the null array. A key that had
+//! already expired when it was watched is treated as missing: its deletion changes nothing. The dirty flag lives on the watch entry, not the
 //! client: the client that modifies a key may be the watcher itself, which is out of
 //! `Server::clients` while its command runs, and "is any of my entries dirty" is exactly
 //! Redis's per-client flag, since EXEC, DISCARD, UNWATCH and RESET drop every entry at once.
@@ -107,6 +109,9 @@ pub struct Watcher {
     pub id: u64,
     /// The key was modified since this client watched it (Redis's CLIENT_DIRTY_CAS).
     pub dirty: bool,
+    /// The key had already expired (but was not deleted yet) when WATCH ran, so its
+    /// deletion is no change for this client (Redis's watchedKey.expired).
+    pub expired: bool,
 }
 
 /// True for the commands that run at once even inside MULTI instead of being queued
@@ -191,7 +196,7 @@ fn exec_command(srv: &mut Server, c: &mut Client) {
         discard_transaction(srv, c);
         return c.reply.error(EXECABORT);
     }
-    if is_dirty_cas(srv, c) {
+    if is_dirty_cas(srv, c) || is_watched_key_expired(srv, c) {
         discard_transaction(srv, c);
         return c.reply.null_array();
     }
@@ -248,9 +253,11 @@ fn watch_for_key(srv: &mut Server, c: &mut Client, key: Bytes) {
     if c.watched_keys.iter().any(|(d, k)| *d == db && *k == key) {
         return;
     }
+    let now = srv.now_ms;
     let Some(d) = srv.dbs.get_mut(db) else {
         return;
     };
+    let expired = d.is_expired(&key, now);
     d.watched_keys
         .entry(key.clone())
         .or_default()
@@ -258,6 +265,7 @@ fn watch_for_key(srv: &mut Server, c: &mut Client, key: Bytes) {
             token: c.token,
             id: c.id,
             dirty: false,
+            expired,
         });
     c.watched_keys.push((db, key));
 }
@@ -276,6 +284,21 @@ pub fn unwatch_all_keys(srv: &mut Server, c: &mut Client) {
             }
         }
     }
+}
+
+/// True if a key `c` watches has expired since it watched it, though nothing deleted it yet
+/// (Redis's isWatchedKeyExpired): EXEC fails then too. Keys already expired at WATCH time
+/// do not count.
+fn is_watched_key_expired(srv: &Server, c: &Client) -> bool {
+    let now = srv.now_ms;
+    c.watched_keys.iter().any(|(db, key)| {
+        srv.dbs.get(*db).is_some_and(|d| {
+            d.is_expired(key, now)
+                && d.watched_keys
+                    .get(key)
+                    .is_some_and(|ws| ws.iter().any(|w| w.id == c.id && !w.expired))
+        })
+    })
 }
 
 /// True if a key `c` watches was modified since it watched it (Redis's CLIENT_DIRTY_CAS;

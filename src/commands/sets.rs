@@ -18,7 +18,9 @@ use bytes::Bytes;
 use crate::client::Client;
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options};
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{lookup_key_read, lookup_key_write, lru_clock, signal_modified_key};
+use crate::db::{
+    expire_if_needed, lookup_key_read, lookup_key_write, lru_clock, signal_modified_key,
+};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::set::SetMember;
@@ -168,15 +170,18 @@ fn add_reply_empty_set(reply: &mut Reply) {
 /// key when the set is empty: a set key never holds an empty set. Returns true when the
 /// database changed (and the key's watchers were then signalled).
 fn store_set_or_delete(srv: &mut Server, db: usize, key: &[u8], set: RSet) -> bool {
-    let Some(d) = srv.dbs.get_mut(db) else {
-        return false;
-    };
     if set.is_empty() {
-        if !d.delete(key) {
+        if !srv.dbs.get_mut(db).is_some_and(|d| d.delete(key)) {
             return false;
         }
         signal_modified_key(srv, db, key);
     } else {
+        // Redis's setKey looks the key up first: an expired key is deleted (and its
+        // watchers told) before being replaced.
+        expire_if_needed(srv, db, key);
+        let Some(d) = srv.dbs.get_mut(db) else {
+            return false;
+        };
         d.set_key(key, Value::Set(Box::new(set)), false);
     }
     true

@@ -14,7 +14,7 @@
 
 use crate::client::Client;
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{lookup_key_read, lookup_key_write, signal_modified_key};
+use crate::db::{expire_if_needed, lookup_key_read, lookup_key_write, signal_modified_key};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::{Obj, RString, Value};
@@ -667,6 +667,9 @@ fn mset_generic(srv: &mut Server, c: &mut Client, nx: bool) {
     }
     for pair in pairs() {
         if let [key, value] = pair {
+            // Redis's setKey looks the key up first: an expired key is deleted (and its
+            // watchers told) before being replaced.
+            expire_if_needed(srv, c.db, key);
             set_string(srv, c.db, key, RString::from_bytes(value), false);
         }
     }
