@@ -314,6 +314,11 @@ fn corpus_hashes() {
     run_corpus("hashes.txt");
 }
 
+#[test]
+fn corpus_multi() {
+    run_corpus("multi.txt");
+}
+
 /// Every corpus file has a test above, so a new file cannot be silently skipped.
 #[test]
 fn every_corpus_file_is_run() {
@@ -326,6 +331,7 @@ fn every_corpus_file_is_run() {
         "hashes.txt",
         "sets.txt",
         "lists.txt",
+        "multi.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");
     for entry in dir {
