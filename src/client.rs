@@ -96,6 +96,10 @@ pub struct Client {
     pub last_interaction_ms: i64,
     /// Full name of the last command run (CLIENT LIST cmd=).
     pub last_cmd: &'static str,
+    /// Full name of the command running now (Redis's `c->cmd`), set by `server::call`: the
+    /// same as `last_cmd` except inside EXEC, where it names each queued command in turn
+    /// while `last_cmd` stays `exec`. Error texts that name the command read this.
+    pub cmd: &'static str,
     /// The socket may hold unread data (no WouldBlock seen since the last readable event).
     pub readable: bool,
     /// The poller reported the peer's FIN or a socket error: keep reading until EOF instead
@@ -148,6 +152,7 @@ impl Client {
             ctime_ms: now,
             last_interaction_ms: now,
             last_cmd: "NULL",
+            cmd: "NULL",
             readable: true,
             peer_closed: false,
             close_after_reply: false,

@@ -306,6 +306,7 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
 /// from a transaction's queue (EXEC calls it per queued command). It does not serve blocked
 /// clients; `process_command` does once the client's request is done.
 pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
+    c.cmd = cmd.name;
     (cmd.handler)(srv, c);
     srv.stats.total_commands_processed += 1;
 }

@@ -191,7 +191,7 @@ fn hash_type_lookup_write_or_create<'a>(
 fn reply_arity_error(c: &mut Client) {
     c.reply.error(&format!(
         "ERR wrong number of arguments for '{}' command",
-        c.last_cmd
+        c.cmd
     ));
 }
 

@@ -243,7 +243,7 @@ fn check_string_length(reply: &mut Reply, max: u64, size: u64, append: usize) ->
 fn reply_arity_error(c: &mut Client) {
     c.reply.error(&format!(
         "ERR wrong number of arguments for '{}' command",
-        c.last_cmd
+        c.cmd
     ));
 }
 
@@ -279,7 +279,7 @@ pub enum ExpireRange {
 /// - not a strict 64-bit integer: `ERR value is not an integer or out of range`;
 /// - outside `range`, or the conversion to ms or the addition of `basetime_ms` overflows
 ///   64 bits: `ERR invalid expire time in '<command>' command`, naming the running command
-///   (`Client::last_cmd`: `'set'`, `'setex'`, `'getex'`, `'pexpireat'`...).
+///   (`Client::cmd`: `'set'`, `'setex'`, `'getex'`, `'pexpireat'`...).
 ///
 /// The result is not compared with the clock: SET stores a deadline already in the past as
 /// is, while GETEX and the EXPIRE family delete the key; each caller decides.
@@ -296,10 +296,8 @@ pub fn get_expire_milliseconds_or_reply(
     };
     let when = expire_deadline(n, basetime_ms, unit, range);
     if when.is_none() {
-        c.reply.error(&format!(
-            "ERR invalid expire time in '{}' command",
-            c.last_cmd
-        ));
+        c.reply
+            .error(&format!("ERR invalid expire time in '{}' command", c.cmd));
     }
     when
 }
