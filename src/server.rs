@@ -265,22 +265,25 @@ impl Server {
 /// EXEC's pushes wake them only once the whole transaction has run.
 pub fn process_command(srv: &mut Server, c: &mut Client) {
     srv.now_ms = now_ms();
+    // CLIENT LIST's cmd= names what was looked up, even if refused: NULL when nothing was.
     let cmd = match srv.commands.resolve(&c.argv) {
         Ok(cmd) => cmd,
         Err(LookupError::UnknownSubcommand(container)) => {
+            c.last_cmd = "NULL";
             unknown_subcommand(c, container.name);
             return flag_transaction(c);
         }
         Err(LookupError::Unknown) => {
+            c.last_cmd = "NULL";
             reply_unknown_command(c);
             return flag_transaction(c);
         }
     };
+    c.last_cmd = cmd.name;
     if !cmd.arity_ok(c.argv.len()) {
         let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
         return reject_command(srv, c, cmd, &msg);
     }
-    c.last_cmd = cmd.name;
     if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.config, c) {
         return reject_command(srv, c, cmd, "NOAUTH Authentication required.");
     }
