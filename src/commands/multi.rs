@@ -24,10 +24,13 @@
 //! FLUSHDB, FLUSHALL and SWAPDB touch every watched key that existed
 //! (`Db::touch_all_watched_keys_in_db`). EXEC of a client with a dirty watcher, or one of
 //! whose watched keys has expired since WATCH, replies the null array. A key that had
-//! already expired when it was watched is treated as missing: its deletion changes nothing. The dirty flag lives on the watch entry, not the
-//! client: the client that modifies a key may be the watcher itself, which is out of
-//! `Server::clients` while its command runs, and "is any of my entries dirty" is exactly
-//! Redis's per-client flag, since EXEC, DISCARD, UNWATCH and RESET drop every entry at once.
+//! already expired when it was watched is treated as missing: its deletion changes nothing.
+//!
+//! The dirty flag lives on the watch entry, not the client: the client that modifies a key
+//! may be the watcher itself, which is out of `Server::clients` while its command runs, and
+//! "is any of my entries dirty" is exactly Redis's per-client flag, since EXEC, DISCARD,
+//! UNWATCH and RESET drop every entry at once. (Redis also drops a client's watches as soon
+//! as it is dirty, to save work; rredis keeps them until then, which no reply can tell.)
 
 use bytes::Bytes;
 
