@@ -528,7 +528,9 @@ fn blocking_commands_inside_exec_do_not_block() {
             Discard(0),
             Cmd(0, &["MULTI"]),
             Cmd(0, &["BLPOP", "empty", "0"]),
+            Cmd(0, &["BRPOP", "empty", "0"]),
             Cmd(0, &["BLMOVE", "empty", "dst", "LEFT", "LEFT", "0"]),
+            Cmd(0, &["BRPOPLPUSH", "empty", "dst", "0"]),
             Cmd(0, &["BLMPOP", "0", "1", "empty", "LEFT"]),
             Cmd(0, &["EXEC"]),
             // Outside EXEC they block again.
