@@ -184,19 +184,21 @@ impl Db {
         }
     }
 
-    /// Touches the watchers of every watched key of this database that is here, or in
-    /// `replaced_with` (Redis's touchAllWatchedKeysInDb): FLUSHDB / FLUSHALL before emptying
-    /// it (`None`), SWAPDB before exchanging it with `replaced_with`. A watched key missing
-    /// on both sides is left alone. Expired keys (as of `now`) follow Redis 7.0: a watcher
-    /// that watched an already expired key is not touched when that key goes (or is replaced
-    /// by another expired one), and a missing watched key replaced by an expired one counts
-    /// as still missing (the watcher is marked as watching an expired key instead).
-    pub fn touch_all_watched_keys_in_db(&mut self, replaced_with: Option<&Db>, now: i64) {
+    /// Touches the watchers of every watched key of this database that is here, or in the
+    /// database replacing it (Redis's touchAllWatchedKeysInDb): FLUSHDB / FLUSHALL before
+    /// emptying it (`None`), SWAPDB before exchanging it with another (`Some((other, now))`).
+    /// A watched key missing on both sides is left alone. Expired keys follow Redis 7.0: a
+    /// watcher that watched an already expired key is not touched when that key goes (or is
+    /// replaced by another key expired as of `now`), and a missing watched key replaced by
+    /// an expired one counts as still missing (the watcher is marked as watching an expired
+    /// key instead).
+    pub fn touch_all_watched_keys_in_db(&mut self, replaced_with: Option<(&Db, i64)>) {
         if self.watched_keys.is_empty() {
             return;
         }
-        let in_other = |key: &[u8]| replaced_with.is_some_and(|r| r.dict.contains_key(key));
-        let expired_in_other = |key: &[u8]| replaced_with.is_some_and(|r| r.is_expired(key, now));
+        let in_other = |key: &[u8]| replaced_with.is_some_and(|(r, _)| r.dict.contains_key(key));
+        let expired_in_other =
+            |key: &[u8]| replaced_with.is_some_and(|(r, now)| r.is_expired(key, now));
         for (key, watchers) in self.watched_keys.iter_mut() {
             let exists_here = self.dict.contains_key(&key[..]);
             if !exists_here && !in_other(key) {
@@ -237,8 +239,8 @@ impl Db {
     /// database is touched first (see [`Db::touch_all_watched_keys_in_db`]); a waiting client whose key now exists in its database
     /// becomes ready (Redis's scanDatabaseForReadyKeys).
     pub fn swap_data(&mut self, other: &mut Db, now: i64) {
-        self.touch_all_watched_keys_in_db(Some(other), now);
-        other.touch_all_watched_keys_in_db(Some(self), now);
+        self.touch_all_watched_keys_in_db(Some((other, now)));
+        other.touch_all_watched_keys_in_db(Some((self, now)));
         std::mem::swap(&mut self.dict, &mut other.dict);
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.expires_cursor, &mut other.expires_cursor);
@@ -277,8 +279,8 @@ impl Db {
 
     /// Deletes every key (FLUSHDB, FLUSHALL); returns how many there were. The watchers of
     /// the keys it holds are touched first (Redis's signalFlushedDb).
-    pub fn clear(&mut self, now: i64) -> usize {
-        self.touch_all_watched_keys_in_db(None, now);
+    pub fn clear(&mut self) -> usize {
+        self.touch_all_watched_keys_in_db(None);
         let n = self.dict.len();
         self.dict.clear();
         self.expires.clear();
@@ -420,11 +422,11 @@ mod tests {
     #[test]
     fn flushing_a_key_expired_when_watched_touches_nobody() {
         let mut db = watched(b"k", true, Some(NOW - 1), true);
-        db.clear(NOW);
+        db.clear();
         assert!(!entry(&db, b"k").dirty);
         // A key that was alive when watched and expired since: touched.
         let mut db = watched(b"k", true, Some(NOW - 1), false);
-        db.clear(NOW);
+        db.clear();
         assert!(entry(&db, b"k").dirty);
     }
 

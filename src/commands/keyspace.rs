@@ -663,8 +663,7 @@ fn flush_args_ok_or_reply(c: &mut Client) -> bool {
 /// FLUSHDB [ASYNC|SYNC]: deletes every key of the selected database.
 fn flushdb_command(srv: &mut Server, c: &mut Client) {
     if flush_args_ok_or_reply(c) {
-        let now = srv.now_ms;
-        srv.dirty += srv.dbs[c.db].clear(now) as u64;
+        srv.dirty += srv.dbs[c.db].clear() as u64;
         c.reply.ok();
     }
 }
@@ -672,8 +671,7 @@ fn flushdb_command(srv: &mut Server, c: &mut Client) {
 /// FLUSHALL [ASYNC|SYNC]: deletes every key of every database.
 fn flushall_command(srv: &mut Server, c: &mut Client) {
     if flush_args_ok_or_reply(c) {
-        let now = srv.now_ms;
-        let removed: usize = srv.dbs.iter_mut().map(|db| db.clear(now)).sum();
+        let removed: usize = srv.dbs.iter_mut().map(|db| db.clear()).sum();
         srv.dirty += removed as u64;
         c.reply.ok();
     }
