@@ -372,23 +372,23 @@ fn expiry_of_a_watched_key_fails_exec() {
             // Expired since WATCH, whether still there (EXEC checks) or already reclaimed by
             // the active cycle (its deletion touches the watchers): `probe`, set after `k`
             // with the same TTL, tells when `k` has expired without looking `k` up.
-            Cmd(0, &["SET", "k", "1", "PX", "100"]),
+            Cmd(0, &["SET", "k", "1", "PX", "200"]),
             Cmd(0, &["WATCH", "k"]),
-            Cmd(1, &["SET", "probe", "1", "PX", "100"]),
+            Cmd(1, &["SET", "probe", "1", "PX", "200"]),
             Until(&["EXISTS", "probe"], ":0\r\n"),
             Cmd(0, &["MULTI"]),
             Cmd(0, &["GET", "k"]),
             Cmd(0, &["EXEC"]),
             // Deleted on access by another client.
-            Cmd(0, &["SET", "k", "1", "PX", "100"]),
+            Cmd(0, &["SET", "k", "1", "PX", "200"]),
             Cmd(0, &["WATCH", "k"]),
             Until(&["EXISTS", "k"], ":0\r\n"),
             Cmd(0, &["MULTI"]),
             Cmd(0, &["EXEC"]),
             // Deleted on access by the watcher itself.
-            Cmd(0, &["SET", "k", "1", "PX", "100"]),
+            Cmd(0, &["SET", "k", "1", "PX", "200"]),
             Cmd(0, &["WATCH", "k"]),
-            Cmd(1, &["SET", "probe", "1", "PX", "100"]),
+            Cmd(1, &["SET", "probe", "1", "PX", "200"]),
             Until(&["EXISTS", "probe"], ":0\r\n"),
             Cmd(0, &["EXISTS", "k"]),
             Cmd(0, &["MULTI"]),
