@@ -319,6 +319,11 @@ fn corpus_zsets() {
     run_corpus("zsets.txt");
 }
 
+#[test]
+fn corpus_multi() {
+    run_corpus("multi.txt");
+}
+
 /// Every corpus file has a test above, so a new file cannot be silently skipped.
 #[test]
 fn every_corpus_file_is_run() {
@@ -332,6 +337,7 @@ fn every_corpus_file_is_run() {
         "sets.txt",
         "lists.txt",
         "zsets.txt",
+        "multi.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");
     for entry in dir {
