@@ -314,6 +314,16 @@ fn corpus_hashes() {
     run_corpus("hashes.txt");
 }
 
+#[test]
+fn corpus_zsets() {
+    run_corpus("zsets.txt");
+}
+
+#[test]
+fn corpus_multi() {
+    run_corpus("multi.txt");
+}
+
 /// Every corpus file has a test above, so a new file cannot be silently skipped.
 #[test]
 fn every_corpus_file_is_run() {
@@ -326,6 +336,8 @@ fn every_corpus_file_is_run() {
         "hashes.txt",
         "sets.txt",
         "lists.txt",
+        "zsets.txt",
+        "multi.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");
     for entry in dir {

@@ -15,10 +15,10 @@
 use std::collections::HashSet;
 
 use crate::client::{close_client_async, Client};
-use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options};
+use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
 use crate::commands::strings::long_double_sum_or_reply;
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{lookup_key_read, lookup_key_write};
+use crate::db::{lookup_key_read, lookup_key_write, signal_modified_key};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::hash::{Bytes, FieldText, Hash, ListpackLimits};
@@ -191,7 +191,7 @@ fn hash_type_lookup_write_or_create<'a>(
 fn reply_arity_error(c: &mut Client) {
     c.reply.error(&format!(
         "ERR wrong number of arguments for '{}' command",
-        c.last_cmd
+        c.cmd
     ));
 }
 
@@ -214,6 +214,7 @@ fn hset_generic(srv: &mut Server, c: &mut Client) -> Option<i64> {
     for i in (2..c.argv.len()).step_by(2) {
         created += h.set(limits, c.argv.arg(i), c.argv.arg(i + 1)) as i64;
     }
+    signal_modified_key(srv, c.db, c.argv.arg(1));
     srv.dirty += (c.argv.len() as u64 - 2) / 2;
     Some(created)
 }
@@ -247,6 +248,7 @@ fn hsetnx_command(srv: &mut Server, c: &mut Client) {
     }
     h.try_conversion(limits, [field, value]);
     h.set(limits, field, value);
+    signal_modified_key(srv, c.db, c.argv.arg(1));
     srv.dirty += 1;
     c.reply.int(1);
 }
@@ -276,6 +278,9 @@ fn hdel_command(srv: &mut Server, c: &mut Client) {
     }
     if emptied {
         srv.dbs[c.db].delete(key);
+    }
+    if deleted > 0 {
+        signal_modified_key(srv, c.db, key);
     }
     srv.dirty += deleted as u64;
     c.reply.int(deleted);
@@ -310,6 +315,7 @@ fn hincrby_command(srv: &mut Server, c: &mut Client) {
         return;
     };
     h.set(limits, field, value.to_string().as_bytes());
+    signal_modified_key(srv, c.db, c.argv.arg(1));
     srv.dirty += 1;
     c.reply.int(value);
 }
@@ -367,6 +373,7 @@ fn hincrbyfloat_command(srv: &mut Server, c: &mut Client) {
         return;
     };
     h.set(limits, field, &text);
+    signal_modified_key(srv, c.db, c.argv.arg(1));
     srv.dirty += 1;
     c.reply.bulk(&text);
 }
@@ -510,9 +517,22 @@ fn hrandfield_command(srv: &mut Server, c: &mut Client) {
         }
         return;
     }
+    let Some((l, withvalues)) = parse_random_count_or_reply(c, b"withvalues") else {
+        return;
+    };
+    hrandfield_with_count_command(srv, c, l, withvalues);
+}
+
+/// The `count [WITHVALUES|WITHSCORES]` arguments of HRANDFIELD and ZRANDMEMBER (argument 2
+/// on), checked in Redis's order: the count is an integer (`ERR value is not an integer or
+/// out of range`) other than i64::MIN (`ERR value is out of range, value must between ...`),
+/// only `with_word` may follow (`ERR syntax error`), and with it |count| <= i64::MAX / 2
+/// (`ERR value is out of range`). Returns the count and whether `with_word` was given, or
+/// `None` after replying the error.
+pub(crate) fn parse_random_count_or_reply(c: &mut Client, with_word: &[u8]) -> Option<(i64, bool)> {
     let Some(l) = parse_i64(c.argv.arg(2)) else {
         c.reply.error(errors::NOT_INTEGER);
-        return;
+        return None;
     };
     if l == i64::MIN {
         c.reply.error(&format!(
@@ -520,18 +540,18 @@ fn hrandfield_command(srv: &mut Server, c: &mut Client) {
             -i64::MAX,
             i64::MAX
         ));
-        return;
+        return None;
     }
-    let withvalues = c.argv.len() == 4;
-    if c.argv.len() > 4 || (withvalues && !c.argv.arg(3).eq_ignore_ascii_case(b"withvalues")) {
+    let with = c.argv.len() == 4;
+    if c.argv.len() > 4 || (with && !c.argv.arg(3).eq_ignore_ascii_case(with_word)) {
         c.reply.error(errors::SYNTAX);
-        return;
+        return None;
     }
-    if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
+    if with && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
         c.reply.error("ERR value is out of range");
-        return;
+        return None;
     }
-    hrandfield_with_count_command(srv, c, l, withvalues);
+    Some((l, with))
 }
 
 /// The hash at argument 1 (already looked up, and known to exist when `exists`) beside the
@@ -680,15 +700,9 @@ fn hscan_command(srv: &mut Server, c: &mut Client) {
             pairs.extend(h.iter().map(|(f, v)| (Bytes::from(&*f), Bytes::from(&*v))))
         }
         Hash::Table(d) => {
-            let mut buckets_left = opts.count.saturating_mul(10);
-            next = cursor;
-            loop {
-                next = d.scan(next, |f, v| pairs.push((f.clone(), v.clone())));
-                buckets_left -= 1;
-                if next == 0 || buckets_left == 0 || pairs.len() * 2 >= opts.count {
-                    break;
-                }
-            }
+            next = scan_step(d, cursor, opts.count, 2, |f, v| {
+                pairs.push((f.clone(), v.clone()))
+            });
         }
     }
     if let Some(pattern) = opts.pattern {

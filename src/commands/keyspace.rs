@@ -13,7 +13,7 @@ use crate::client::{Argv, Client};
 use crate::commands::{acl, container_command, flags::*, Command, NO_KEYS};
 use crate::db::{
     expire_if_needed, idle_seconds, lookup_key_read, lookup_key_read_with_flags, lookup_key_write,
-    Key, LOOKUP_NOTOUCH,
+    signal_modified_key, Key, LOOKUP_NOTOUCH,
 };
 use crate::server::Server;
 use crate::types::{Obj, RString, Value};
@@ -241,6 +241,7 @@ fn del_generic(srv: &mut Server, c: &mut Client) {
     for key in c.argv.iter().skip(1) {
         expire_if_needed(srv, c.db, key);
         if srv.dbs[c.db].delete(key) {
+            signal_modified_key(srv, c.db, key);
             deleted += 1;
         }
     }
@@ -364,6 +365,32 @@ pub fn parse_scan_options(
     Ok(opts)
 }
 
+/// One call's worth of a table scan (the loop of Redis's scanGenericCommand): visits buckets
+/// from `cursor`, handing each entry to `visit`, until `count` elements were collected (an
+/// entry counts `per_entry`: 2 for HSCAN and ZSCAN, which reply a field and a value) or
+/// `10 * count` buckets were visited. Returns the next cursor (0 when done).
+pub fn scan_step<K: std::hash::Hash + Eq, V>(
+    d: &crate::dict::Dict<K, V>,
+    cursor: u64,
+    count: usize,
+    per_entry: usize,
+    mut visit: impl FnMut(&K, &V),
+) -> u64 {
+    let mut buckets_left = count.saturating_mul(10);
+    let mut collected = 0usize;
+    let mut cursor = cursor;
+    loop {
+        cursor = d.scan(cursor, |k, v| {
+            collected += per_entry;
+            visit(k, v);
+        });
+        buckets_left -= 1;
+        if cursor == 0 || buckets_left == 0 || collected >= count {
+            return cursor;
+        }
+    }
+}
+
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]: one step of an iteration over the
 /// keyspace. Replies `[next-cursor, [keys...]]`; a next cursor of `0` ends the iteration.
 ///
@@ -384,15 +411,9 @@ fn scan_command(srv: &mut Server, c: &mut Client) {
     };
     let db = &srv.dbs[c.db];
     let mut keys: Vec<Key> = Vec::new();
-    let mut buckets_left = opts.count.saturating_mul(10);
-    let mut cursor = cursor;
-    loop {
-        cursor = db.dict.scan(cursor, |key, _| keys.push(key.clone()));
-        buckets_left -= 1;
-        if cursor == 0 || buckets_left == 0 || keys.len() >= opts.count {
-            break;
-        }
-    }
+    let cursor = scan_step(&db.dict, cursor, opts.count, 1, |key, _| {
+        keys.push(key.clone())
+    });
 
     c.reply.array_len(2);
     c.reply.bulk(cursor.to_string().as_bytes());
@@ -478,6 +499,8 @@ fn rename_generic(srv: &mut Server, c: &mut Client, nx: bool) {
         if let Some((obj, expire)) = db.take(src) {
             db.add(dst, obj, expire);
         }
+        signal_modified_key(srv, c.db, src);
+        signal_modified_key(srv, c.db, dst);
         srv.dirty += 1;
     }
     if nx {
@@ -553,6 +576,8 @@ fn move_command(srv: &mut Server, c: &mut Client) {
     if let Some((obj, expire)) = srv.dbs[c.db].take(key) {
         srv.dbs[dst_db].add(key, obj, expire);
     }
+    signal_modified_key(srv, c.db, key);
+    signal_modified_key(srv, dst_db, key);
     srv.dirty += 1;
     c.reply.int(1);
 }
@@ -688,8 +713,9 @@ fn swapdb_command(srv: &mut Server, c: &mut Client) {
     };
     if first != second {
         let (low, high) = (first.min(second), first.max(second));
+        let now = srv.now_ms;
         if let Some([a, .., b]) = srv.dbs.get_mut(low..=high) {
-            a.swap_data(b);
+            a.swap_data(b, now);
         }
     }
     srv.dirty += 1;

@@ -9,12 +9,11 @@
 //! answers a missing key before looking at a count of 0; LPOS and LMPOP parse every option
 //! before any key.
 //!
-//! The blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) are not here. The pieces
-//! they share with their non-blocking forms are `pub(crate)`, as Redis shares them:
-//! [`parse_list_position`], [`parse_lmpop_args`], [`first_list_key`], [`mpop_generic`],
-//! [`list_pop_range_and_reply_with_key`], [`list_pop_and_reply`], [`lmove_generic`] and
-//! [`lmove_handle_push`]. Keys are created only through `Db::add`, the hook that wakes
-//! blocked clients.
+//! The blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) close the module. They
+//! share their non-blocking forms' steps, as Redis does ([`parse_lmpop_args`],
+//! [`list_pop_and_reply`], [`list_pop_range_and_reply_with_key`], [`lmove_generic`]), and park
+//! the client through `crate::blocked` when every key is empty. Keys are created only through
+//! `Db::add`, the hook that wakes blocked clients.
 //!
 //! Invariant: a list in the keyspace is never empty. Every command that removes elements
 //! deletes the key with its last one.
@@ -23,8 +22,8 @@ use bytes::Bytes;
 
 use crate::blocked::{block_for_keys, get_timeout_or_reply, ServeFn};
 use crate::client::Client;
-use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{lookup_key_read, lookup_key_write, lru_clock};
+use crate::commands::{acl, check_type, errors, first_key_of_type, flags::*, Command, WrongType};
+use crate::db::{lookup_key_read, lookup_key_write, lru_clock, signal_modified_key};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::list::{Entry, Fill, Where};
@@ -223,7 +222,7 @@ fn add_reply_entry(reply: &mut Reply, entry: Entry<'_>) {
 
 /// LEFT or RIGHT (Redis's getListPositionFromObjectOrReply); replies the syntax error
 /// otherwise. Shared with BLMOVE and BLMPOP.
-pub(crate) fn parse_list_position(arg: &[u8], reply: &mut Reply) -> Option<Where> {
+fn parse_list_position(arg: &[u8], reply: &mut Reply) -> Option<Where> {
     if arg.eq_ignore_ascii_case(b"left") {
         Some(Where::Head)
     } else if arg.eq_ignore_ascii_case(b"right") {
@@ -292,6 +291,7 @@ fn push_generic_command(srv: &mut Server, c: &mut Client, where_: Where, xx: boo
             len
         }
     };
+    signal_modified_key(srv, db, key);
     srv.dirty += elems.len() as u64;
     c.reply.int(len as i64);
 }
@@ -325,7 +325,7 @@ fn rpushx_command(srv: &mut Server, c: &mut Client) {
 /// key when it empties (Redis's listTypePop plus listElementsRemoved). Replies null and
 /// returns false when no list is stored there. BLPOP and BRPOP write `*2` and the key first,
 /// then call this.
-pub(crate) fn list_pop_and_reply(
+fn list_pop_and_reply(
     srv: &mut Server,
     c: &mut Client,
     db: usize,
@@ -345,6 +345,7 @@ pub(crate) fn list_pop_and_reply(
     }
     list.discard(where_, 1);
     delete_if_empty(srv, db, key);
+    signal_modified_key(srv, db, key);
     srv.dirty += 1;
     true
 }
@@ -377,12 +378,13 @@ fn list_pop_range_and_reply(
     }
     list.discard(where_, n);
     delete_if_empty(srv, db, key);
+    signal_modified_key(srv, db, key);
     srv.dirty += n as u64;
 }
 
 /// The LMPOP and BLMPOP reply: `[key, [elements...]]` with up to `count` elements popped from
 /// one end (Redis's listPopRangeAndReplyWithKey). The key must hold a non-empty list.
-pub(crate) fn list_pop_range_and_reply_with_key(
+fn list_pop_range_and_reply_with_key(
     srv: &mut Server,
     c: &mut Client,
     db: usize,
@@ -453,16 +455,16 @@ fn rpop_command(srv: &mut Server, c: &mut Client) {
 
 /// LMPOP's and BLMPOP's parsed arguments: argv positions of the keys, the end, the count.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct MpopArgs {
-    pub keys: std::ops::Range<usize>,
-    pub where_: Where,
-    pub count: usize,
+struct MpopArgs {
+    keys: std::ops::Range<usize>,
+    where_: Where,
+    count: usize,
 }
 
 /// Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]` with numkeys at `argv[numkeys_idx]`
 /// (1 for LMPOP, 2 for BLMPOP, whose timeout comes first; Redis's lmpopGenericCommand).
 /// Replies Redis's error and gives `None` when the arguments are bad.
-pub(crate) fn parse_lmpop_args(c: &mut Client, numkeys_idx: usize) -> Option<MpopArgs> {
+fn parse_lmpop_args(c: &mut Client, numkeys_idx: usize) -> Option<MpopArgs> {
     let numkeys = parse_range_or_reply(
         c.argv.arg(numkeys_idx),
         1,
@@ -507,36 +509,17 @@ pub(crate) fn parse_lmpop_args(c: &mut Client, numkeys_idx: usize) -> Option<Mpo
     })
 }
 
-/// The position in `keys` of the first key that holds a list, `None` when none does; `Err`
-/// after replying WRONGTYPE when a key of another type comes first (the scan of Redis's
-/// mpopGenericCommand and blockingPopGenericCommand: a blocking pop serves that key, or
-/// blocks on `None`). Keys are looked up for writing, so expired ones go.
-pub(crate) fn first_list_key(
-    srv: &mut Server,
-    c: &mut Client,
-    keys: &[Bytes],
-) -> Result<Option<usize>, WrongType> {
-    let db = c.db;
-    for (i, key) in keys.iter().enumerate() {
-        match check_list(lookup_key_write(srv, db, key), &mut c.reply)? {
-            Some(list) if !list.is_empty() => return Ok(Some(i)),
-            _ => {}
-        }
-    }
-    Ok(None)
-}
-
 /// Pops from the first of `keys` that holds a list and replies `[key, [elements]]`, or the
 /// null array when none does; WRONGTYPE stops at the first key of another type (Redis's
 /// mpopGenericCommand). True if something was popped.
-pub(crate) fn mpop_generic(
+fn mpop_generic(
     srv: &mut Server,
     c: &mut Client,
     keys: &[Bytes],
     where_: Where,
     count: usize,
 ) -> bool {
-    match first_list_key(srv, c, keys) {
+    match first_key_of_type(srv, c, keys, Value::as_list_mut) {
         Err(WrongType) => false,
         Ok(None) => {
             c.reply.null_array();
@@ -567,7 +550,7 @@ fn lmpop_command(srv: &mut Server, c: &mut Client) {
 /// Pushes `value` onto `dst` (creating the list through `Db::add` if the key is missing) and
 /// replies it as a bulk string (Redis's lmoveHandlePush). `dst` must be missing or hold a
 /// list (checked by the caller before popping).
-pub(crate) fn lmove_handle_push(
+fn lmove_handle_push(
     srv: &mut Server,
     c: &mut Client,
     db: usize,
@@ -584,6 +567,7 @@ pub(crate) fn lmove_handle_push(
             add_list(srv, db, dst, list);
         }
     }
+    signal_modified_key(srv, db, dst);
     srv.dirty += 1;
     c.reply.bulk(value);
 }
@@ -592,7 +576,7 @@ pub(crate) fn lmove_handle_push(
 /// missing source; WRONGTYPE for a source or a destination of another type, checked before
 /// anything moves. The same key on both sides rotates the list, which never empties on the
 /// way. BLMOVE calls this once a source exists.
-pub(crate) fn lmove_generic(
+fn lmove_generic(
     srv: &mut Server,
     c: &mut Client,
     src: &[u8],
@@ -615,6 +599,7 @@ pub(crate) fn lmove_generic(
     };
     lmove_handle_push(srv, c, db, dst, &value, whereto);
     delete_if_empty(srv, db, src);
+    signal_modified_key(srv, db, src);
 }
 
 /// LMOVE source destination LEFT|RIGHT LEFT|RIGHT
@@ -849,6 +834,7 @@ fn lset_command(srv: &mut Server, c: &mut Client) {
     };
     match list.resolve_index(index) {
         Some(i) if list.set(i, c.argv.arg(3), fill) => {
+            signal_modified_key(srv, c.db, c.argv.arg(1));
             srv.dirty += 1;
             c.reply.ok();
         }
@@ -878,6 +864,7 @@ fn linsert_command(srv: &mut Server, c: &mut Client) {
     };
     list.insert(pos + after as usize, c.argv.arg(4), fill);
     let len = list.len();
+    signal_modified_key(srv, c.db, c.argv.arg(1));
     srv.dirty += 1;
     c.reply.int(len as i64);
 }
@@ -897,6 +884,9 @@ fn lrem_command(srv: &mut Server, c: &mut Client) {
         Ok(Some(list)) => list.remove_matching(c.argv.arg(3), count, fill),
     };
     delete_if_empty(srv, db, key);
+    if removed > 0 {
+        signal_modified_key(srv, db, key);
+    }
     srv.dirty += removed as u64;
     c.reply.int(removed as i64);
 }
@@ -929,6 +919,8 @@ fn ltrim_command(srv: &mut Server, c: &mut Client) {
     };
     list.trim(ltrim as usize, (llen - ltrim - rtrim) as usize);
     delete_if_empty(srv, db, key);
+    // Even when nothing was trimmed, as Redis's ltrimCommand.
+    signal_modified_key(srv, db, key);
     srv.dirty += (ltrim + rtrim) as u64;
     c.reply.ok();
 }
@@ -956,13 +948,15 @@ fn blocking_pop_generic_command(srv: &mut Server, c: &mut Client, where_: Where,
         return;
     };
     let keys: Vec<Bytes> = c.argv.get(1..timeout_idx).unwrap_or_default().to_vec();
-    match first_list_key(srv, c, &keys) {
+    match first_key_of_type(srv, c, &keys, Value::as_list_mut) {
         Err(WrongType) => {}
         Ok(Some(i)) => {
             if let Some(key) = keys.get(i) {
                 reply_popped_with_key(srv, c, key, where_);
             }
         }
+        // Inside EXEC, answer as a timeout would, without waiting (Redis 7.0).
+        Ok(None) if !c.may_block() => c.reply.null_array(),
         Ok(None) => block_for_keys(srv, c, &keys, deadline, serve),
     }
 }
@@ -1041,6 +1035,9 @@ fn blmove_generic_command(
     match check_list(lookup_key_write(srv, c.db, &src), &mut c.reply) {
         Err(WrongType) => {}
         Ok(Some(_)) => lmove_generic(srv, c, &src, &dst, wherefrom, whereto),
+        // Inside EXEC, answer as LMOVE would, a null bulk (not the null array a real
+        // timeout gives: Redis 7.0).
+        Ok(None) if !c.may_block() => c.reply.null(),
         Ok(None) => block_for_keys(srv, c, &[src], deadline, serve_blmove),
     }
 }
@@ -1069,13 +1066,14 @@ fn blmpop_command(srv: &mut Server, c: &mut Client) {
         return;
     };
     let keys: Vec<Bytes> = c.argv.get(args.keys).unwrap_or_default().to_vec();
-    match first_list_key(srv, c, &keys) {
+    match first_key_of_type(srv, c, &keys, Value::as_list_mut) {
         Err(WrongType) => {}
         Ok(Some(i)) => {
             if let Some(key) = keys.get(i) {
                 list_pop_range_and_reply_with_key(srv, c, c.db, key, args.where_, args.count);
             }
         }
+        Ok(None) if !c.may_block() => c.reply.null_array(),
         Ok(None) => block_for_keys(srv, c, &keys, deadline, serve_blmpop),
     }
 }
