@@ -366,7 +366,7 @@ fn store_zset_or_delete(srv: &mut Server, c: &mut Client, key: &[u8], zset: ZSet
     let n = zset.len();
     let db = c.db;
     if n > 0 {
-        srv.dbs[db].set_key(key, Value::ZSet(Box::new(zset)), false);
+        srv.dbs[db].set_key(key, Value::ZSet(zset), false);
         srv.dirty += 1;
     } else if srv.dbs[db].delete(key) {
         srv.dirty += 1;
@@ -552,7 +552,7 @@ fn zadd_generic_command(srv: &mut Server, c: &mut Client, zincrby: bool) {
             let first = c.argv.arg(scoreidx + 1);
             let zset = ZSet::with_hint(1, first.len(), limits);
             let obj = Obj {
-                value: Value::ZSet(Box::new(zset)),
+                value: Value::ZSet(zset),
                 lru: lru_clock(),
             };
             srv.dbs[db].add(key, obj, None);
@@ -1460,7 +1460,7 @@ fn zscan_command(srv: &mut Server, c: &mut Client) {
     let mut pairs: Vec<(Vec<u8>, f64)> = Vec::new();
     let mut next = 0;
     match z {
-        ZSet::Listpack(v) => pairs.extend(v.iter().map(|(m, s)| (m.to_vec(), *s))),
+        ZSet::Listpack(_) => pairs.extend(z.iter().map(|(m, s)| (m.to_vec(), s))),
         ZSet::Skiplist(sl) => {
             next = scan_step(&sl.dict, cursor, opts.count, 2, |m, s| {
                 pairs.push((m.to_vec(), *s))

@@ -435,8 +435,14 @@ impl Listpack {
 
     /// Appends `entries` at the end, in one reallocation.
     pub fn append(&mut self, entries: &[Entry<'_>]) {
-        let end = self.buf.len();
-        self.splice_entries(end, end, 0, entries);
+        self.insert(self.buf.len(), entries);
+    }
+
+    /// Inserts `entries` before the entry at offset `off` (at the end when `off` is the
+    /// buffer's length), in one reallocation.
+    pub fn insert(&mut self, off: usize, entries: &[Entry<'_>]) {
+        let off = off.min(self.buf.len());
+        self.splice_entries(off, off, 0, entries);
     }
 
     /// Replaces the entry at offset `off` with `entry` (an entry boundary; a no-op at the end).
@@ -634,7 +640,7 @@ mod tests {
             let mut lp = Listpack::new();
             let mut model: Vec<Vec<u8>> = Vec::new();
             for _ in 0..300 {
-                match rng.below(6) {
+                match rng.below(7) {
                     0 | 1 => {
                         let n = 1 + rng.below(3) as usize;
                         let elems: Vec<Vec<u8>> = (0..n).map(|_| random_elem(&mut rng)).collect();
@@ -649,6 +655,13 @@ mod tests {
                         let off = lp.seek(i).unwrap();
                         lp.replace(off, Entry::parse(&elem));
                         model[i] = elem;
+                    }
+                    5 if !model.is_empty() => {
+                        let i = rng.below(model.len() as u64 + 1) as usize;
+                        let elem = random_elem(&mut rng);
+                        let off = lp.seek(i).unwrap_or(lp.bytes());
+                        lp.insert(off, &[Entry::parse(&elem)]);
+                        model.insert(i, elem);
                     }
                     4 if !model.is_empty() => {
                         let i = rng.below(model.len() as u64) as usize;

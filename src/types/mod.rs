@@ -27,7 +27,9 @@ pub enum Value {
     Hash(Hash),
     Set(Box<RSet>),
     List(Box<List>),
-    ZSet(Box<ZSet>),
+    // Inline too, for the same reason as `Hash`: 24 bytes, the listpack inline, the
+    // skiplist boxed.
+    ZSet(ZSet),
 }
 
 impl Value {
