@@ -602,8 +602,9 @@ fn hrandfield_with_count_command(srv: &mut Server, c: &mut Client, l: i64, withv
         let header = flat(count);
         c.reply.array_len(header as usize);
         let mut too_big = false;
+        let sampler = h.sampler();
         for _ in 0..count {
-            let Some((field, value)) = h.random_pair(&mut || rng.next_u64()) else {
+            let Some((field, value)) = sampler.pick(&mut || rng.next_u64()) else {
                 break;
             };
             add_rand_pair(&mut c.reply, &field, &value, withvalues);

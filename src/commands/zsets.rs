@@ -1380,8 +1380,9 @@ fn zrandmember_with_count_command(srv: &mut Server, c: &mut Client, l: i64, with
         let n = range_reply_len(&c.reply, count as usize, withscores);
         c.reply.array_len(n);
         let mut too_big = false;
+        let sampler = z.sampler();
         for _ in 0..count {
-            let Some((m, s)) = z.random(rng.next_u64()) else {
+            let Some((m, s)) = sampler.pick(rng.next_u64()) else {
                 break;
             };
             add_reply_element(&mut c.reply, m, s, withscores);
@@ -1428,8 +1429,9 @@ fn zrandmember_with_count_command(srv: &mut Server, c: &mut Client, l: i64, with
     }
     let n = range_reply_len(&c.reply, count, withscores);
     c.reply.array_len(n);
+    let sampler = z.sampler();
     for r in ranks {
-        if let Some((m, s)) = z.by_rank(r) {
+        if let Some((m, s)) = sampler.at(r) {
             add_reply_element(&mut c.reply, m, s, withscores);
         }
     }

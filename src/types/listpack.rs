@@ -412,6 +412,23 @@ impl Listpack {
         Some(off)
     }
 
+    /// The offsets of the entries at positions 0, `step`, `2 * step`, ... (`step` 2: the
+    /// fields of a hash), for callers that reach many entries by position: one walk, then
+    /// each entry without one.
+    pub fn offsets(&self, step: usize) -> Vec<usize> {
+        let mut offsets = Vec::with_capacity(self.count.div_ceil(step.max(1)));
+        let mut off = 0;
+        let mut i = 0;
+        while off < self.buf.len() {
+            if i % step.max(1) == 0 {
+                offsets.push(off);
+            }
+            off += decode(&self.buf[off..], Framing::Forward).1;
+            i += 1;
+        }
+        offsets
+    }
+
     /// The offset of the first entry equal to `needle` among the entries at positions 0,
     /// `skip + 1`, `2 * (skip + 1)`, ... (Redis's lpFind: `skip` 1 looks at hash fields and
     /// steps over their values).
@@ -617,6 +634,9 @@ mod tests {
         assert_eq!(lp.find(Entry::parse(b"2"), 1), lp.seek(6));
         assert_eq!(lp.find(Entry::parse(b"c"), 1), None);
         assert_eq!(lp.find(Entry::parse(b"b"), 0), lp.seek(1));
+        let fields: Vec<Option<usize>> = lp.offsets(2).into_iter().map(Some).collect();
+        assert_eq!(fields, [lp.seek(0), lp.seek(2), lp.seek(4), lp.seek(6)]);
+        assert_eq!(lp.offsets(1).len(), 8);
     }
 
     /// Random appends, replacements and deletions against a `Vec` model.

