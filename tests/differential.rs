@@ -309,6 +309,11 @@ fn corpus_hashes() {
     run_corpus("hashes.txt");
 }
 
+#[test]
+fn corpus_sort() {
+    run_corpus("sort.txt");
+}
+
 /// Every corpus file has a test above, so a new file cannot be silently skipped.
 #[test]
 fn every_corpus_file_is_run() {
@@ -320,6 +325,7 @@ fn every_corpus_file_is_run() {
         "connection.txt",
         "hashes.txt",
         "sets.txt",
+        "sort.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");
     for entry in dir {

@@ -23,6 +23,7 @@ pub mod introspection;
 pub mod keyspace;
 pub mod server_cmds;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 
 /// A command handler. It reads `c.argv` (arity already checked) and writes its reply into
@@ -243,6 +244,7 @@ pub static TABLES: &[&[Command]] = &[
     strings::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,
+    sort::COMMANDS,
     keyspace::COMMANDS,
     expire::COMMANDS,
     server_cmds::COMMANDS,

@@ -1,0 +1,222 @@
+//! SORT and SORT_RO (sort.c) over raw TCP: what the differential corpus (`corpus/sort.txt`)
+//! cannot express. Hash-table order (BY nosort on a hashtable set), weights that leave
+//! `errno` set in Redis (each needs a fresh redis-server: Redis never resets it), keyspace
+//! hit and miss counting by BY and GET, RESP3 nulls, and sorts of a few thousand elements.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{assert_same_replies, real_redis, Raw, Server};
+
+/// Parses a flat aggregate of bulk strings and nulls into its elements (`None` for a null).
+fn elements(reply: &[u8]) -> Vec<Option<String>> {
+    let text = String::from_utf8_lossy(reply);
+    let mut lines = text.split("\r\n");
+    let head = lines.next().unwrap_or_default();
+    assert!(head.starts_with('*'), "not an array: {text:?}");
+    let mut out = Vec::new();
+    while let Some(line) = lines.next() {
+        match line {
+            "$-1" | "_" => out.push(None),
+            l if l.starts_with('$') => out.push(Some(lines.next().unwrap_or_default().into())),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Sends one command made of strings (some built at run time).
+fn cmd(r: &mut Raw, args: &[String]) -> Vec<u8> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    r.cmd(&args)
+}
+
+#[test]
+fn nosort_on_a_hashtable_set_lists_every_member_once() {
+    let server = Server::start();
+    let mut r = server.raw();
+    let members: Vec<String> = (0..50).map(|n| format!("m{n}")).collect();
+    let mut sadd = vec!["SADD".to_string(), "s".to_string()];
+    sadd.extend(members.iter().cloned());
+    cmd(&mut r, &sadd);
+    let all = elements(&r.cmd(&["SORT", "s", "BY", "nosort"]));
+    let got: BTreeSet<String> = all.iter().flatten().cloned().collect();
+    assert_eq!(all.len(), 50);
+    assert_eq!(got, members.iter().cloned().collect());
+    // DESC does not reverse an unsorted set; LIMIT takes a window of the same order.
+    assert_eq!(
+        elements(&r.cmd(&["SORT", "s", "BY", "nosort", "DESC"])),
+        all
+    );
+    assert_eq!(
+        elements(&r.cmd(&["SORT", "s", "BY", "nosort", "LIMIT", "10", "5"])),
+        all[10..15]
+    );
+    // GET follows the same order.
+    r.cmd(&["SET", "w_m7", "seven"]);
+    let got = elements(&r.cmd(&["SORT", "s", "BY", "nosort", "GET", "w_*"]));
+    let at = all.iter().position(|m| m.as_deref() == Some("m7"));
+    for (i, value) in got.iter().enumerate() {
+        let expected = (Some(i) == at).then(|| "seven".to_string());
+        assert_eq!(value, &expected);
+    }
+}
+
+/// Redis leaves `errno` as strtod set it, so after one out-of-range weight every later sort
+/// of text weights fails on that server: each case gets fresh servers.
+#[test]
+fn out_of_range_weights_are_errors() {
+    for weight in [
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "4.9e-324",
+        "1e-310",
+        "0x1.8p-1074",
+    ] {
+        assert_same_replies(
+            "out_of_range_weights_are_errors",
+            &[
+                &["SADD", "s", "1", "2"],
+                &["SET", "w_1", weight],
+                &["SET", "w_2", "1.5"],
+                &["SORT", "s", "BY", "w_*"],
+                &["SORT", "s", "BY", "w_*", "ALPHA"],
+                &["SORT", "s", "BY", "w_*", "LIMIT", "0", "0"],
+            ],
+        );
+    }
+    // Exact subnormals and underflowing zeros are fine.
+    assert_same_replies(
+        "out_of_range_weights_are_errors",
+        &[
+            &["SADD", "s", "1", "2"],
+            &["SET", "w_1", "0x1p-1074"],
+            &["SET", "w_2", "0e-400"],
+            &["SORT", "s", "BY", "w_*"],
+            &["SET", "w_1", "-0x3p-1070"],
+            &["SORT", "s", "BY", "w_*"],
+            &["SET", "w_1", "2.2250738585072014e-308"],
+            &["SORT", "s", "BY", "w_*"],
+        ],
+    );
+}
+
+/// The value of `field` in INFO's reply.
+fn info_field(r: &mut Raw, field: &str) -> i64 {
+    let info = r.cmd_str(&["INFO", "stats"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in INFO"))
+}
+
+/// Every key BY and GET name is a keyspace lookup (hit or miss), the sorted key one more;
+/// GET runs only for the LIMIT range, BY for every element, and neither when not sorting.
+#[test]
+fn by_and_get_lookups_count_as_hits_and_misses() {
+    let Some(real) = real_redis("by_and_get_lookups_count_as_hits_and_misses") else {
+        return;
+    };
+    let ours = Server::start();
+    let script: &[&[&str]] = &[
+        &["SADD", "s", "1", "2", "3", "4", "5"],
+        &["MSET", "w_1", "3", "w_2", "1"],
+        &["HSET", "h_3", "f", "x"],
+        &["SORT", "s"],
+        &["SORT", "s", "BY", "w_*"],
+        &[
+            "SORT", "s", "BY", "w_*", "GET", "w_*", "GET", "#", "LIMIT", "1", "2",
+        ],
+        &[
+            "SORT", "s", "BY", "nosort", "GET", "h_*->f", "GET", "h_*->g",
+        ],
+        &["SORT", "s", "BY", "h_*->f", "ALPHA", "GET", "nostar"],
+        &["SORT", "missing", "BY", "w_*", "GET", "w_*"],
+        &["SORT_RO", "s", "BY", "w_*", "LIMIT", "0", "0", "GET", "w_*"],
+        &["SET", "w_5", "x"],
+        &["SORT", "s", "BY", "w_*", "GET", "w_*"],
+    ];
+    let (mut a, mut b) = (real.raw(), ours.raw());
+    for args in script {
+        assert_eq!(b.cmd_str(args), a.cmd_str(args), "{args:?}");
+        for field in ["keyspace_hits", "keyspace_misses"] {
+            assert_eq!(
+                info_field(&mut b, field),
+                info_field(&mut a, field),
+                "{field} after {args:?}"
+            );
+        }
+    }
+}
+
+/// RESP3 changes only the nulls of missing GET values.
+#[test]
+fn resp3_replies_match_redis() {
+    let Some(real) = real_redis("resp3_replies_match_redis") else {
+        return;
+    };
+    let ours = Server::start();
+    let (mut a, mut b) = (real.raw(), ours.raw());
+    for r in [&mut a, &mut b] {
+        assert!(r.cmd_str(&["HELLO", "3"]).starts_with('%'));
+    }
+    let script: &[&[&str]] = &[
+        &["SADD", "s", "3", "1", "2"],
+        &["SET", "w_2", "x"],
+        &["SORT", "s", "GET", "w_*", "GET", "#"],
+        &["SORT_RO", "s", "DESC", "LIMIT", "0", "1"],
+        &["SORT", "nokey"],
+        &["SORT", "s", "BY", "w_*"],
+    ];
+    for args in script {
+        assert_eq!(b.cmd_str(args), a.cmd_str(args), "{args:?}");
+    }
+}
+
+/// Thousands of members, past the intset limit, with duplicate weights (ties are broken by
+/// the members) and hash and string lookups.
+#[test]
+fn large_sorts_match_redis() {
+    let n = 3000;
+    let mut sadd = vec!["SADD".to_string(), "big".to_string()];
+    sadd.extend((0..n).map(|i| format!("{}", (i * 7919) % 10007)));
+    let mut sadd_words = vec!["SADD".to_string(), "words".to_string()];
+    sadd_words.extend((0..n).map(|i| format!("w{}", (i * 31) % 4001)));
+    let mut mset = vec!["MSET".to_string()];
+    for i in 0..n {
+        mset.push(format!("weight_{}", (i * 7919) % 10007));
+        mset.push(format!("{}", i % 17));
+    }
+    let mut commands: Vec<Vec<String>> = vec![sadd, sadd_words, mset];
+    for i in (0..n).step_by(3) {
+        commands.push(vec![
+            "HSET".into(),
+            format!("obj_w{}", (i * 31) % 4001),
+            "rank".into(),
+            format!("{}", i % 11),
+        ]);
+    }
+    let text = |line: &str| line.split(' ').map(String::from).collect::<Vec<_>>();
+    for line in [
+        "SORT big",
+        "SORT big DESC LIMIT 100 50",
+        "SORT big ALPHA LIMIT 2990 20",
+        "SORT big BY weight_* LIMIT 0 100",
+        "SORT big BY weight_* DESC GET # GET weight_* LIMIT 1000 200",
+        "SORT words ALPHA",
+        "SORT words BY obj_*->rank LIMIT 0 300",
+        "SORT words BY obj_*->rank DESC GET obj_*->rank GET #",
+        "SORT words BY obj_*->rank ALPHA GET obj_*->rank",
+        "SORT words BY nosort LIMIT 0 0",
+    ] {
+        commands.push(text(line));
+    }
+    let strs: Vec<Vec<&str>> = commands
+        .iter()
+        .map(|c| c.iter().map(String::as_str).collect())
+        .collect();
+    let script: Vec<&[&str]> = strs.iter().map(Vec::as_slice).collect();
+    assert_same_replies("large_sorts_match_redis", &script);
+}
