@@ -15,6 +15,7 @@ use bytes::{Bytes, BytesMut};
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
+use crate::blocked::{unblock_client, BlockState};
 use crate::resp::parser::{Parsed, RequestParser};
 use crate::resp::reply::Reply;
 use crate::server::{process_command, Server, QUERY_BUF_KEEP};
@@ -109,6 +110,9 @@ pub struct Client {
     pub write_queued: bool,
     /// Already queued on `Server::pending`.
     pub work_queued: bool,
+    /// Set while a blocking command (BLPOP...) waits for a key: no request is run until it
+    /// is cleared (see [`crate::blocked`]).
+    pub blocked: Option<BlockState>,
 }
 
 impl Client {
@@ -138,6 +142,7 @@ impl Client {
             write_interest: false,
             write_queued: false,
             work_queued: false,
+            blocked: None,
         }
     }
 
@@ -162,8 +167,10 @@ pub fn put_client(srv: &mut Server, c: Box<Client>) {
     }
 }
 
-/// Marks the client for freeing in `before_sleep` (Redis's freeClientAsync).
+/// Marks the client for freeing in `before_sleep` (Redis's freeClientAsync). A blocked
+/// client stops waiting at once, so no key is ever offered to a closing connection.
 pub fn close_client_async(srv: &mut Server, c: &mut Client) {
+    unblock_client(srv, c);
     if !c.close_asap {
         c.close_asap = true;
         srv.closing.push(c.token);
@@ -243,7 +250,7 @@ fn read_once(srv: &mut Server, c: &mut Client) -> io::Result<usize> {
 /// Parses and runs every complete request in the query buffer.
 fn process_input_buffer(srv: &mut Server, c: &mut Client) {
     let errors_before = c.reply.errors();
-    while !c.close_asap && !c.close_after_reply && !c.querybuf.is_empty() {
+    while !c.close_asap && !c.close_after_reply && c.blocked.is_none() && !c.querybuf.is_empty() {
         let max_bulk = srv.config.proto_max_bulk_len.min(usize::MAX as u64) as usize;
         match c.parser.parse(&mut c.querybuf, &mut c.argv, max_bulk) {
             Ok(Parsed::NeedMore) => break,
@@ -277,7 +284,7 @@ pub fn queue_write(srv: &mut Server, c: &mut Client) {
 }
 
 /// Puts the client on the list of clients with input left to read next turn.
-fn queue_pending(srv: &mut Server, c: &mut Client) {
+pub fn queue_pending(srv: &mut Server, c: &mut Client) {
     if !c.work_queued {
         c.work_queued = true;
         srv.pending.push(c.token);

@@ -67,6 +67,13 @@ pub struct Config {
     pub hash_max_listpack_entries: i64,
     /// Longest field or value, in bytes, a `listpack` hash may hold.
     pub hash_max_listpack_value: i64,
+    /// Node size limit of lists (see `types/list.rs`): negative -1..-5 for 4..64 KB per node,
+    /// positive for a number of entries per node. Read by every list write, so a change
+    /// applies to nodes as they next fill.
+    pub list_max_listpack_size: i64,
+    /// How many nodes at each end of a list stay uncompressed. Accepted and stored only:
+    /// rredis does not compress list nodes (see `types/list.rs`).
+    pub list_compress_depth: i64,
 }
 
 impl Default for Config {
@@ -91,6 +98,8 @@ impl Default for Config {
             requirepass: String::new(),
             hash_max_listpack_entries: crate::types::hash::HASH_MAX_LISTPACK_ENTRIES as i64,
             hash_max_listpack_value: crate::types::hash::HASH_MAX_LISTPACK_VALUE as i64,
+            list_max_listpack_size: crate::types::list::LIST_MAX_LISTPACK_SIZE,
+            list_compress_depth: 0,
         }
     }
 }
@@ -273,9 +282,24 @@ pub static CONFIGS: &[ConfigSpec] = &[
         "hash-max-ziplist-value",
         Kind::Int(field!(hash_max_listpack_value), 0, LONG_MAX as i64),
     ),
+    ConfigSpec::mutable(
+        "list-max-listpack-size",
+        Kind::Int(field!(list_max_listpack_size), INT_MIN, INT_MAX),
+    ),
+    // The pre-listpack alias, as for the hash settings.
+    ConfigSpec::mutable(
+        "list-max-ziplist-size",
+        Kind::Int(field!(list_max_listpack_size), INT_MIN, INT_MAX),
+    ),
+    ConfigSpec::mutable(
+        "list-compress-depth",
+        Kind::Int(field!(list_compress_depth), 0, INT_MAX),
+    ),
 ];
 
-/// C's INT_MAX and LONG_MAX (64-bit), the bounds of Redis's int and long long settings.
+/// C's INT_MIN, INT_MAX and LONG_MAX (64-bit), the bounds of Redis's int and long long
+/// settings.
+const INT_MIN: i64 = i32::MIN as i64;
 const INT_MAX: i64 = i32::MAX as i64;
 const LONG_MAX: u64 = i64::MAX as u64;
 

@@ -11,8 +11,12 @@
 //! The lookups that also count keyspace hits and misses, and refresh the key's LRU clock, take
 //! the whole [`Server`] because those counters live there.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use bytes::Bytes;
+
+use crate::blocked::WaitQueue;
 use crate::dict::Dict;
 use crate::server::Server;
 use crate::types::{Obj, Value};
@@ -61,6 +65,13 @@ pub struct Db {
     pub expires: Dict<Key, i64>,
     /// Where the active expiry cycle resumes its scan of `expires` (a SCAN cursor).
     pub expires_cursor: u64,
+    /// Clients blocked on each key of this database (BLPOP...), in arrival order. A key is
+    /// here only while some client waits on it. Belongs to the database *index*: SWAPDB
+    /// exchanges the data but leaves the waiting clients where they are.
+    pub blocking_keys: HashMap<Bytes, WaitQueue>,
+    /// Keys of `blocking_keys` created since the command started, in creation order and
+    /// without duplicates (Redis's ready_keys), for `handle_clients_blocked_on_keys`.
+    pub ready_keys: Vec<Bytes>,
 }
 
 impl Db {
@@ -101,6 +112,7 @@ impl Db {
     /// Adds a key that must not exist yet, with an optional deadline: the other half of
     /// [`Db::take`] (Redis's dbAdd followed by setExpire).
     pub fn add(&mut self, key: &[u8], obj: Obj, expire: Option<i64>) {
+        self.signal_key_as_ready(key);
         self.dict.insert(key.into(), obj);
         if let Some(when) = expire {
             self.expires.insert(key.into(), when);
@@ -120,7 +132,40 @@ impl Db {
                 self.expires.remove(key);
             }
         } else {
+            self.signal_key_as_ready(key);
             self.dict.insert(key.into(), obj);
+        }
+    }
+
+    /// Notes that `key` was just created, if a client is blocked on it (Redis's
+    /// signalKeyAsReady, called from dbAdd). Every key creation passes through [`Db::add`]
+    /// or [`Db::set_key`], so no command has to remember to wake anybody.
+    fn signal_key_as_ready(&mut self, key: &[u8]) {
+        if self.blocking_keys.is_empty() || !self.blocking_keys.contains_key(key) {
+            return;
+        }
+        if !self.ready_keys.iter().any(|k| k == key) {
+            self.ready_keys.push(Bytes::copy_from_slice(key));
+        }
+    }
+
+    /// Exchanges the data of two databases (SWAPDB) but not the clients blocked on them;
+    /// a waiting client whose key now exists in its database becomes ready (Redis's
+    /// scanDatabaseForReadyKeys).
+    pub fn swap_data(&mut self, other: &mut Db) {
+        std::mem::swap(&mut self.dict, &mut other.dict);
+        std::mem::swap(&mut self.expires, &mut other.expires);
+        std::mem::swap(&mut self.expires_cursor, &mut other.expires_cursor);
+        for db in [self, other] {
+            let ready: Vec<Bytes> = db
+                .blocking_keys
+                .keys()
+                .filter(|k| db.dict.contains_key(&k[..]))
+                .cloned()
+                .collect();
+            for key in ready {
+                db.signal_key_as_ready(&key);
+            }
         }
     }
 

@@ -25,6 +25,7 @@ use signal_hook_mio::v1_0::Signals;
 use socket2::{Domain, Socket, Type};
 
 use crate::acl::{client_set_default_auth, default_user_nopass};
+use crate::blocked::{handle_blocked_clients_timeout, next_deadline};
 use crate::client::{handle_client_input, put_client, take_client, write_to_client, Client};
 use crate::expire::{active_expire_cycle, CycleKind, FAST_CYCLE};
 use crate::server::{server_cron, Server, Shutdown};
@@ -297,12 +298,17 @@ fn next_timeout(srv: &Server) -> Duration {
     if !srv.pending.is_empty() || !srv.pending_writes.is_empty() {
         return Duration::ZERO;
     }
-    let until_cron = srv.cron_period().saturating_sub(srv.last_cron.elapsed());
+    let mut timeout = srv.cron_period().saturating_sub(srv.last_cron.elapsed());
     if srv.expire_cycle.backlog {
-        until_cron.min(FAST_CYCLE)
-    } else {
-        until_cron
+        timeout = timeout.min(FAST_CYCLE);
     }
+    if let Some(deadline) = next_deadline(srv) {
+        // Wake up when the first blocked client's wait is over (1 ms after, as the
+        // deadline is exclusive and the clock is read in whole milliseconds).
+        let until = u64::try_from(deadline + 1 - now_ms()).unwrap_or(0);
+        timeout = timeout.min(Duration::from_millis(until));
+    }
+    timeout
 }
 
 /// Accepts every waiting connection on listener `index` (until WouldBlock: the listener's
@@ -423,10 +429,14 @@ fn give_back(slot: &mut Vec<usize>, list: &mut Vec<usize>) {
     }
 }
 
-/// Work done just before the loop sleeps (Redis's beforeSleep): write replies, free closed
-/// clients, and catch up on expiry.
+/// Work done just before the loop sleeps (Redis's beforeSleep): catch up on expiry, time out
+/// blocked clients, write replies, free closed clients.
 fn before_sleep(srv: &mut Server, registry: &Registry) {
     active_expire_cycle(srv, CycleKind::Fast);
+    if !srv.blocked.timeouts.is_empty() {
+        srv.now_ms = now_ms();
+        handle_blocked_clients_timeout(srv);
+    }
     let mut list = std::mem::take(&mut srv.pending_writes);
     for &token in &list {
         let Some(mut c) = take_client(srv, token) else {

@@ -11,9 +11,11 @@
 //! - [`db`] — databases, keys, TTLs, lookups (db.c); [`expire`] — active expiry (expire.c);
 //! - [`dict`] — the incrementally rehashed hash table (dict.c);
 //! - [`types`] — the value types; [`config`] — settings; [`util`] — parsing, glob, formatting;
-//! - [`acl`] — the default user and authentication (acl.c).
+//! - [`acl`] — the default user and authentication (acl.c);
+//! - [`blocked`] — clients parked by BLPOP and friends until a key is ready (blocked.c).
 
 pub mod acl;
+pub mod blocked;
 pub mod client;
 pub mod commands;
 pub mod config;

@@ -15,7 +15,8 @@ use mio::Registry;
 use slab::Slab;
 
 use crate::acl::auth_required;
-use crate::client::Client;
+use crate::blocked::{handle_clients_blocked_on_keys, Blocked};
+use crate::client::{close_client_async, put_client, take_client, Client};
 use crate::commands::{flags, unknown_subcommand, CommandTable, LookupError};
 use crate::config::Config;
 use crate::db::Db;
@@ -188,6 +189,8 @@ pub struct Server {
     /// Clients to free in `before_sleep` (never mid-batch: a later event of this batch could
     /// carry the same slab key).
     pub closing: Vec<usize>,
+    /// Blocked clients: how many, and their deadlines (see [`crate::blocked`]).
+    pub blocked: Blocked,
     /// State of the active expiry cycle between ticks.
     pub expire_cycle: ExpireCycle,
     /// Ticks of `server_cron` since start.
@@ -228,6 +231,7 @@ impl Server {
             pending: Vec::new(),
             pending_writes: Vec::new(),
             closing: Vec::new(),
+            blocked: Blocked::default(),
             expire_cycle: ExpireCycle::default(),
             cron_loops: 0,
             last_cron: Instant::now(),
@@ -271,6 +275,11 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
     }
     (cmd.handler)(srv, c);
     srv.stats.total_commands_processed += 1;
+    // Keys created by this command may wake blocked clients; they are served now, before
+    // this client's next command, so a woken client can take what was just pushed.
+    if srv.blocked.count > 0 {
+        handle_clients_blocked_on_keys(srv);
+    }
 }
 
 /// Longest quotation of client input in an error text, in bytes (Redis's `%.128s`).
@@ -317,14 +326,15 @@ pub fn server_cron(srv: &mut Server) {
     databases_cron(srv);
 }
 
-/// Per-client housekeeping: idle timeouts and giving back buffer memory.
+/// Per-client housekeeping: idle timeouts and giving back buffer memory. A blocked client
+/// is idle by design and is not timed out (its own timeout, if any, applies).
 fn clients_cron(srv: &mut Server, now: i64) {
     let timeout_ms = srv.config.timeout * 1000;
     let mut expired = Vec::new();
     for (token, slot) in srv.clients.iter_mut() {
         let Some(c) = slot else { continue };
         let idle_ms = now - c.last_interaction_ms;
-        if timeout_ms > 0 && idle_ms > timeout_ms {
+        if timeout_ms > 0 && idle_ms > timeout_ms && c.blocked.is_none() {
             log::debug!("Closing idle client");
             expired.push(token);
             continue;
@@ -334,7 +344,10 @@ fn clients_cron(srv: &mut Server, now: i64) {
         }
     }
     for token in expired {
-        srv.closing.push(token);
+        if let Some(mut c) = take_client(srv, token) {
+            close_client_async(srv, &mut c);
+            put_client(srv, c);
+        }
     }
 }
 

@@ -901,6 +901,27 @@ impl LongDouble {
         }
     }
 
+    /// The nearest `double` (beyond its range: an infinity or zero). Blocking
+    /// timeouts are parsed as `long double` and only need millisecond
+    /// precision, which a `double` keeps for any plausible timeout.
+    pub fn to_f64(self) -> f64 {
+        let magnitude = match self.value {
+            LdValue::Finite { mant, exp } => {
+                let exp = i32::try_from(exp).unwrap_or(if exp < 0 { i32::MIN } else { i32::MAX });
+                // Split the scaling so an intermediate power of two cannot overflow while
+                // the product is still representable.
+                (mant as f64) * 2f64.powi(exp / 2) * 2f64.powi(exp - exp / 2)
+            }
+            LdValue::Infinite => f64::INFINITY,
+            LdValue::NaN => f64::NAN,
+        };
+        if self.negative {
+            -magnitude
+        } else {
+            magnitude
+        }
+    }
+
     /// False for infinities and NaN (Redis's `isnan(v) || isinf(v)`
     /// checks).
     pub fn is_finite(self) -> bool {

@@ -300,6 +300,11 @@ fn corpus_sets() {
 }
 
 #[test]
+fn corpus_lists() {
+    run_corpus("lists.txt");
+}
+
+#[test]
 fn corpus_connection() {
     run_corpus("connection.txt");
 }
@@ -325,6 +330,7 @@ fn every_corpus_file_is_run() {
         "connection.txt",
         "hashes.txt",
         "sets.txt",
+        "lists.txt",
         "sort.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");

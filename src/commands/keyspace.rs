@@ -686,7 +686,12 @@ fn swapdb_command(srv: &mut Server, c: &mut Client) {
     let (Some(first), Some(second)) = (valid(first), valid(second)) else {
         return c.reply.error("ERR DB index is out of range");
     };
-    srv.dbs.swap(first, second);
+    if first != second {
+        let (low, high) = (first.min(second), first.max(second));
+        if let Some([a, .., b]) = srv.dbs.get_mut(low..=high) {
+            a.swap_data(b);
+        }
+    }
     srv.dirty += 1;
     c.reply.ok();
 }

@@ -21,6 +21,7 @@ pub mod expire;
 pub mod hashes;
 pub mod introspection;
 pub mod keyspace;
+pub mod lists;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
@@ -244,6 +245,7 @@ pub static TABLES: &[&[Command]] = &[
     strings::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,
+    lists::COMMANDS,
     sort::COMMANDS,
     keyspace::COMMANDS,
     expire::COMMANDS,
@@ -379,5 +381,16 @@ pub fn unknown_subcommand(c: &mut Client, container: &str) {
     c.reply.error(&format!(
         "ERR unknown subcommand '{sub}'. Try {} HELP.",
         container.to_ascii_uppercase()
+    ));
+}
+
+/// The reply of a subcommand called with arguments it does not take (Redis's
+/// addReplySubcommandSyntaxError): the subcommand as typed, the container upper-cased.
+pub fn subcommand_syntax_error(c: &mut Client) {
+    let sub =
+        String::from_utf8_lossy(crate::server::c_string_prefix(c.argv.arg(1), 128)).into_owned();
+    let container = String::from_utf8_lossy(c.argv.arg(0)).to_ascii_uppercase();
+    c.reply.error(&format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {container} HELP."
     ));
 }

@@ -16,8 +16,11 @@ use std::os::fd::AsRawFd;
 
 use bytes::Bytes;
 
-use crate::client::{close_client_async, put_client, take_client, Client};
-use crate::commands::{acl, container_command, flags::*, Command, NO_KEYS};
+use crate::blocked::{reply_to_blocked_client_timeout, unblock_client};
+use crate::client::{close_client_async, put_client, queue_write, take_client, Client};
+use crate::commands::{
+    acl, container_command, errors, flags::*, subcommand_syntax_error, Command, NO_KEYS,
+};
 use crate::config::{config_set, lookup_config, ConfigSetError, CONFIGS};
 use crate::server::{Server, Shutdown};
 use crate::util::{now_ms, now_us, parse_i64, string_match};
@@ -105,6 +108,14 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         NO_KEYS,
         acl::CONNECTION,
         client_getname_command,
+    ),
+    Command::new(
+        "client|unblock",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_unblock_command,
     ),
     Command::new(
         "client|help",
@@ -340,6 +351,48 @@ impl KillFilter {
     }
 }
 
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: ends another client's blocking command as if
+/// it timed out (the default) or with the `-UNBLOCKED` error. Replies 1 if that client was
+/// blocked, 0 otherwise (no such client, or not blocked).
+fn client_unblock_command(srv: &mut Server, c: &mut Client) {
+    if c.argv.len() > 4 {
+        return subcommand_syntax_error(c);
+    }
+    let with_error = match c.argv.get(3) {
+        None => false,
+        Some(reason) if reason.eq_ignore_ascii_case(b"timeout") => false,
+        Some(reason) if reason.eq_ignore_ascii_case(b"error") => true,
+        Some(_) => {
+            return c
+                .reply
+                .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+        }
+    };
+    let Some(id) = parse_i64(c.argv.arg(2)) else {
+        return c.reply.error(errors::NOT_INTEGER);
+    };
+    let target = srv
+        .clients
+        .iter()
+        .find(|(_, slot)| slot.as_deref().is_some_and(|t| t.id as i64 == id))
+        .map(|(token, _)| token);
+    let Some(mut target) = target.and_then(|token| take_client(srv, token)) else {
+        return c.reply.int(0);
+    };
+    let was_blocked = target.blocked.is_some();
+    if with_error && was_blocked {
+        target
+            .reply
+            .error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        unblock_client(srv, &mut target);
+        queue_write(srv, &mut target);
+    } else {
+        reply_to_blocked_client_timeout(srv, &mut target);
+    }
+    put_client(srv, target);
+    c.reply.int(i64::from(was_blocked));
+}
+
 /// CLIENT KILL ip:port | CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port]
 /// [TYPE normal|master|replica|pubsub] [USER name] [SKIPME yes|no]
 ///
@@ -527,6 +580,9 @@ fn client_memory(client: &Client) -> usize {
 /// in it, and `oll`/`omem` (Redis's overflow list of reply blocks) are always 0.
 fn cat_client_info_string(client: &Client, now: i64) -> String {
     let mut flags = String::new();
+    if client.blocked.is_some() {
+        flags.push('b');
+    }
     if client.close_after_reply {
         flags.push('c');
     }
@@ -758,9 +814,9 @@ fn info_clients(srv: &mut Server, me: &Client, out: &mut String) {
     field(out, "maxclients", srv.config.maxclients);
     field(out, "client_recent_max_input_buffer", max_input);
     field(out, "client_recent_max_output_buffer", max_output);
-    field(out, "blocked_clients", 0);
+    field(out, "blocked_clients", srv.blocked.count);
     field(out, "tracking_clients", 0);
-    field(out, "clients_in_timeout_table", 0);
+    field(out, "clients_in_timeout_table", srv.blocked.timeouts.len());
 }
 
 /// `# Memory`.

@@ -2,10 +2,12 @@
 //! its own `t_*.c`; this file only names them and says which encoding each is using.
 
 pub mod hash;
+pub mod list;
 pub mod set;
 pub mod string;
 
 pub use hash::Hash;
+pub use list::List;
 pub use set::RSet;
 pub use string::RString;
 
@@ -19,6 +21,7 @@ pub enum Value {
     // per small string key, measured).
     Hash(Box<Hash>),
     Set(Box<RSet>),
+    List(Box<List>),
 }
 
 impl Value {
@@ -28,6 +31,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::List(_) => "list",
         }
     }
 
@@ -80,12 +84,29 @@ impl Value {
         }
     }
 
+    /// The list this value holds, or `None` for another type (WRONGTYPE for list commands).
+    pub fn as_list(&self) -> Option<&List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The list this value holds, mutably (pushes, pops and edits happen in place).
+    pub fn as_list_mut(&mut self) -> Option<&mut List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
     /// The name OBJECT ENCODING replies with.
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
         }
     }
 }
