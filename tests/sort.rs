@@ -1,7 +1,8 @@
 //! SORT and SORT_RO (sort.c) over raw TCP: what the differential corpus (`corpus/sort.txt`)
 //! cannot express. Hash-table order (BY nosort on a hashtable set), weights that leave
 //! `errno` set in Redis (each needs a fresh redis-server: Redis never resets it), keyspace
-//! hit and miss counting by BY and GET, RESP3 nulls, and sorts of a few thousand elements.
+//! hit and miss counting by BY and GET, RESP3 nulls, STORE waking a blocked client, and
+//! sorts of a few thousand elements.
 
 mod common;
 
@@ -189,7 +190,9 @@ fn large_sorts_match_redis() {
         mset.push(format!("weight_{}", (i * 7919) % 10007));
         mset.push(format!("{}", i % 17));
     }
-    let mut commands: Vec<Vec<String>> = vec![sadd, sadd_words, mset];
+    let mut rpush = vec!["RPUSH".to_string(), "list".to_string()];
+    rpush.extend((0..n).map(|i| format!("w{}", (i * 31) % 997)));
+    let mut commands: Vec<Vec<String>> = vec![sadd, sadd_words, mset, rpush];
     for i in (0..n).step_by(3) {
         commands.push(vec![
             "HSET".into(),
@@ -210,6 +213,14 @@ fn large_sorts_match_redis() {
         "SORT words BY obj_*->rank DESC GET obj_*->rank GET #",
         "SORT words BY obj_*->rank ALPHA GET obj_*->rank",
         "SORT words BY nosort LIMIT 0 0",
+        "SORT list ALPHA LIMIT 100 100",
+        "SORT list BY obj_*->rank GET # GET obj_*->rank",
+        "SORT list BY obj_*->rank ALPHA DESC",
+        "SORT list BY nosort DESC LIMIT 1500 20",
+        "SORT list BY obj_*->rank STORE dst",
+        "LRANGE dst 0 -1",
+        "SORT list ALPHA DESC GET obj_*->rank STORE dst",
+        "LRANGE dst 2000 -1",
     ] {
         commands.push(text(line));
     }
@@ -219,4 +230,33 @@ fn large_sorts_match_redis() {
         .collect();
     let script: Vec<&[&str]> = strs.iter().map(Vec::as_slice).collect();
     assert_same_replies("large_sorts_match_redis", &script);
+}
+
+/// STORE creates its list through the keyspace's one door for new keys, so a client blocked
+/// on the destination is served, as on Redis.
+#[test]
+fn store_wakes_a_client_blocked_on_the_destination() {
+    let Some(real) = real_redis("store_wakes_a_client_blocked_on_the_destination") else {
+        return;
+    };
+    let ours = Server::start();
+    let mut replies = Vec::new();
+    for server in [&real, &ours] {
+        let (mut blocked, mut r) = (server.raw(), server.raw());
+        r.cmd(&["RPUSH", "src", "3", "1", "2"]);
+        blocked.send_cmd(&[b"BLPOP", b"dst", b"0"]);
+        // The BLPOP is parked once the server counts a blocked client.
+        while !r
+            .cmd_str(&["INFO", "clients"])
+            .contains("blocked_clients:1")
+        {
+            std::thread::yield_now();
+        }
+        let stored = r.cmd_str(&["SORT", "src", "DESC", "STORE", "dst"]);
+        let popped = String::from_utf8_lossy(&blocked.read_reply()).into_owned();
+        let left = r.cmd_str(&["LRANGE", "dst", "0", "-1"]);
+        replies.push((stored, popped, left));
+    }
+    assert_eq!(replies[1], replies[0], "rredis vs redis-server");
+    assert_eq!(replies[1].1, "*2\r\n$3\r\ndst\r\n$1\r\n3\r\n");
 }

@@ -5,7 +5,10 @@
 //! The steps are Redis's, because each shows in replies or side effects:
 //! 1. the options are parsed before the key is looked up, so a syntax error wins over
 //!    WRONGTYPE;
-//! 2. the elements are loaded; a missing key sorts as an empty list;
+//! 2. the elements are loaded; a missing key sorts as an empty list. When not sorting, a list
+//!    keeps its order (reversed by DESC) and only its LIMIT range is read; a set keeps its
+//!    table's order, unless the result is stored: then it is sorted ALPHA anyway, so the
+//!    stored list does not depend on the hash table;
 //! 3. unless sorting is off (`BY` with a pattern that has no `*`), every element gets its
 //!    weight: itself or the value `BY` names, read as a number (unless ALPHA) the way C's
 //!    `strtod` reads it, or kept as bytes for ALPHA;
@@ -26,15 +29,18 @@
 //!   conversion error until something else changes `errno`. rredis judges each weight alone.
 
 use std::cmp::Ordering;
+use std::ops::RangeInclusive;
 
 use bytes::Bytes;
 
 use crate::client::Client;
+use crate::commands::lists::list_fill;
 use crate::commands::{acl, errors, flags::*, Command};
 use crate::db::lookup_key_read;
 use crate::server::Server;
+use crate::types::list::{Entry, Where};
 use crate::types::set::SetMember;
-use crate::types::Value;
+use crate::types::{List, Value};
 use crate::util::{is_c_space, parse_f64, parse_i64};
 
 /// This module's rows of the command table. The extra keys BY and GET read cannot be
@@ -176,8 +182,9 @@ fn sort_generic(srv: &mut Server, c: &mut Client, readonly: bool) {
         return;
     };
     let db = c.db;
-    let elements: Vec<Vec<u8>> = match lookup_key_read(srv, db, c.argv.arg(1)) {
-        None => Vec::new(),
+    // The elements, and whether they are already the LIMIT range in output order.
+    let (elements, ranged): (Vec<Vec<u8>>, bool) = match lookup_key_read(srv, db, c.argv.arg(1)) {
+        None => (Vec::new(), false),
         Some(obj) => match &obj.value {
             Value::Set(set) => {
                 // A set has no order of its own: a stored result must not depend on the hash
@@ -187,31 +194,31 @@ fn sort_generic(srv: &mut Server, c: &mut Client, readonly: bool) {
                     opts.alpha = true;
                     opts.sortby = None;
                 }
-                set.iter().map(SetMember::to_vec).collect()
+                (set.iter().map(SetMember::to_vec).collect(), false)
             }
+            // Not sorting a list: only the LIMIT range is read, from the tail for DESC.
+            Value::List(list) if opts.dontsort => {
+                let range = limit_range(&opts, list.len());
+                let elements = match range.map(|r| (*r.start(), r.count())) {
+                    None => Vec::new(),
+                    Some((first, n)) if opts.desc => list
+                        .iter_rev_from(list.len() - 1 - first)
+                        .take(n)
+                        .map(Entry::to_vec)
+                        .collect(),
+                    Some((first, n)) => list.iter_from(first).take(n).map(Entry::to_vec).collect(),
+                };
+                (elements, true)
+            }
+            Value::List(list) => (list.iter().map(Entry::to_vec).collect(), false),
             _ => return c.reply.error(errors::WRONGTYPE),
         },
     };
-    // STORE writes a list, a type this branch does not have yet (it lands with the lists
-    // work); until then STORE is refused rather than ignored.
-    if opts.store.is_some() {
-        return c.reply.error("ERR SORT STORE needs the list type");
-    }
-
-    // The LIMIT range, as indexes into the elements (empty when end < start). The sum is
-    // saturated: Redis's C arithmetic happens to clamp a huge count the same way.
-    let len = elements.len() as i64;
-    let mut start = opts.limit_start.max(0);
-    let mut end = if opts.limit_count < 0 {
-        len - 1
+    let range = if ranged {
+        elements.len().checked_sub(1).map(|last| 0..=last)
     } else {
-        start.saturating_add(opts.limit_count - 1)
+        limit_range(&opts, elements.len())
     };
-    if start >= len {
-        start = len - 1;
-        end = len - 2;
-    }
-    end = end.min(len - 1);
 
     let mut items: Vec<SortItem> = elements
         .into_iter()
@@ -260,33 +267,78 @@ fn sort_generic(srv: &mut Server, c: &mut Client, readonly: bool) {
         items.sort_by(|a, b| sort_compare(a, b, mode));
     }
 
-    let range = usize::try_from(start)
-        .ok()
-        .zip(usize::try_from(end).ok())
-        .and_then(|(start, end)| items.get(start..=end))
-        .unwrap_or_default();
-    let per_element = opts.gets.len().max(1);
+    let output = range.and_then(|range| items.get(range)).unwrap_or_default();
+    let outputlen = output.len() * opts.gets.len().max(1);
     let mut key = Vec::new();
-    c.reply.array_len(range.len() * per_element);
-    for item in range {
+    let Some(store) = opts.store else {
+        c.reply.array_len(outputlen);
+        for item in output {
+            if opts.gets.is_empty() {
+                c.reply.bulk(&item.elem);
+            }
+            for pattern in &opts.gets {
+                let reply = &mut c.reply;
+                lookup_key_by_pattern(
+                    srv,
+                    db,
+                    pattern,
+                    &item.elem,
+                    &mut key,
+                    |value| match value {
+                        Some(value) => reply.bulk(value),
+                        None => reply.null(),
+                    },
+                );
+            }
+        }
+        return;
+    };
+
+    // STORE: the same values as a list (a missing GET value is an empty string), replacing
+    // the destination and its TTL; an empty result deletes the destination instead.
+    let fill = list_fill(srv);
+    let mut list = List::new();
+    for item in output {
         if opts.gets.is_empty() {
-            c.reply.bulk(&item.elem);
+            list.push(Where::Tail, &item.elem, fill);
         }
         for pattern in &opts.gets {
-            let reply = &mut c.reply;
-            lookup_key_by_pattern(
-                srv,
-                db,
-                pattern,
-                &item.elem,
-                &mut key,
-                |value| match value {
-                    Some(value) => reply.bulk(value),
-                    None => reply.null(),
-                },
-            );
+            lookup_key_by_pattern(srv, db, pattern, &item.elem, &mut key, |value| {
+                list.push(Where::Tail, value.unwrap_or_default(), fill);
+            });
         }
     }
+    let Some(d) = srv.dbs.get_mut(db) else {
+        return;
+    };
+    if outputlen > 0 {
+        d.set_key(&store, Value::List(Box::new(list)), false);
+        srv.dirty += outputlen as u64;
+    } else if d.delete(&store) {
+        srv.dirty += 1;
+    }
+    c.reply.int(outputlen as i64);
+}
+
+/// The LIMIT range of `len` elements as indexes (`None` when empty), computed as Redis does:
+/// a negative offset is 0, a negative count means "to the end", and a range past the end is
+/// cut. The sum is saturated: Redis's C arithmetic clamps a huge count the same way.
+fn limit_range(opts: &SortOptions, len: usize) -> Option<RangeInclusive<usize>> {
+    let len = len as i64;
+    let mut start = opts.limit_start.max(0);
+    let mut end = if opts.limit_count < 0 {
+        len - 1
+    } else {
+        start.saturating_add(opts.limit_count - 1)
+    };
+    if start >= len {
+        start = len - 1;
+        end = len - 2;
+    }
+    end = end.min(len - 1);
+    let start = usize::try_from(start).ok()?;
+    let end = usize::try_from(end).ok()?;
+    (start <= end).then_some(start..=end)
 }
 
 /// Orders two items as Redis's sortCompare does. Numeric weights that are equal fall back to
