@@ -74,6 +74,11 @@ pub struct Config {
     /// How many nodes at each end of a list stay uncompressed. Accepted and stored only:
     /// rredis does not compress list nodes (see `types/list.rs`).
     pub list_compress_depth: i64,
+    /// Most members a sorted set keeps in the compact `listpack` encoding (see
+    /// `types/zset.rs`).
+    pub zset_max_listpack_entries: i64,
+    /// Longest member, in bytes, a `listpack` sorted set may hold.
+    pub zset_max_listpack_value: u64,
 }
 
 impl Default for Config {
@@ -100,6 +105,8 @@ impl Default for Config {
             hash_max_listpack_value: crate::types::hash::HASH_MAX_LISTPACK_VALUE as i64,
             list_max_listpack_size: crate::types::list::LIST_MAX_LISTPACK_SIZE,
             list_compress_depth: 0,
+            zset_max_listpack_entries: crate::types::zset::ZSET_MAX_LISTPACK_ENTRIES as i64,
+            zset_max_listpack_value: crate::types::zset::ZSET_MAX_LISTPACK_VALUE as u64,
         }
     }
 }
@@ -294,6 +301,22 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ConfigSpec::mutable(
         "list-compress-depth",
         Kind::Int(field!(list_compress_depth), 0, INT_MAX),
+    ),
+    ConfigSpec::mutable(
+        "zset-max-listpack-entries",
+        Kind::Int(field!(zset_max_listpack_entries), 0, LONG_MAX as i64),
+    ),
+    ConfigSpec::mutable(
+        "zset-max-listpack-value",
+        Kind::Memory(field!(zset_max_listpack_value), 0, LONG_MAX),
+    ),
+    ConfigSpec::mutable(
+        "zset-max-ziplist-entries",
+        Kind::Int(field!(zset_max_listpack_entries), 0, LONG_MAX as i64),
+    ),
+    ConfigSpec::mutable(
+        "zset-max-ziplist-value",
+        Kind::Memory(field!(zset_max_listpack_value), 0, LONG_MAX),
     ),
 ];
 

@@ -458,6 +458,34 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
+/// Parses a score-range bound the way Redis's zslParseRange does: bare
+/// `strtod` that must consume the whole input, and no NaN. Unlike
+/// [`parse_f64`] it accepts leading whitespace (`" 1"`), the empty string
+/// (as 0: `strtod` stops at once and the end pointer is already at the
+/// terminator), and out-of-range values (`"1e400"` is `inf`, `"1e-400"` is
+/// 0), because `strtod`'s ERANGE is not checked there.
+pub fn parse_strtod(s: &[u8]) -> Option<f64> {
+    if s.is_empty() {
+        return Some(0.0);
+    }
+    let start = s.iter().take_while(|&&b| is_c_space(b)).count();
+    let body = s.get(start..)?;
+    if let Some(v) = parse_f64(body) {
+        return Some(v);
+    }
+    let (negative, syntax) = scan_float(body)?;
+    let magnitude = match syntax {
+        FloatSyntax::Inf => f64::INFINITY,
+        FloatSyntax::Dec(..) => std::str::from_utf8(body).ok()?.parse::<f64>().ok()?.abs(),
+        FloatSyntax::Hex(int, frac, exp) => match hex_to_binary(int, frac, exp, &F64_FORMAT) {
+            Rounded::Zero | Rounded::Underflow => 0.0,
+            Rounded::Finite(mant, exp) => f64_from_parts(mant, exp),
+            Rounded::Overflow => f64::INFINITY,
+        },
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
 /// Builds the f64 `mant * 2^exp` from a value produced by [`round_big`]
 /// with [`F64_FORMAT`] (so it is exactly representable).
 fn f64_from_parts(mant: u64, exp: i64) -> f64 {

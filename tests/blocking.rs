@@ -1,5 +1,5 @@
-//! Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) and CLIENT UNBLOCK, with
-//! several real connections.
+//! Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP)
+//! and CLIENT UNBLOCK, with several real connections.
 //!
 //! Most tests are *scenarios* replayed on rredis and on redis-server 7.0 and compared reply by
 //! reply: a scenario is a list of steps on numbered connections. A command that blocks has no
@@ -233,6 +233,46 @@ fn keys_created_by_rename_and_swapdb_wake_waiters() {
             Cmd(3, &["SWAPDB", "0", "1"]),
             Read(1),
             Blocked(0),
+        ],
+    );
+}
+
+#[test]
+fn sorted_set_waiters_are_served_by_zadd_in_both_protocols() {
+    same_on_both(
+        "sorted_set_waiters_are_served_by_zadd_in_both_protocols",
+        &[
+            Send(0, &["BZPOPMIN", "z1", "z2", "0"]),
+            Blocked(1),
+            Send(1, &["BZPOPMAX", "z2", "0"]),
+            Blocked(2),
+            Send(2, &["HELLO", "3"]),
+            Discard(2),
+            Send(2, &["BZMPOP", "0", "1", "z2", "MAX", "COUNT", "2"]),
+            Blocked(3),
+            Cmd(
+                3,
+                &[
+                    "ZADD", "z2", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e",
+                ],
+            ),
+            Read(0),
+            Read(1),
+            Read(2),
+            Blocked(0),
+            Cmd(3, &["ZRANGE", "z2", "0", "-1", "WITHSCORES"]),
+            // A list at a zset waiter's key does not serve it; a zset does.
+            Send(0, &["BZPOPMIN", "k", "0"]),
+            Blocked(1),
+            Cmd(3, &["RPUSH", "k", "x"]),
+            Blocked(1),
+            Cmd(3, &["DEL", "k"]),
+            Cmd(3, &["ZADD", "k", "1.5", "m"]),
+            Read(0),
+            // Timeouts: the null array.
+            Cmd(0, &["BZPOPMAX", "none", "0.01"]),
+            Cmd(0, &["BZMPOP", "0.01", "1", "none", "MIN"]),
+            Cmd(2, &["BZPOPMIN", "none", "0.01"]),
         ],
     );
 }

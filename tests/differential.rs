@@ -315,6 +315,11 @@ fn corpus_hashes() {
 }
 
 #[test]
+fn corpus_zsets() {
+    run_corpus("zsets.txt");
+}
+
+#[test]
 fn corpus_sort() {
     run_corpus("sort.txt");
 }
@@ -331,6 +336,7 @@ fn every_corpus_file_is_run() {
         "hashes.txt",
         "sets.txt",
         "lists.txt",
+        "zsets.txt",
         "sort.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");

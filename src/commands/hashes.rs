@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 
 use crate::client::{close_client_async, Client};
-use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options};
+use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
 use crate::commands::strings::long_double_sum_or_reply;
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write};
@@ -510,9 +510,22 @@ fn hrandfield_command(srv: &mut Server, c: &mut Client) {
         }
         return;
     }
+    let Some((l, withvalues)) = parse_random_count_or_reply(c, b"withvalues") else {
+        return;
+    };
+    hrandfield_with_count_command(srv, c, l, withvalues);
+}
+
+/// The `count [WITHVALUES|WITHSCORES]` arguments of HRANDFIELD and ZRANDMEMBER (argument 2
+/// on), checked in Redis's order: the count is an integer (`ERR value is not an integer or
+/// out of range`) other than i64::MIN (`ERR value is out of range, value must between ...`),
+/// only `with_word` may follow (`ERR syntax error`), and with it |count| <= i64::MAX / 2
+/// (`ERR value is out of range`). Returns the count and whether `with_word` was given, or
+/// `None` after replying the error.
+pub(crate) fn parse_random_count_or_reply(c: &mut Client, with_word: &[u8]) -> Option<(i64, bool)> {
     let Some(l) = parse_i64(c.argv.arg(2)) else {
         c.reply.error(errors::NOT_INTEGER);
-        return;
+        return None;
     };
     if l == i64::MIN {
         c.reply.error(&format!(
@@ -520,18 +533,18 @@ fn hrandfield_command(srv: &mut Server, c: &mut Client) {
             -i64::MAX,
             i64::MAX
         ));
-        return;
+        return None;
     }
-    let withvalues = c.argv.len() == 4;
-    if c.argv.len() > 4 || (withvalues && !c.argv.arg(3).eq_ignore_ascii_case(b"withvalues")) {
+    let with = c.argv.len() == 4;
+    if c.argv.len() > 4 || (with && !c.argv.arg(3).eq_ignore_ascii_case(with_word)) {
         c.reply.error(errors::SYNTAX);
-        return;
+        return None;
     }
-    if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
+    if with && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
         c.reply.error("ERR value is out of range");
-        return;
+        return None;
     }
-    hrandfield_with_count_command(srv, c, l, withvalues);
+    Some((l, with))
 }
 
 /// The hash at argument 1 (already looked up, and known to exist when `exists`) beside the
@@ -678,15 +691,9 @@ fn hscan_command(srv: &mut Server, c: &mut Client) {
     match h {
         Hash::Listpack(v) => pairs.extend(v.iter().cloned()),
         Hash::Table(d) => {
-            let mut buckets_left = opts.count.saturating_mul(10);
-            next = cursor;
-            loop {
-                next = d.scan(next, |f, v| pairs.push((f.clone(), v.clone())));
-                buckets_left -= 1;
-                if next == 0 || buckets_left == 0 || pairs.len() * 2 >= opts.count {
-                    break;
-                }
-            }
+            next = scan_step(d, cursor, opts.count, 2, |f, v| {
+                pairs.push((f.clone(), v.clone()))
+            });
         }
     }
     if let Some(pattern) = opts.pattern {

@@ -364,6 +364,32 @@ pub fn parse_scan_options(
     Ok(opts)
 }
 
+/// One call's worth of a table scan (the loop of Redis's scanGenericCommand): visits buckets
+/// from `cursor`, handing each entry to `visit`, until `count` elements were collected (an
+/// entry counts `per_entry`: 2 for HSCAN and ZSCAN, which reply a field and a value) or
+/// `10 * count` buckets were visited. Returns the next cursor (0 when done).
+pub fn scan_step<K: std::hash::Hash + Eq, V>(
+    d: &crate::dict::Dict<K, V>,
+    cursor: u64,
+    count: usize,
+    per_entry: usize,
+    mut visit: impl FnMut(&K, &V),
+) -> u64 {
+    let mut buckets_left = count.saturating_mul(10);
+    let mut collected = 0usize;
+    let mut cursor = cursor;
+    loop {
+        cursor = d.scan(cursor, |k, v| {
+            collected += per_entry;
+            visit(k, v);
+        });
+        buckets_left -= 1;
+        if cursor == 0 || buckets_left == 0 || collected >= count {
+            return cursor;
+        }
+    }
+}
+
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]: one step of an iteration over the
 /// keyspace. Replies `[next-cursor, [keys...]]`; a next cursor of `0` ends the iteration.
 ///
@@ -384,15 +410,9 @@ fn scan_command(srv: &mut Server, c: &mut Client) {
     };
     let db = &srv.dbs[c.db];
     let mut keys: Vec<Key> = Vec::new();
-    let mut buckets_left = opts.count.saturating_mul(10);
-    let mut cursor = cursor;
-    loop {
-        cursor = db.dict.scan(cursor, |key, _| keys.push(key.clone()));
-        buckets_left -= 1;
-        if cursor == 0 || buckets_left == 0 || keys.len() >= opts.count {
-            break;
-        }
-    }
+    let cursor = scan_step(&db.dict, cursor, opts.count, 1, |key, _| {
+        keys.push(key.clone())
+    });
 
     c.reply.array_len(2);
     c.reply.bulk(cursor.to_string().as_bytes());

@@ -9,12 +9,11 @@
 //! answers a missing key before looking at a count of 0; LPOS and LMPOP parse every option
 //! before any key.
 //!
-//! The blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) are not here. The pieces
-//! they share with their non-blocking forms are `pub(crate)`, as Redis shares them:
-//! [`parse_list_position`], [`parse_lmpop_args`], [`first_list_key`], [`mpop_generic`],
-//! [`list_pop_range_and_reply_with_key`], [`list_pop_and_reply`], [`lmove_generic`] and
-//! [`lmove_handle_push`]. Keys are created only through `Db::add`, the hook that wakes
-//! blocked clients.
+//! The blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) close the module. They
+//! share their non-blocking forms' steps, as Redis does ([`parse_lmpop_args`],
+//! [`list_pop_and_reply`], [`list_pop_range_and_reply_with_key`], [`lmove_generic`]), and park
+//! the client through `crate::blocked` when every key is empty. Keys are created only through
+//! `Db::add`, the hook that wakes blocked clients.
 //!
 //! Invariant: a list in the keyspace is never empty. Every command that removes elements
 //! deletes the key with its last one.
@@ -23,7 +22,7 @@ use bytes::Bytes;
 
 use crate::blocked::{block_for_keys, get_timeout_or_reply, ServeFn};
 use crate::client::Client;
-use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
+use crate::commands::{acl, check_type, errors, first_key_of_type, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write, lru_clock};
 use crate::resp::reply::Reply;
 use crate::server::Server;
@@ -223,7 +222,7 @@ fn add_reply_entry(reply: &mut Reply, entry: Entry<'_>) {
 
 /// LEFT or RIGHT (Redis's getListPositionFromObjectOrReply); replies the syntax error
 /// otherwise. Shared with BLMOVE and BLMPOP.
-pub(crate) fn parse_list_position(arg: &[u8], reply: &mut Reply) -> Option<Where> {
+fn parse_list_position(arg: &[u8], reply: &mut Reply) -> Option<Where> {
     if arg.eq_ignore_ascii_case(b"left") {
         Some(Where::Head)
     } else if arg.eq_ignore_ascii_case(b"right") {
@@ -325,7 +324,7 @@ fn rpushx_command(srv: &mut Server, c: &mut Client) {
 /// key when it empties (Redis's listTypePop plus listElementsRemoved). Replies null and
 /// returns false when no list is stored there. BLPOP and BRPOP write `*2` and the key first,
 /// then call this.
-pub(crate) fn list_pop_and_reply(
+fn list_pop_and_reply(
     srv: &mut Server,
     c: &mut Client,
     db: usize,
@@ -382,7 +381,7 @@ fn list_pop_range_and_reply(
 
 /// The LMPOP and BLMPOP reply: `[key, [elements...]]` with up to `count` elements popped from
 /// one end (Redis's listPopRangeAndReplyWithKey). The key must hold a non-empty list.
-pub(crate) fn list_pop_range_and_reply_with_key(
+fn list_pop_range_and_reply_with_key(
     srv: &mut Server,
     c: &mut Client,
     db: usize,
@@ -453,16 +452,16 @@ fn rpop_command(srv: &mut Server, c: &mut Client) {
 
 /// LMPOP's and BLMPOP's parsed arguments: argv positions of the keys, the end, the count.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct MpopArgs {
-    pub keys: std::ops::Range<usize>,
-    pub where_: Where,
-    pub count: usize,
+struct MpopArgs {
+    keys: std::ops::Range<usize>,
+    where_: Where,
+    count: usize,
 }
 
 /// Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]` with numkeys at `argv[numkeys_idx]`
 /// (1 for LMPOP, 2 for BLMPOP, whose timeout comes first; Redis's lmpopGenericCommand).
 /// Replies Redis's error and gives `None` when the arguments are bad.
-pub(crate) fn parse_lmpop_args(c: &mut Client, numkeys_idx: usize) -> Option<MpopArgs> {
+fn parse_lmpop_args(c: &mut Client, numkeys_idx: usize) -> Option<MpopArgs> {
     let numkeys = parse_range_or_reply(
         c.argv.arg(numkeys_idx),
         1,
@@ -507,36 +506,17 @@ pub(crate) fn parse_lmpop_args(c: &mut Client, numkeys_idx: usize) -> Option<Mpo
     })
 }
 
-/// The position in `keys` of the first key that holds a list, `None` when none does; `Err`
-/// after replying WRONGTYPE when a key of another type comes first (the scan of Redis's
-/// mpopGenericCommand and blockingPopGenericCommand: a blocking pop serves that key, or
-/// blocks on `None`). Keys are looked up for writing, so expired ones go.
-pub(crate) fn first_list_key(
-    srv: &mut Server,
-    c: &mut Client,
-    keys: &[Bytes],
-) -> Result<Option<usize>, WrongType> {
-    let db = c.db;
-    for (i, key) in keys.iter().enumerate() {
-        match check_list(lookup_key_write(srv, db, key), &mut c.reply)? {
-            Some(list) if !list.is_empty() => return Ok(Some(i)),
-            _ => {}
-        }
-    }
-    Ok(None)
-}
-
 /// Pops from the first of `keys` that holds a list and replies `[key, [elements]]`, or the
 /// null array when none does; WRONGTYPE stops at the first key of another type (Redis's
 /// mpopGenericCommand). True if something was popped.
-pub(crate) fn mpop_generic(
+fn mpop_generic(
     srv: &mut Server,
     c: &mut Client,
     keys: &[Bytes],
     where_: Where,
     count: usize,
 ) -> bool {
-    match first_list_key(srv, c, keys) {
+    match first_key_of_type(srv, c, keys, Value::as_list_mut) {
         Err(WrongType) => false,
         Ok(None) => {
             c.reply.null_array();
@@ -567,7 +547,7 @@ fn lmpop_command(srv: &mut Server, c: &mut Client) {
 /// Pushes `value` onto `dst` (creating the list through `Db::add` if the key is missing) and
 /// replies it as a bulk string (Redis's lmoveHandlePush). `dst` must be missing or hold a
 /// list (checked by the caller before popping).
-pub(crate) fn lmove_handle_push(
+fn lmove_handle_push(
     srv: &mut Server,
     c: &mut Client,
     db: usize,
@@ -592,7 +572,7 @@ pub(crate) fn lmove_handle_push(
 /// missing source; WRONGTYPE for a source or a destination of another type, checked before
 /// anything moves. The same key on both sides rotates the list, which never empties on the
 /// way. BLMOVE calls this once a source exists.
-pub(crate) fn lmove_generic(
+fn lmove_generic(
     srv: &mut Server,
     c: &mut Client,
     src: &[u8],
@@ -956,7 +936,7 @@ fn blocking_pop_generic_command(srv: &mut Server, c: &mut Client, where_: Where,
         return;
     };
     let keys: Vec<Bytes> = c.argv.get(1..timeout_idx).unwrap_or_default().to_vec();
-    match first_list_key(srv, c, &keys) {
+    match first_key_of_type(srv, c, &keys, Value::as_list_mut) {
         Err(WrongType) => {}
         Ok(Some(i)) => {
             if let Some(key) = keys.get(i) {
@@ -1069,7 +1049,7 @@ fn blmpop_command(srv: &mut Server, c: &mut Client) {
         return;
     };
     let keys: Vec<Bytes> = c.argv.get(args.keys).unwrap_or_default().to_vec();
-    match first_list_key(srv, c, &keys) {
+    match first_key_of_type(srv, c, &keys, Value::as_list_mut) {
         Err(WrongType) => {}
         Ok(Some(i)) => {
             if let Some(key) = keys.get(i) {

@@ -26,6 +26,7 @@ pub mod server_cmds;
 pub mod sets;
 pub mod sort;
 pub mod strings;
+pub mod zsets;
 
 /// A command handler. It reads `c.argv` (arity already checked) and writes its reply into
 /// `c.reply`; `srv` gives the keyspace, the settings and every *other* client (the running
@@ -246,6 +247,7 @@ pub static TABLES: &[&[Command]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     lists::COMMANDS,
+    zsets::COMMANDS,
     sort::COMMANDS,
     keyspace::COMMANDS,
     expire::COMMANDS,
@@ -368,6 +370,28 @@ pub fn check_type<'a, T: ?Sized>(
             Err(WrongType)
         }
     }
+}
+
+/// The position in `keys` of the first key holding a value of the type `access` names
+/// (`Value::as_list_mut`, `Value::as_zset_mut`), `None` when none does; `Err` after replying
+/// WRONGTYPE when a key of another type comes first. Missing keys are skipped, and expired
+/// ones go (the keys are looked up for writing). This is the scan of Redis's mpop and
+/// blocking pop commands: they serve the key found, or block on `None`. A stored collection
+/// is never empty, so holding the type is enough.
+pub fn first_key_of_type<T: ?Sized>(
+    srv: &mut Server,
+    c: &mut Client,
+    keys: &[bytes::Bytes],
+    access: fn(&mut crate::types::Value) -> Option<&mut T>,
+) -> Result<Option<usize>, WrongType> {
+    let db = c.db;
+    for (i, key) in keys.iter().enumerate() {
+        let obj = crate::db::lookup_key_write(srv, db, key);
+        if check_type(obj, &mut c.reply, access)?.is_some() {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
 }
 
 /// The reply of a container command called with a subcommand it does not have.

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use bytes::Bytes;
 
 use crate::client::Client;
-use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options};
+use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write, lru_clock};
 use crate::resp::reply::Reply;
@@ -837,14 +837,7 @@ fn sscan_command(srv: &mut Server, c: &mut Client) {
             cursor = 0;
         }
         RSet::Hashtable(d) => {
-            let mut buckets_left = opts.count.saturating_mul(10);
-            loop {
-                cursor = d.scan(cursor, |k, _| found.push(k.to_vec()));
-                buckets_left -= 1;
-                if cursor == 0 || buckets_left == 0 || found.len() >= opts.count {
-                    break;
-                }
-            }
+            cursor = scan_step(d, cursor, opts.count, 1, |k, _| found.push(k.to_vec()));
         }
     }
     if let Some(pattern) = opts.pattern {

@@ -5,11 +5,13 @@ pub mod hash;
 pub mod list;
 pub mod set;
 pub mod string;
+pub mod zset;
 
 pub use hash::Hash;
 pub use list::List;
 pub use set::RSet;
 pub use string::RString;
+pub use zset::ZSet;
 
 /// A key's value. Owned by its database's dictionary; dies when the key is deleted,
 /// overwritten or expired.
@@ -22,6 +24,7 @@ pub enum Value {
     Hash(Box<Hash>),
     Set(Box<RSet>),
     List(Box<List>),
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
@@ -32,6 +35,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::List(_) => "list",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -92,10 +96,27 @@ impl Value {
         }
     }
 
+    /// The sorted set this value holds, or `None` for another type (WRONGTYPE for sorted
+    /// set commands).
+    pub fn as_zset(&self) -> Option<&ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
     /// The list this value holds, mutably (pushes, pops and edits happen in place).
     pub fn as_list_mut(&mut self) -> Option<&mut List> {
         match self {
             Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The sorted set this value holds, mutably.
+    pub fn as_zset_mut(&mut self) -> Option<&mut ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
             _ => None,
         }
     }
@@ -107,6 +128,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::List(l) => l.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }
