@@ -192,7 +192,12 @@ fn large_sorts_match_redis() {
     }
     let mut rpush = vec!["RPUSH".to_string(), "list".to_string()];
     rpush.extend((0..n).map(|i| format!("w{}", (i * 31) % 997)));
-    let mut commands: Vec<Vec<String>> = vec![sadd, sadd_words, mset, rpush];
+    let mut zadd = vec!["ZADD".to_string(), "zset".to_string()];
+    for i in 0..n {
+        zadd.push(format!("{}", i % 97));
+        zadd.push(format!("{}", (i * 13) % 5003));
+    }
+    let mut commands: Vec<Vec<String>> = vec![sadd, sadd_words, mset, rpush, zadd];
     for i in (0..n).step_by(3) {
         commands.push(vec![
             "HSET".into(),
@@ -221,6 +226,12 @@ fn large_sorts_match_redis() {
         "LRANGE dst 0 -1",
         "SORT list ALPHA DESC GET obj_*->rank STORE dst",
         "LRANGE dst 2000 -1",
+        "SORT zset BY nosort LIMIT 1000 30",
+        "SORT zset BY nosort DESC LIMIT 5 30 GET weight_*",
+        "SORT zset LIMIT 0 50",
+        "SORT zset BY weight_* DESC LIMIT 0 50",
+        "SORT zset ALPHA STORE dst",
+        "LRANGE dst 0 -1",
     ] {
         commands.push(text(line));
     }
@@ -277,18 +288,19 @@ const RANDOM_WEIGHTS: [&str; 9] = ["1", "2.5", "-1", "10", "x", "", "3", "0x10",
 
 /// Runs one random data change or SORT call (with the questions its check needs) on both
 /// servers. A reply is compared exactly unless its order is left to chance on Redis: a
-/// hashtable set's own order (BY nosort), or equal ALPHA weights read through BY, which
-/// Redis's partial quicksort (BY with LIMIT) orders arbitrarily from 7 elements on.
+/// hashtable set's own order (BY nosort), or equal ALPHA weights read through BY, which keep
+/// a hashtable set's or a sorted set's hash-table order, or which Redis's partial quicksort
+/// (BY with LIMIT) orders arbitrarily from 7 elements on.
 fn random_sort_command(twin: &mut Twin, rng: &mut TestRng) {
     let element = |rng: &mut TestRng| rng.pick(&RANDOM_ELEMENTS).to_string();
-    let source = rng.pick(&["l0", "l1", "s0", "s1", "none", "str"]);
+    let source = rng.pick(&["l0", "l1", "s0", "s1", "z0", "z1", "none", "str"]);
     if rng.chance(30) {
         let args: Vec<String> = match rng.below(6) {
             0 | 1 => {
-                let (cmd, key) = if rng.chance(50) {
-                    ("RPUSH", rng.pick(&["l0", "l1"]))
-                } else {
-                    ("SADD", rng.pick(&["s0", "s1"]))
+                let (cmd, key) = match rng.below(3) {
+                    0 => ("RPUSH", rng.pick(&["l0", "l1"])),
+                    1 => ("SADD", rng.pick(&["s0", "s1"])),
+                    _ => ("ZADD", rng.pick(&["z0", "z1"])),
                 };
                 let pool = if key.ends_with('0') {
                     &RANDOM_ELEMENTS[..RANDOM_NUMBERS]
@@ -296,7 +308,12 @@ fn random_sort_command(twin: &mut Twin, rng: &mut TestRng) {
                     &RANDOM_ELEMENTS[..]
                 };
                 let mut args = vec![cmd.to_string(), key.to_string()];
-                args.extend((0..1 + rng.below(3)).map(|_| rng.pick(pool).to_string()));
+                for _ in 0..1 + rng.below(3) {
+                    if cmd == "ZADD" {
+                        args.push(rng.pick(&["1", "2", "-1", "0.5", "inf"]).to_string());
+                    }
+                    args.push(rng.pick(pool).to_string());
+                }
                 args
             }
             2 => vec![
@@ -312,7 +329,7 @@ fn random_sort_command(twin: &mut Twin, rng: &mut TestRng) {
             ],
             4 => vec![
                 "DEL".into(),
-                rng.pick(&["l0", "l1", "s0", "s1", "d"]).into(),
+                rng.pick(&["l0", "l1", "s0", "s1", "z0", "z1", "d"]).into(),
             ],
             _ => vec![
                 "DEL".into(),
@@ -326,6 +343,7 @@ fn random_sort_command(twin: &mut Twin, rng: &mut TestRng) {
     let len_reply = match encoding.as_slice() {
         b"$9\r\nquicklist\r\n" => twin.run(&["LLEN", source], Check::Exact),
         b"$-1\r\n" => b":0\r\n".to_vec(),
+        b"$8\r\nlistpack\r\n" | b"$8\r\nskiplist\r\n" => twin.run(&["ZCARD", source], Check::Exact),
         _ => twin.run(&["SCARD", source], Check::Exact),
     };
     let len: usize = String::from_utf8_lossy(&len_reply)
@@ -334,6 +352,8 @@ fn random_sort_command(twin: &mut Twin, rng: &mut TestRng) {
         .parse()
         .unwrap_or(0);
     let hashtable = encoding == b"$9\r\nhashtable\r\n";
+    // Redis sorts a sorted set's elements in its hash table's order, which only ties show.
+    let zset = source.starts_with('z');
 
     let readonly = rng.chance(30);
     let mut args = vec![
@@ -388,7 +408,7 @@ fn random_sort_command(twin: &mut Twin, rng: &mut TestRng) {
         } else {
             Check::Unordered(group)
         }
-    } else if alpha_ties && (hashtable || (limit && len >= 7)) {
+    } else if alpha_ties && (hashtable || zset || (limit && len >= 7)) {
         Check::Shape
     } else {
         Check::Exact
@@ -407,7 +427,8 @@ fn random_sort_command(twin: &mut Twin, rng: &mut TestRng) {
 }
 
 /// A seeded random mix of SORT and SORT_RO calls (every option, in any order and number,
-/// malformed ones too) and changes to the lists, sets, weights and hashes they read.
+/// malformed ones too) and changes to the lists, sets, sorted sets, weights and hashes they
+/// read.
 #[test]
 fn random_sorts_match_redis() {
     let test = "sort::random_sorts_match_redis";

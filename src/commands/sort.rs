@@ -5,7 +5,8 @@
 //! The steps are Redis's, because each shows in replies or side effects:
 //! 1. the options are parsed before the key is looked up, so a syntax error wins over
 //!    WRONGTYPE;
-//! 2. the elements are loaded; a missing key sorts as an empty list. When not sorting, a list
+//! 2. the elements are loaded; a missing key sorts as an empty list, and a sorted set is
+//!    converted to its skiplist encoding for good. When not sorting, a list or a sorted set
 //!    keeps its order (reversed by DESC) and only its LIMIT range is read; a set keeps its
 //!    table's order, unless the result is stored: then it is sorted ALPHA anyway, so the
 //!    stored list does not depend on the hash table;
@@ -185,7 +186,7 @@ fn sort_generic(srv: &mut Server, c: &mut Client, readonly: bool) {
     // The elements, and whether they are already the LIMIT range in output order.
     let (elements, ranged): (Vec<Vec<u8>>, bool) = match lookup_key_read(srv, db, c.argv.arg(1)) {
         None => (Vec::new(), false),
-        Some(obj) => match &obj.value {
+        Some(obj) => match &mut obj.value {
             Value::Set(set) => {
                 // A set has no order of its own: a stored result must not depend on the hash
                 // table's, so Redis sorts it (ALPHA, by the members) even when told not to.
@@ -196,21 +197,39 @@ fn sort_generic(srv: &mut Server, c: &mut Client, readonly: bool) {
                 }
                 (set.iter().map(SetMember::to_vec).collect(), false)
             }
-            // Not sorting a list: only the LIMIT range is read, from the tail for DESC.
+            // Not sorting a list or a sorted set: they keep their order (reversed by DESC),
+            // and only the LIMIT range is read.
             Value::List(list) if opts.dontsort => {
-                let range = limit_range(&opts, list.len());
-                let elements = match range.map(|r| (*r.start(), r.count())) {
-                    None => Vec::new(),
-                    Some((first, n)) if opts.desc => list
-                        .iter_rev_from(list.len() - 1 - first)
-                        .take(n)
-                        .map(Entry::to_vec)
-                        .collect(),
-                    Some((first, n)) => list.iter_from(first).take(n).map(Entry::to_vec).collect(),
-                };
+                let elements = load_range(&opts, list.len(), |from, n| {
+                    if opts.desc {
+                        list.iter_rev_from(from)
+                            .take(n)
+                            .map(Entry::to_vec)
+                            .collect()
+                    } else {
+                        list.iter_from(from).take(n).map(Entry::to_vec).collect()
+                    }
+                });
                 (elements, true)
             }
             Value::List(list) => (list.iter().map(Entry::to_vec).collect(), false),
+            Value::ZSet(zset) => {
+                // Redis converts a sorted set to its skiplist encoding for SORT (SORT_RO
+                // too), and it stays converted: OBJECT ENCODING shows it.
+                zset.convert_to_skiplist();
+                if opts.dontsort {
+                    let elements = load_range(&opts, zset.len(), |from, n| {
+                        let iter = zset.iter_from(from, opts.desc);
+                        iter.take(n).map(|(member, _)| member.to_vec()).collect()
+                    });
+                    (elements, true)
+                } else {
+                    (
+                        zset.iter().map(|(member, _)| member.to_vec()).collect(),
+                        false,
+                    )
+                }
+            }
             _ => return c.reply.error(errors::WRONGTYPE),
         },
     };
@@ -318,6 +337,21 @@ fn sort_generic(srv: &mut Server, c: &mut Client, readonly: bool) {
         srv.dirty += 1;
     }
     c.reply.int(outputlen as i64);
+}
+
+/// The LIMIT range of an ordered sequence of `len` elements (a list, a sorted set) in output
+/// order: `read(from, n)` reads `n` elements starting at index `from`, towards the tail, or
+/// towards the head for DESC.
+fn load_range(
+    opts: &SortOptions,
+    len: usize,
+    read: impl FnOnce(usize, usize) -> Vec<Vec<u8>>,
+) -> Vec<Vec<u8>> {
+    let Some(range) = limit_range(opts, len) else {
+        return Vec::new();
+    };
+    let (first, n) = (*range.start(), range.count());
+    read(if opts.desc { len - 1 - first } else { first }, n)
 }
 
 /// The LIMIT range of `len` elements as indexes (`None` when empty), computed as Redis does:
