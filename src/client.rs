@@ -16,6 +16,7 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
 use crate::blocked::{unblock_client, BlockState};
+use crate::commands::multi::MultiState;
 use crate::resp::parser::{Parsed, RequestParser};
 use crate::resp::reply::Reply;
 use crate::server::{process_command, Server, QUERY_BUF_KEEP};
@@ -95,6 +96,10 @@ pub struct Client {
     pub last_interaction_ms: i64,
     /// Full name of the last command run (CLIENT LIST cmd=).
     pub last_cmd: &'static str,
+    /// Full name of the command running now (Redis's `c->cmd`), set by `server::call`: the
+    /// same as `last_cmd` except inside EXEC, where it names each queued command in turn
+    /// while `last_cmd` stays `exec`. Error texts that name the command read this.
+    pub cmd: &'static str,
     /// The socket may hold unread data (no WouldBlock seen since the last readable event).
     pub readable: bool,
     /// The poller reported the peer's FIN or a socket error: keep reading until EOF instead
@@ -113,6 +118,18 @@ pub struct Client {
     /// Set while a blocking command (BLPOP...) waits for a key: no request is run until it
     /// is cleared (see [`crate::blocked`]).
     pub blocked: Option<BlockState>,
+    /// The transaction being queued, from MULTI to EXEC / DISCARD / RESET (Redis's
+    /// CLIENT_MULTI flag and `mstate`); `None` outside MULTI. EXEC keeps it while the queued
+    /// commands run, so CLIENT INFO inside the transaction still shows `flags=x`, as in Redis.
+    pub multi: Option<MultiState>,
+    /// The keys this client WATCHes, as (database index, key), without duplicates. Each has
+    /// exactly one entry for this client in that database's `Db::watched_keys`; both sides
+    /// are changed only by `commands::multi` (watch_for_key / unwatch_all_keys).
+    pub watched_keys: Vec<(usize, Bytes)>,
+    /// Redis's CLIENT_DENY_BLOCKING: set while EXEC runs the queued commands, so a blocking
+    /// command there answers as if it had timed out instead of parking the client (see
+    /// [`Client::may_block`]).
+    pub deny_blocking: bool,
 }
 
 impl Client {
@@ -135,6 +152,7 @@ impl Client {
             ctime_ms: now,
             last_interaction_ms: now,
             last_cmd: "NULL",
+            cmd: "NULL",
             readable: true,
             peer_closed: false,
             close_after_reply: false,
@@ -143,7 +161,19 @@ impl Client {
             write_queued: false,
             work_queued: false,
             blocked: None,
+            multi: None,
+            watched_keys: Vec::new(),
+            deny_blocking: false,
         }
+    }
+
+    /// False when a blocking command must not park this client (inside EXEC): BLPOP and its
+    /// relatives then answer at once as their non-blocking forms would with nothing to pop
+    /// (the null array; a null bulk for BLMOVE / BRPOPLPUSH). Every blocking command asks
+    /// this just before it would call `block_for_keys`, where Redis tests
+    /// CLIENT_DENY_BLOCKING.
+    pub fn may_block(&self) -> bool {
+        !self.deny_blocking
     }
 
     /// Frees spare buffer memory of an idle client (Redis's clientsCronResizeQueryBuffer).

@@ -10,6 +10,15 @@
 //! sees a key whose deadline has passed even before the active cycle (expire.rs) reaches it.
 //! The lookups that also count keyspace hits and misses, and refresh the key's LRU clock, take
 //! the whole [`Server`] because those counters live there.
+//!
+//! **Every write command must call [`signal_modified_key`]** (Redis's signalModifiedKey) for
+//! each key it actually changed, after the change and only when something changed: not for
+//! SET NX on an existing key, SADD of a member already there, LPUSHX on a missing key, a DEL
+//! that found nothing... That call is what makes a WATCHing client's EXEC fail. [`Db::set_key`]
+//! calls it itself, as Redis's setKey does; [`Db::add`], [`Db::delete`] and [`Db::take`] do
+//! not (Redis's dbAdd / dbDelete), so a command creating, deleting or moving a key calls it.
+//! Expiry calls it too: deleting an expired key, lazily ([`expire_if_needed`]) or in the
+//! active cycle (expire.rs), is a modification for its watchers, as in Redis 7.0.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -17,6 +26,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use bytes::Bytes;
 
 use crate::blocked::WaitQueue;
+use crate::commands::multi::Watcher;
 use crate::dict::Dict;
 use crate::server::Server;
 use crate::types::{Obj, Value};
@@ -72,6 +82,11 @@ pub struct Db {
     /// Keys of `blocking_keys` created since the command started, in creation order and
     /// without duplicates (Redis's ready_keys), for `handle_clients_blocked_on_keys`.
     pub ready_keys: Vec<Bytes>,
+    /// The clients WATCHing each key of this database (Redis's `db->watched_keys`), each
+    /// with its own "touched since WATCH" flag. A key is here only while some client watches
+    /// it. Like `blocking_keys` it belongs to the database *index*: SWAPDB leaves watchers
+    /// where they are (and touches them, see [`Db::swap_data`]).
+    pub watched_keys: HashMap<Bytes, Vec<Watcher>>,
 }
 
 impl Db {
@@ -135,6 +150,76 @@ impl Db {
             self.signal_key_as_ready(key);
             self.dict.insert(key.into(), obj);
         }
+        self.touch_watched_key(key);
+    }
+
+    /// Marks every client WATCHing `key` in this database as touched, so its next EXEC fails
+    /// (Redis's touchWatchedKey). One `is_empty` test when nobody watches anything, which is
+    /// what every write pays on the hot path. Commands call it through
+    /// [`signal_modified_key`].
+    ///
+    /// A watcher that watched the key when it had already expired is not touched by the
+    /// deletion of that key, which changes nothing logically: the deletion only clears its
+    /// `expired` mark, so a later write does touch it. Redis 7.0 stops at such a watcher if
+    /// the key is still there (its loop `break`s, leaving later watchers untouched); this
+    /// does the same. rredis deletes an expired key before any write to it, as Redis does, so
+    /// that case does not arise from commands.
+    pub fn touch_watched_key(&mut self, key: &[u8]) {
+        if self.watched_keys.is_empty() {
+            return;
+        }
+        let Some(watchers) = self.watched_keys.get_mut(key) else {
+            return;
+        };
+        let exists = self.dict.contains_key(key);
+        for w in watchers {
+            if w.expired {
+                if exists {
+                    break;
+                }
+                w.expired = false;
+                continue;
+            }
+            w.dirty = true;
+        }
+    }
+
+    /// Touches the watchers of every watched key of this database that is here, or in the
+    /// database replacing it (Redis's touchAllWatchedKeysInDb): FLUSHDB / FLUSHALL before
+    /// emptying it (`None`), SWAPDB before exchanging it with another (`Some((other, now))`).
+    /// A watched key missing on both sides is left alone. Expired keys follow Redis 7.0: a
+    /// watcher that watched an already expired key is not touched when that key goes (or is
+    /// replaced by another key expired as of `now`), and a missing watched key replaced by
+    /// an expired one counts as still missing (the watcher is marked as watching an expired
+    /// key instead).
+    pub fn touch_all_watched_keys_in_db(&mut self, replaced_with: Option<(&Db, i64)>) {
+        if self.watched_keys.is_empty() {
+            return;
+        }
+        let in_other = |key: &[u8]| replaced_with.is_some_and(|(r, _)| r.dict.contains_key(key));
+        let expired_in_other =
+            |key: &[u8]| replaced_with.is_some_and(|(r, now)| r.is_expired(key, now));
+        for (key, watchers) in self.watched_keys.iter_mut() {
+            let exists_here = self.dict.contains_key(&key[..]);
+            if !exists_here && !in_other(key) {
+                continue;
+            }
+            for w in watchers.iter_mut() {
+                if w.expired {
+                    if !in_other(key) {
+                        w.expired = false;
+                        continue;
+                    }
+                    if expired_in_other(key) {
+                        continue;
+                    }
+                } else if !exists_here && expired_in_other(key) {
+                    w.expired = true;
+                    continue;
+                }
+                w.dirty = true;
+            }
+        }
     }
 
     /// Notes that `key` was just created, if a client is blocked on it (Redis's
@@ -149,10 +234,13 @@ impl Db {
         }
     }
 
-    /// Exchanges the data of two databases (SWAPDB) but not the clients blocked on them;
-    /// a waiting client whose key now exists in its database becomes ready (Redis's
-    /// scanDatabaseForReadyKeys).
-    pub fn swap_data(&mut self, other: &mut Db) {
+    /// Exchanges the data of two databases (SWAPDB) but not the clients blocked on them or
+    /// watching their keys (Redis's dbSwapDatabases). A watched key that exists in either
+    /// database is touched first (see [`Db::touch_all_watched_keys_in_db`]); a waiting client whose key now exists in its database
+    /// becomes ready (Redis's scanDatabaseForReadyKeys).
+    pub fn swap_data(&mut self, other: &mut Db, now: i64) {
+        self.touch_all_watched_keys_in_db(Some((other, now)));
+        other.touch_all_watched_keys_in_db(Some((self, now)));
         std::mem::swap(&mut self.dict, &mut other.dict);
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.expires_cursor, &mut other.expires_cursor);
@@ -189,13 +277,24 @@ impl Db {
         self.expires.remove(key).is_some()
     }
 
-    /// Deletes every key (FLUSHDB); returns how many there were.
+    /// Deletes every key (FLUSHDB, FLUSHALL); returns how many there were. The watchers of
+    /// the keys it holds are touched first (Redis's signalFlushedDb).
     pub fn clear(&mut self) -> usize {
+        self.touch_all_watched_keys_in_db(None);
         let n = self.dict.len();
         self.dict.clear();
         self.expires.clear();
         self.expires_cursor = 0;
         n
+    }
+}
+
+/// Tells the server that `key` of database `db` was just changed by a command (Redis's
+/// signalModifiedKey): every client WATCHing it will see its EXEC fail. Call it in every
+/// write command, once per key it actually modified, as described at the top of this module.
+pub fn signal_modified_key(srv: &mut Server, db: usize, key: &[u8]) {
+    if let Some(d) = srv.dbs.get_mut(db) {
+        d.touch_watched_key(key);
     }
 }
 
@@ -210,6 +309,7 @@ pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
         return false;
     }
     d.delete(key);
+    d.touch_watched_key(key);
     srv.stats.expired_keys += 1;
     true
 }
@@ -268,4 +368,93 @@ pub fn lookup_key_write<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Optio
 pub fn key_exists(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     expire_if_needed(srv, db, key);
     srv.dbs.get(db).is_some_and(|d| d.dict.contains_key(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::multi::Watcher;
+    use crate::types::RString;
+
+    const NOW: i64 = 1_000_000;
+
+    /// A database holding `key` (deadline `expire`, if any) watched by one client whose
+    /// entry has the given `expired` mark.
+    fn watched(key: &[u8], present: bool, expire: Option<i64>, expired: bool) -> Db {
+        let mut db = Db::default();
+        if present {
+            let obj = Obj {
+                value: Value::Str(RString::from_bytes(b"v")),
+                lru: 0,
+            };
+            db.add(key, obj, expire);
+        }
+        db.watched_keys.insert(
+            Bytes::copy_from_slice(key),
+            vec![Watcher {
+                token: 1,
+                id: 1,
+                dirty: false,
+                expired,
+            }],
+        );
+        db
+    }
+
+    fn entry(db: &Db, key: &[u8]) -> Watcher {
+        db.watched_keys[key][0]
+    }
+
+    /// The cases Redis 7.0.15 was asked with active expiry off (DEBUG SET-ACTIVE-EXPIRE 0),
+    /// which the scenario tests cannot reach deterministically.
+    #[test]
+    fn a_key_expired_when_watched_is_missing_until_written() {
+        // Its deletion changes nothing, and clears the mark...
+        let mut db = watched(b"k", true, Some(NOW - 1), true);
+        db.delete(b"k");
+        db.touch_watched_key(b"k");
+        assert!(!entry(&db, b"k").dirty && !entry(&db, b"k").expired);
+        // ...so a write after it touches the watcher.
+        db.set_key(b"k", Value::Str(RString::from_bytes(b"w")), false);
+        assert!(entry(&db, b"k").dirty);
+    }
+
+    #[test]
+    fn flushing_a_key_expired_when_watched_touches_nobody() {
+        let mut db = watched(b"k", true, Some(NOW - 1), true);
+        db.clear();
+        assert!(!entry(&db, b"k").dirty);
+        // A key that was alive when watched and expired since: touched.
+        let mut db = watched(b"k", true, Some(NOW - 1), false);
+        db.clear();
+        assert!(entry(&db, b"k").dirty);
+    }
+
+    #[test]
+    fn swapdb_with_expired_keys() {
+        // Missing watched key replaced by an expired one: still missing, now marked.
+        let mut db0 = watched(b"k", false, None, false);
+        let mut db1 = watched(b"other", true, None, false);
+        db1.add(
+            b"k",
+            Obj {
+                value: Value::Str(RString::from_bytes(b"v")),
+                lru: 0,
+            },
+            Some(NOW - 1),
+        );
+        db0.swap_data(&mut db1, NOW);
+        assert!(!entry(&db0, b"k").dirty && entry(&db0, b"k").expired);
+        // `other` exists in db1 only: its watcher (db1's) is touched.
+        assert!(entry(&db1, b"other").dirty);
+        // Expired-when-watched key swapped with an empty database: no change.
+        let mut db0 = watched(b"k", true, Some(NOW - 1), true);
+        let mut db1 = Db::default();
+        db0.swap_data(&mut db1, NOW);
+        assert!(!entry(&db0, b"k").dirty && !entry(&db0, b"k").expired);
+        // A live key swapped away: touched.
+        let mut db0 = watched(b"k", true, None, false);
+        db0.swap_data(&mut Db::default(), NOW);
+        assert!(entry(&db0, b"k").dirty);
+    }
 }

@@ -147,6 +147,7 @@ fn expire_sample(srv: &mut Server, index: usize) -> Sample {
     db.expires_cursor = cursor;
     for key in &due {
         db.delete(key);
+        db.touch_watched_key(key);
     }
     Sample {
         sampled,

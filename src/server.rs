@@ -5,7 +5,8 @@
 //! in it is locked or shared.
 //!
 //! [`process_command`] is the gate a parsed request passes: find the command in the table,
-//! check its arity, then [`call`] its handler. [`server_cron`] is the timer that runs `hz`
+//! check its arity and whether the client may run it, then queue it (inside MULTI) or
+//! [`call`] its handler. [`server_cron`] is the timer that runs `hz`
 //! times a second: active expiry, idle clients, incremental rehashing, stats sampling.
 
 use std::time::{Duration, Instant};
@@ -17,7 +18,10 @@ use slab::Slab;
 use crate::acl::auth_required;
 use crate::blocked::{handle_clients_blocked_on_keys, Blocked};
 use crate::client::{close_client_async, put_client, take_client, Client};
-use crate::commands::{flags, unknown_subcommand, CommandTable, LookupError};
+use crate::commands::multi::{
+    exec_command_abort, flag_transaction, queue_multi_command, runs_inside_multi,
+};
+use crate::commands::{flags, unknown_subcommand, Command, CommandTable, LookupError};
 use crate::config::Config;
 use crate::db::Db;
 use crate::expire::{active_expire_cycle, ExpireCycle};
@@ -251,34 +255,74 @@ impl Server {
 }
 
 /// Runs one parsed request of client `c` (Redis's processCommand): resolve the command,
-/// check arity, check the client may run it (authentication), call it. Errors are replied
-/// to; the connection stays open. (Error replies are counted for INFO by the reply layer,
-/// whoever writes them.)
+/// check arity, check the client may run it (authentication, `no_multi` inside MULTI), then
+/// queue it if the client is in MULTI, else [`call`] it. A rejected request is answered with
+/// its error and flags the client's transaction, if any ([`reject_command`]). Errors are
+/// replied to; the connection stays open. (Error replies are counted for INFO by the reply
+/// layer, whoever writes them.)
+///
+/// Clients blocked on keys are served here, after the command, never inside [`call`]: so an
+/// EXEC's pushes wake them only once the whole transaction has run.
 pub fn process_command(srv: &mut Server, c: &mut Client) {
     srv.now_ms = now_ms();
+    // CLIENT LIST's cmd= names what was looked up, even if refused: NULL when nothing was.
     let cmd = match srv.commands.resolve(&c.argv) {
         Ok(cmd) => cmd,
         Err(LookupError::UnknownSubcommand(container)) => {
-            return unknown_subcommand(c, container.name);
+            c.last_cmd = "NULL";
+            unknown_subcommand(c, container.name);
+            return flag_transaction(c);
         }
-        Err(LookupError::Unknown) => return reply_unknown_command(c),
+        Err(LookupError::Unknown) => {
+            c.last_cmd = "NULL";
+            reply_unknown_command(c);
+            return flag_transaction(c);
+        }
     };
-    if !cmd.arity_ok(c.argv.len()) {
-        return c.reply.error(&format!(
-            "ERR wrong number of arguments for '{}' command",
-            cmd.name
-        ));
-    }
     c.last_cmd = cmd.name;
-    if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.config, c) {
-        return c.reply.error("NOAUTH Authentication required.");
+    if !cmd.arity_ok(c.argv.len()) {
+        let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
+        return reject_command(srv, c, cmd, &msg);
     }
-    (cmd.handler)(srv, c);
-    srv.stats.total_commands_processed += 1;
+    if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.config, c) {
+        return reject_command(srv, c, cmd, "NOAUTH Authentication required.");
+    }
+    if c.multi.is_some() {
+        if cmd.flags & flags::NO_MULTI != 0 {
+            let msg = "ERR Command not allowed inside a transaction";
+            return reject_command(srv, c, cmd, msg);
+        }
+        if !runs_inside_multi(cmd) {
+            return queue_multi_command(srv, c, cmd);
+        }
+    }
+    call(srv, c, cmd);
     // Keys created by this command may wake blocked clients; they are served now, before
     // this client's next command, so a woken client can take what was just pushed.
     if srv.blocked.count > 0 {
         handle_clients_blocked_on_keys(srv);
+    }
+}
+
+/// Runs `cmd`'s handler on the request in `c.argv` and accounts for it (Redis's call()):
+/// the one path of every executed command, whether it comes straight from the client or
+/// from a transaction's queue (EXEC calls it per queued command). It does not serve blocked
+/// clients; `process_command` does once the client's request is done.
+pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
+    c.cmd = cmd.name;
+    (cmd.handler)(srv, c);
+    srv.stats.total_commands_processed += 1;
+}
+
+/// Answers a request refused before it ran with the error `msg` and flags the client's
+/// transaction (Redis's rejectCommand). A refused EXEC instead aborts the transaction, with
+/// the reason in its EXECABORT error.
+fn reject_command(srv: &mut Server, c: &mut Client, cmd: &Command, msg: &str) {
+    flag_transaction(c);
+    if cmd.name == "exec" {
+        exec_command_abort(srv, c, msg);
+    } else {
+        c.reply.error(msg);
     }
 }
 

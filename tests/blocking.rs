@@ -1,117 +1,15 @@
 //! Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP)
 //! and CLIENT UNBLOCK, with several real connections.
 //!
-//! Most tests are *scenarios* replayed on rredis and on redis-server 7.0 and compared reply by
-//! reply: a scenario is a list of steps on numbered connections. A command that blocks has no
-//! reply yet, so sending and reading are separate steps, and [`Step::Blocked`] waits (by
-//! polling INFO, not by sleeping) until the server has parked the expected number of clients,
-//! so the next step cannot overtake the blocking command.
+//! Most tests are scenarios (tests/common/scenario.rs) replayed on rredis and on
+//! redis-server 7.0 and compared reply by reply.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{real_redis, Raw, Server};
-
-/// One step of a scenario.
-enum Step {
-    /// Send a command on connection `n` without reading its reply. `$ID<m>` in an argument
-    /// is replaced by connection m's CLIENT ID on that server.
-    Send(usize, &'static [&'static str]),
-    /// Read one reply on connection `n`; it is compared across servers.
-    Read(usize),
-    /// Send and read (a command that does not block).
-    Cmd(usize, &'static [&'static str]),
-    /// Read one reply on connection `n` and drop it (HELLO's, which carries the client id).
-    Discard(usize),
-    /// Wait until the server reports exactly this many blocked clients.
-    Blocked(usize),
-    /// Close connection `n`.
-    Close(usize),
-}
-
-use Step::*;
-
-/// Connections per scenario.
-const CONNECTIONS: usize = 4;
-
-/// Runs `steps` against the server on `port`; returns every reply read, in order.
-fn run_scenario(port: u16, steps: &[Step]) -> Vec<String> {
-    let mut conns: Vec<Option<Raw>> = (0..CONNECTIONS).map(|_| Some(Raw::connect(port))).collect();
-    let ids: Vec<String> = conns
-        .iter_mut()
-        .map(|c| {
-            let reply = c.as_mut().expect("open").cmd_str(&["CLIENT", "ID"]);
-            reply.trim_start_matches(':').trim_end().to_string()
-        })
-        .collect();
-    let mut control = Raw::connect(port);
-    let mut replies = Vec::new();
-    for (i, step) in steps.iter().enumerate() {
-        match step {
-            Send(n, args) | Cmd(n, args) => {
-                let args: Vec<String> = args
-                    .iter()
-                    .map(|a| match a.strip_prefix("$ID") {
-                        Some(m) => ids[m.parse::<usize>().expect("$ID<n>")].clone(),
-                        None => a.to_string(),
-                    })
-                    .collect();
-                let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-                let conn = conns[*n].as_mut().expect("connection closed");
-                conn.send_cmd(&args);
-                if let Cmd(..) = step {
-                    replies.push(format!("step {i}: {}", reply_text(conn.read_reply())));
-                }
-            }
-            Read(n) => {
-                let conn = conns[*n].as_mut().expect("connection closed");
-                replies.push(format!("step {i}: {}", reply_text(conn.read_reply())));
-            }
-            Discard(n) => {
-                conns[*n].as_mut().expect("connection closed").read_reply();
-            }
-            Blocked(want) => wait_blocked(&mut control, *want),
-            Close(n) => conns[*n] = None,
-        }
-    }
-    for conn in conns.iter_mut().flatten() {
-        assert!(
-            !conn.has_pending_input(),
-            "unread reply left on a connection"
-        );
-    }
-    replies
-}
-
-fn reply_text(bytes: Vec<u8>) -> String {
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// Polls INFO until `blocked_clients` is `want` (5 s at most).
-fn wait_blocked(control: &mut Raw, want: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let info = control.cmd_str(&["INFO", "clients"]);
-        if info.contains(&format!("blocked_clients:{want}\r\n")) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never {want} blocked: {info}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// Replays `steps` on rredis and, when installed, on redis-server; asserts identical
-/// replies. Returns rredis's replies for further checks.
-fn same_on_both(test: &str, steps: &[Step]) -> Vec<String> {
-    let ours = Server::start();
-    let got = run_scenario(ours.port, steps);
-    if let Some(real) = real_redis(test) {
-        let expected = run_scenario(real.port, steps);
-        assert_eq!(got, expected, "replies differ from redis-server's");
-    }
-    got
-}
+use common::scenario::{same_on_both, wait_blocked, Step::*};
+use common::Server;
 
 #[test]
 fn waiters_on_one_key_are_served_first_come_first_served() {

@@ -320,6 +320,11 @@ fn corpus_zsets() {
 }
 
 #[test]
+fn corpus_multi() {
+    run_corpus("multi.txt");
+}
+
+#[test]
 fn corpus_sort() {
     run_corpus("sort.txt");
 }
@@ -337,6 +342,7 @@ fn every_corpus_file_is_run() {
         "sets.txt",
         "lists.txt",
         "zsets.txt",
+        "multi.txt",
         "sort.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");

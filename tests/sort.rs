@@ -441,3 +441,45 @@ fn random_sorts_match_redis() {
         random_sort_command(&mut twin, &mut rng);
     }
 }
+
+/// STORE touches the destination for WATCH whether it writes or deletes it; a STORE that
+/// changes nothing (an empty result, no destination) does not.
+#[test]
+fn store_touches_watched_destinations() {
+    let Some(real) = real_redis("store_touches_watched_destinations") else {
+        return;
+    };
+    let ours = Server::start();
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["SORT", "src", "STORE", "dst"], &["DEL", "dst"]),
+        (
+            &["SORT", "src", "LIMIT", "0", "0", "STORE", "dst"],
+            &["RPUSH", "dst", "x"],
+        ),
+        (
+            &["SORT", "src", "LIMIT", "0", "0", "STORE", "dst"],
+            &["DEL", "dst"],
+        ),
+        (&["SORT", "nokey", "STORE", "dst"], &["DEL", "dst"]),
+        (
+            &["SORT", "src", "BY", "w_*", "GET", "w_*"],
+            &["SET", "w_1", "5"],
+        ),
+    ];
+    for (sort, setup) in cases {
+        let mut replies = Vec::new();
+        for server in [&real, &ours] {
+            let (mut watcher, mut r) = (server.raw(), server.raw());
+            r.cmd(&["FLUSHALL"]);
+            r.cmd(&["RPUSH", "src", "3", "1", "2"]);
+            r.cmd(setup);
+            watcher.cmd(&["WATCH", "dst", "w_1"]);
+            let sorted = r.cmd_str(sort);
+            watcher.cmd(&["MULTI"]);
+            watcher.cmd(&["PING"]);
+            let exec = watcher.cmd_str(&["EXEC"]);
+            replies.push((sorted, exec));
+        }
+        assert_eq!(replies[1], replies[0], "{sort:?} after {setup:?}");
+    }
+}

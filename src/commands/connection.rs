@@ -7,6 +7,7 @@ use crate::acl::{
     auth_required, authenticate_user, client_set_default_auth, default_user_nopass, DEFAULT_USER,
 };
 use crate::client::Client;
+use crate::commands::multi::discard_transaction;
 use crate::commands::server_cmds::{client_set_name_or_reply, REDIS_VERSION};
 use crate::commands::{acl, flags::*, Command, NO_KEYS};
 use crate::server::Server;
@@ -215,11 +216,12 @@ fn auth_command(srv: &mut Server, c: &mut Client) {
 /// default user's authentication, so with a password set the client must authenticate
 /// again.
 ///
-/// Redis also leaves MULTI (discarding the queued commands), every pub/sub subscription,
-/// client tracking, MONITOR, CLIENT REPLY OFF/SKIP and the READONLY / ASKING cluster flags
-/// here. rredis has none of those yet: each feature must clear its state in this function
-/// when it arrives.
+/// It also leaves MULTI, discarding the queued commands, and drops every WATCH. Redis also
+/// ends every pub/sub subscription, client tracking, MONITOR, CLIENT REPLY OFF/SKIP and the
+/// READONLY / ASKING cluster flags here. rredis has none of those yet: each feature must
+/// clear its state in this function when it arrives.
 fn reset_command(srv: &mut Server, c: &mut Client) {
+    discard_transaction(srv, c);
     c.db = 0;
     c.reply.resp = 2;
     c.name = None;

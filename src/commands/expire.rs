@@ -11,7 +11,9 @@
 use crate::client::Client;
 use crate::commands::strings::{get_expire_milliseconds_or_reply, ExpireRange, TimeUnit};
 use crate::commands::{acl, flags::*, Command};
-use crate::db::{lookup_key_read_with_flags, lookup_key_write, LOOKUP_NOTOUCH};
+use crate::db::{
+    lookup_key_read_with_flags, lookup_key_write, signal_modified_key, LOOKUP_NOTOUCH,
+};
 use crate::server::Server;
 use crate::util::now_ms;
 
@@ -199,6 +201,7 @@ fn expire_generic(srv: &mut Server, c: &mut Client, basetime_ms: i64, unit: Time
     } else {
         db.set_expire(key, when);
     }
+    signal_modified_key(srv, c.db, key);
     srv.dirty += 1;
     c.reply.int(1);
 }
@@ -253,6 +256,7 @@ fn ttl_generic(srv: &mut Server, c: &mut Client, output_ms: bool, output_absolut
 fn persist_command(srv: &mut Server, c: &mut Client) {
     let key = c.argv.arg(1);
     if lookup_key_write(srv, c.db, key).is_some() && srv.dbs[c.db].remove_expire(key) {
+        signal_modified_key(srv, c.db, key);
         srv.dirty += 1;
         c.reply.int(1);
     } else {

@@ -18,7 +18,7 @@ use crate::client::{close_client_async, Client};
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
 use crate::commands::strings::long_double_sum_or_reply;
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{lookup_key_read, lookup_key_write};
+use crate::db::{lookup_key_read, lookup_key_write, signal_modified_key};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::hash::{Bytes, Hash, ListpackLimits};
@@ -191,7 +191,7 @@ fn hash_type_lookup_write_or_create<'a>(
 fn reply_arity_error(c: &mut Client) {
     c.reply.error(&format!(
         "ERR wrong number of arguments for '{}' command",
-        c.last_cmd
+        c.cmd
     ));
 }
 
@@ -214,6 +214,7 @@ fn hset_generic(srv: &mut Server, c: &mut Client) -> Option<i64> {
     for i in (2..c.argv.len()).step_by(2) {
         created += h.set(limits, c.argv.arg(i), c.argv.arg(i + 1)) as i64;
     }
+    signal_modified_key(srv, c.db, c.argv.arg(1));
     srv.dirty += (c.argv.len() as u64 - 2) / 2;
     Some(created)
 }
@@ -247,6 +248,7 @@ fn hsetnx_command(srv: &mut Server, c: &mut Client) {
     }
     h.try_conversion(limits, [field, value]);
     h.set(limits, field, value);
+    signal_modified_key(srv, c.db, c.argv.arg(1));
     srv.dirty += 1;
     c.reply.int(1);
 }
@@ -276,6 +278,9 @@ fn hdel_command(srv: &mut Server, c: &mut Client) {
     }
     if emptied {
         srv.dbs[c.db].delete(key);
+    }
+    if deleted > 0 {
+        signal_modified_key(srv, c.db, key);
     }
     srv.dirty += deleted as u64;
     c.reply.int(deleted);
@@ -310,6 +315,7 @@ fn hincrby_command(srv: &mut Server, c: &mut Client) {
         return;
     };
     h.set(limits, field, value.to_string().as_bytes());
+    signal_modified_key(srv, c.db, c.argv.arg(1));
     srv.dirty += 1;
     c.reply.int(value);
 }
@@ -367,6 +373,7 @@ fn hincrbyfloat_command(srv: &mut Server, c: &mut Client) {
         return;
     };
     h.set(limits, field, &text);
+    signal_modified_key(srv, c.db, c.argv.arg(1));
     srv.dirty += 1;
     c.reply.bulk(&text);
 }

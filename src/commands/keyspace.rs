@@ -13,7 +13,7 @@ use crate::client::{Argv, Client};
 use crate::commands::{acl, container_command, flags::*, Command, NO_KEYS};
 use crate::db::{
     expire_if_needed, idle_seconds, lookup_key_read, lookup_key_read_with_flags, lookup_key_write,
-    Key, LOOKUP_NOTOUCH,
+    signal_modified_key, Key, LOOKUP_NOTOUCH,
 };
 use crate::server::Server;
 use crate::types::{Obj, RString, Value};
@@ -241,6 +241,7 @@ fn del_generic(srv: &mut Server, c: &mut Client) {
     for key in c.argv.iter().skip(1) {
         expire_if_needed(srv, c.db, key);
         if srv.dbs[c.db].delete(key) {
+            signal_modified_key(srv, c.db, key);
             deleted += 1;
         }
     }
@@ -498,6 +499,8 @@ fn rename_generic(srv: &mut Server, c: &mut Client, nx: bool) {
         if let Some((obj, expire)) = db.take(src) {
             db.add(dst, obj, expire);
         }
+        signal_modified_key(srv, c.db, src);
+        signal_modified_key(srv, c.db, dst);
         srv.dirty += 1;
     }
     if nx {
@@ -573,6 +576,8 @@ fn move_command(srv: &mut Server, c: &mut Client) {
     if let Some((obj, expire)) = srv.dbs[c.db].take(key) {
         srv.dbs[dst_db].add(key, obj, expire);
     }
+    signal_modified_key(srv, c.db, key);
+    signal_modified_key(srv, dst_db, key);
     srv.dirty += 1;
     c.reply.int(1);
 }
@@ -708,8 +713,9 @@ fn swapdb_command(srv: &mut Server, c: &mut Client) {
     };
     if first != second {
         let (low, high) = (first.min(second), first.max(second));
+        let now = srv.now_ms;
         if let Some([a, .., b]) = srv.dbs.get_mut(low..=high) {
-            a.swap_data(b);
+            a.swap_data(b, now);
         }
     }
     srv.dirty += 1;

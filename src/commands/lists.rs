@@ -23,7 +23,7 @@ use bytes::Bytes;
 use crate::blocked::{block_for_keys, get_timeout_or_reply, ServeFn};
 use crate::client::Client;
 use crate::commands::{acl, check_type, errors, first_key_of_type, flags::*, Command, WrongType};
-use crate::db::{lookup_key_read, lookup_key_write, lru_clock};
+use crate::db::{lookup_key_read, lookup_key_write, lru_clock, signal_modified_key};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::list::{Entry, Fill, Where};
@@ -291,6 +291,7 @@ fn push_generic_command(srv: &mut Server, c: &mut Client, where_: Where, xx: boo
             len
         }
     };
+    signal_modified_key(srv, db, key);
     srv.dirty += elems.len() as u64;
     c.reply.int(len as i64);
 }
@@ -344,6 +345,7 @@ fn list_pop_and_reply(
     }
     list.discard(where_, 1);
     delete_if_empty(srv, db, key);
+    signal_modified_key(srv, db, key);
     srv.dirty += 1;
     true
 }
@@ -376,6 +378,7 @@ fn list_pop_range_and_reply(
     }
     list.discard(where_, n);
     delete_if_empty(srv, db, key);
+    signal_modified_key(srv, db, key);
     srv.dirty += n as u64;
 }
 
@@ -564,6 +567,7 @@ fn lmove_handle_push(
             add_list(srv, db, dst, list);
         }
     }
+    signal_modified_key(srv, db, dst);
     srv.dirty += 1;
     c.reply.bulk(value);
 }
@@ -595,6 +599,7 @@ fn lmove_generic(
     };
     lmove_handle_push(srv, c, db, dst, &value, whereto);
     delete_if_empty(srv, db, src);
+    signal_modified_key(srv, db, src);
 }
 
 /// LMOVE source destination LEFT|RIGHT LEFT|RIGHT
@@ -829,6 +834,7 @@ fn lset_command(srv: &mut Server, c: &mut Client) {
     };
     match list.resolve_index(index) {
         Some(i) if list.set(i, c.argv.arg(3), fill) => {
+            signal_modified_key(srv, c.db, c.argv.arg(1));
             srv.dirty += 1;
             c.reply.ok();
         }
@@ -858,6 +864,7 @@ fn linsert_command(srv: &mut Server, c: &mut Client) {
     };
     list.insert(pos + after as usize, c.argv.arg(4), fill);
     let len = list.len();
+    signal_modified_key(srv, c.db, c.argv.arg(1));
     srv.dirty += 1;
     c.reply.int(len as i64);
 }
@@ -877,6 +884,9 @@ fn lrem_command(srv: &mut Server, c: &mut Client) {
         Ok(Some(list)) => list.remove_matching(c.argv.arg(3), count, fill),
     };
     delete_if_empty(srv, db, key);
+    if removed > 0 {
+        signal_modified_key(srv, db, key);
+    }
     srv.dirty += removed as u64;
     c.reply.int(removed as i64);
 }
@@ -909,6 +919,8 @@ fn ltrim_command(srv: &mut Server, c: &mut Client) {
     };
     list.trim(ltrim as usize, (llen - ltrim - rtrim) as usize);
     delete_if_empty(srv, db, key);
+    // Even when nothing was trimmed, as Redis's ltrimCommand.
+    signal_modified_key(srv, db, key);
     srv.dirty += (ltrim + rtrim) as u64;
     c.reply.ok();
 }
@@ -943,6 +955,8 @@ fn blocking_pop_generic_command(srv: &mut Server, c: &mut Client, where_: Where,
                 reply_popped_with_key(srv, c, key, where_);
             }
         }
+        // Inside EXEC, answer as a timeout would, without waiting (Redis 7.0).
+        Ok(None) if !c.may_block() => c.reply.null_array(),
         Ok(None) => block_for_keys(srv, c, &keys, deadline, serve),
     }
 }
@@ -1021,6 +1035,9 @@ fn blmove_generic_command(
     match check_list(lookup_key_write(srv, c.db, &src), &mut c.reply) {
         Err(WrongType) => {}
         Ok(Some(_)) => lmove_generic(srv, c, &src, &dst, wherefrom, whereto),
+        // Inside EXEC, answer as LMOVE would, a null bulk (not the null array a real
+        // timeout gives: Redis 7.0).
+        Ok(None) if !c.may_block() => c.reply.null(),
         Ok(None) => block_for_keys(srv, c, &[src], deadline, serve_blmove),
     }
 }
@@ -1056,6 +1073,7 @@ fn blmpop_command(srv: &mut Server, c: &mut Client) {
                 list_pop_range_and_reply_with_key(srv, c, c.db, key, args.where_, args.count);
             }
         }
+        Ok(None) if !c.may_block() => c.reply.null_array(),
         Ok(None) => block_for_keys(srv, c, &keys, deadline, serve_blmpop),
     }
 }

@@ -3,7 +3,7 @@
 //! A command is data: a [`Command`] row names it, gives its arity, flags, key positions, ACL
 //! categories and handler. Each family of commands keeps its rows beside its handlers in its
 //! own module (`strings.rs` like Redis's t_string.c, `keyspace.rs` like db.c, ...), and
-//! [`TABLES`] lists those modules. COMMAND, arity checks, and later ACL and MULTI all read these
+//! [`TABLES`] lists those modules. COMMAND, arity checks, MULTI's queueing and later ACL all read these
 //! rows; nothing keeps a second list of commands.
 //!
 //! Adding a command is one handler plus one row in its module's table.
@@ -22,6 +22,7 @@ pub mod hashes;
 pub mod introspection;
 pub mod keyspace;
 pub mod lists;
+pub mod multi;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
@@ -248,6 +249,7 @@ pub static TABLES: &[&[Command]] = &[
     sets::COMMANDS,
     lists::COMMANDS,
     zsets::COMMANDS,
+    multi::COMMANDS,
     sort::COMMANDS,
     keyspace::COMMANDS,
     expire::COMMANDS,

@@ -12,12 +12,14 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::mem::size_of;
 use std::os::fd::AsRawFd;
 
 use bytes::Bytes;
 
 use crate::blocked::{reply_to_blocked_client_timeout, unblock_client};
 use crate::client::{close_client_async, put_client, queue_write, take_client, Client};
+use crate::commands::multi::{is_dirty_cas, MultiCmd};
 use crate::commands::{
     acl, container_command, errors, flags::*, subcommand_syntax_error, Command, NO_KEYS,
 };
@@ -268,8 +270,8 @@ fn client_getname_command(_srv: &mut Server, c: &mut Client) {
 }
 
 /// CLIENT INFO: this connection's CLIENT LIST line.
-fn client_info_command(_srv: &mut Server, c: &mut Client) {
-    let mut text = cat_client_info_string(c, now_ms());
+fn client_info_command(srv: &mut Server, c: &mut Client) {
+    let mut text = cat_client_info_string(srv, c, now_ms());
     text.push('\n');
     c.reply.verbatim(text.as_bytes());
 }
@@ -281,7 +283,7 @@ fn client_list_command(srv: &mut Server, c: &mut Client) {
     let now = now_ms();
     let mut text = String::new();
     let add = |client: &Client| {
-        text.push_str(&cat_client_info_string(client, now));
+        text.push_str(&cat_client_info_string(srv, client, now));
         text.push('\n');
     };
     let option = c.argv.get(2).map(|o| o.to_ascii_lowercase());
@@ -562,14 +564,32 @@ fn argv_memory(client: &Client) -> usize {
     client.argv.iter().map(|arg| arg.len()).sum()
 }
 
+/// Memory held for a client's transaction and watches (CLIENT LIST multi-mem, Redis's
+/// multiStateMemOverhead): the queued arguments and their vectors, the queue's slots and
+/// the client's list of watched keys (the keys themselves belong to the databases' maps).
+fn multi_memory(client: &Client) -> usize {
+    let queued = client.multi.as_ref().map_or(0, |m| {
+        m.commands
+            .iter()
+            .map(|q| {
+                q.argv.iter().map(|a| a.len()).sum::<usize>() + q.argv.len() * size_of::<Bytes>()
+            })
+            .sum::<usize>()
+            + m.commands.capacity() * size_of::<MultiCmd>()
+    });
+    queued + client.watched_keys.len() * size_of::<(usize, Bytes)>()
+}
+
 /// Memory attributed to one client (CLIENT LIST tot-mem, INFO mem_clients_normal): the
-/// `Client` itself, its query buffer, its current arguments and its reply buffer. An
+/// `Client` itself, its query buffer, its current arguments, its transaction and its reply
+/// buffer. An
 /// estimate from the buffers' capacities; the allocator's own overhead is not counted.
 fn client_memory(client: &Client) -> usize {
     std::mem::size_of::<Client>()
         + client.querybuf.capacity()
         + client.argv.capacity() * std::mem::size_of::<Bytes>()
         + argv_memory(client)
+        + multi_memory(client)
         + client.reply.capacity()
 }
 
@@ -578,10 +598,16 @@ fn client_memory(client: &Client) -> usize {
 /// Output-buffer fields: rredis keeps each client's output in one growable buffer, which is
 /// what Redis calls the reply buffer, so `rbs`/`rbp` give its size, `obl` the bytes waiting
 /// in it, and `oll`/`omem` (Redis's overflow list of reply blocks) are always 0.
-fn cat_client_info_string(client: &Client, now: i64) -> String {
+fn cat_client_info_string(srv: &Server, client: &Client, now: i64) -> String {
     let mut flags = String::new();
+    if client.multi.is_some() {
+        flags.push('x');
+    }
     if client.blocked.is_some() {
         flags.push('b');
+    }
+    if is_dirty_cas(srv, client) {
+        flags.push('d');
     }
     if client.close_after_reply {
         flags.push('c');
@@ -603,7 +629,7 @@ fn cat_client_info_string(client: &Client, now: i64) -> String {
     let _ = write!(
         line,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} \
-         sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 \
+         sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} \
          rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} cmd={} user=default \
          redir=-1 resp={}",
         client.id,
@@ -615,9 +641,14 @@ fn cat_client_info_string(client: &Client, now: i64) -> String {
         (now - client.last_interaction_ms).max(0) / 1000,
         flags,
         client.db,
+        client
+            .multi
+            .as_ref()
+            .map_or(-1, |m| m.commands.len() as i64),
         client.querybuf.len(),
         client.querybuf.capacity() - client.querybuf.len(),
         argv_memory(client),
+        multi_memory(client),
         reply_buffer,
         reply_buffer,
         client.reply.pending_len(),

@@ -18,7 +18,9 @@ use bytes::Bytes;
 use crate::client::Client;
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{lookup_key_read, lookup_key_write, lru_clock};
+use crate::db::{
+    expire_if_needed, lookup_key_read, lookup_key_write, lru_clock, signal_modified_key,
+};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::set::SetMember;
@@ -166,17 +168,23 @@ fn add_reply_empty_set(reply: &mut Reply) {
 
 /// Stores `set` under `key`, replacing any value and its TTL (Redis's setKey), or deletes the
 /// key when the set is empty: a set key never holds an empty set. Returns true when the
-/// database changed.
+/// database changed (and the key's watchers were then signalled).
 fn store_set_or_delete(srv: &mut Server, db: usize, key: &[u8], set: RSet) -> bool {
-    let Some(d) = srv.dbs.get_mut(db) else {
-        return false;
-    };
     if set.is_empty() {
-        d.delete(key)
+        if !srv.dbs.get_mut(db).is_some_and(|d| d.delete(key)) {
+            return false;
+        }
+        signal_modified_key(srv, db, key);
     } else {
+        // Redis's setKey looks the key up first: an expired key is deleted (and its
+        // watchers told) before being replaced.
+        expire_if_needed(srv, db, key);
+        let Some(d) = srv.dbs.get_mut(db) else {
+            return false;
+        };
         d.set_key(key, Value::Set(Box::new(set)), false);
-        true
     }
+    true
 }
 
 /// The set at `key` (already looked up and type-checked) together with the server's random
@@ -230,6 +238,9 @@ fn sadd_command(srv: &mut Server, c: &mut Client) {
             added
         }
     };
+    if added > 0 {
+        signal_modified_key(srv, db, key);
+    }
     srv.dirty += added as u64;
     c.reply.int(added as i64);
 }
@@ -257,6 +268,9 @@ fn srem_command(srv: &mut Server, c: &mut Client) {
         }
     };
     delete_if_empty(srv, db, key);
+    if removed > 0 {
+        signal_modified_key(srv, db, key);
+    }
     srv.dirty += removed as u64;
     c.reply.int(removed);
 }
@@ -322,6 +336,7 @@ fn spop_command(srv: &mut Server, c: &mut Client) {
         None => c.reply.null(),
     }
     delete_if_empty(srv, db, key);
+    signal_modified_key(srv, db, key);
     srv.dirty += 1;
 }
 
@@ -358,6 +373,7 @@ fn spop_with_count_command(srv: &mut Server, c: &mut Client) {
             }
             add_reply_set(&mut c.reply, &all);
         }
+        signal_modified_key(srv, db, key);
         srv.dirty += size as u64;
         return;
     }
@@ -387,6 +403,7 @@ fn spop_with_count_command(srv: &mut Server, c: &mut Client) {
         }
         *set = newset.unwrap_or_default();
     }
+    signal_modified_key(srv, db, key);
     srv.dirty += count as u64;
 }
 
@@ -520,11 +537,13 @@ fn smove_command(srv: &mut Server, c: &mut Client) {
         return c.reply.int(0);
     }
     delete_if_empty(srv, db, src);
+    signal_modified_key(srv, db, src);
     srv.dirty += 1;
     let d = &mut srv.dbs[db];
     match d.dict.get_mut(dst).and_then(|o| o.value.as_set_mut()) {
         Some(dstset) => {
             if dstset.add(member, max) {
+                signal_modified_key(srv, db, dst);
                 srv.dirty += 1;
             }
         }
@@ -536,6 +555,7 @@ fn smove_command(srv: &mut Server, c: &mut Client) {
                 lru: lru_clock(),
             };
             d.add(dst, obj, None);
+            signal_modified_key(srv, db, dst);
             srv.dirty += 1;
         }
     }
@@ -646,6 +666,7 @@ fn sinter_generic(srv: &mut Server, c: &mut Client, keys: &[Bytes], target: Inte
         match target {
             InterTarget::Store(dst) => {
                 if srv.dbs[db].delete(&dst) {
+                    signal_modified_key(srv, db, &dst);
                     srv.dirty += 1;
                 }
                 c.reply.int(0);

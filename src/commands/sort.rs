@@ -37,7 +37,7 @@ use bytes::Bytes;
 use crate::client::Client;
 use crate::commands::lists::list_fill;
 use crate::commands::{acl, errors, flags::*, Command};
-use crate::db::lookup_key_read;
+use crate::db::{expire_if_needed, lookup_key_read, signal_modified_key};
 use crate::server::Server;
 use crate::types::list::{Entry, Where};
 use crate::types::set::SetMember;
@@ -327,13 +327,16 @@ fn sort_generic(srv: &mut Server, c: &mut Client, readonly: bool) {
             });
         }
     }
-    let Some(d) = srv.dbs.get_mut(db) else {
-        return;
-    };
     if outputlen > 0 {
-        d.set_key(&store, Value::List(Box::new(list)), false);
-        srv.dirty += outputlen as u64;
-    } else if d.delete(&store) {
+        // Redis's setKey looks the key up first: an expired destination is deleted (and
+        // counted as expired) before being replaced.
+        expire_if_needed(srv, db, &store);
+        if let Some(d) = srv.dbs.get_mut(db) {
+            d.set_key(&store, Value::List(Box::new(list)), false);
+            srv.dirty += outputlen as u64;
+        }
+    } else if srv.dbs.get_mut(db).is_some_and(|d| d.delete(&store)) {
+        signal_modified_key(srv, db, &store);
         srv.dirty += 1;
     }
     c.reply.int(outputlen as i64);

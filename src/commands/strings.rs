@@ -14,7 +14,7 @@
 
 use crate::client::Client;
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{lookup_key_read, lookup_key_write};
+use crate::db::{expire_if_needed, lookup_key_read, lookup_key_write, signal_modified_key};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::{Obj, RString, Value};
@@ -243,7 +243,7 @@ fn check_string_length(reply: &mut Reply, max: u64, size: u64, append: usize) ->
 fn reply_arity_error(c: &mut Client) {
     c.reply.error(&format!(
         "ERR wrong number of arguments for '{}' command",
-        c.last_cmd
+        c.cmd
     ));
 }
 
@@ -279,7 +279,7 @@ pub enum ExpireRange {
 /// - not a strict 64-bit integer: `ERR value is not an integer or out of range`;
 /// - outside `range`, or the conversion to ms or the addition of `basetime_ms` overflows
 ///   64 bits: `ERR invalid expire time in '<command>' command`, naming the running command
-///   (`Client::last_cmd`: `'set'`, `'setex'`, `'getex'`, `'pexpireat'`...).
+///   (`Client::cmd`: `'set'`, `'setex'`, `'getex'`, `'pexpireat'`...).
 ///
 /// The result is not compared with the clock: SET stores a deadline already in the past as
 /// is, while GETEX and the EXPIRE family delete the key; each caller decides.
@@ -296,10 +296,8 @@ pub fn get_expire_milliseconds_or_reply(
     };
     let when = expire_deadline(n, basetime_ms, unit, range);
     if when.is_none() {
-        c.reply.error(&format!(
-            "ERR invalid expire time in '{}' command",
-            c.last_cmd
-        ));
+        c.reply
+            .error(&format!("ERR invalid expire time in '{}' command", c.cmd));
     }
     when
 }
@@ -594,6 +592,7 @@ fn getex_command(srv: &mut Server, c: &mut Client) {
         None => args.persist && d.remove_expire(key),
     };
     if changed {
+        signal_modified_key(srv, c.db, key);
         srv.dirty += 1;
     }
 }
@@ -608,6 +607,7 @@ fn getdel_command(srv: &mut Server, c: &mut Client) {
         .get_mut(c.db)
         .is_some_and(|d| d.delete(c.argv.arg(1)))
     {
+        signal_modified_key(srv, c.db, c.argv.arg(1));
         srv.dirty += 1;
     }
 }
@@ -665,6 +665,9 @@ fn mset_generic(srv: &mut Server, c: &mut Client, nx: bool) {
     }
     for pair in pairs() {
         if let [key, value] = pair {
+            // Redis's setKey looks the key up first: an expired key is deleted (and its
+            // watchers told) before being replaced.
+            expire_if_needed(srv, c.db, key);
             set_string(srv, c.db, key, RString::from_bytes(value), false);
         }
     }
@@ -712,6 +715,7 @@ fn append_command(srv: &mut Server, c: &mut Client) {
             })
         }
     };
+    signal_modified_key(srv, c.db, key);
     srv.dirty += 1;
     c.reply.int(total as i64);
 }
@@ -796,6 +800,7 @@ fn setrange_command(srv: &mut Server, c: &mut Client) {
             len
         }
     };
+    signal_modified_key(srv, c.db, key);
     srv.dirty += 1;
     c.reply.int(new_len as i64);
 }
@@ -844,6 +849,7 @@ fn incr_decr_command(srv: &mut Server, c: &mut Client, incr: i64) {
         Some(s) => *s = RString::Int(value),
         None => set_string(srv, c.db, key, RString::Int(value), false),
     }
+    signal_modified_key(srv, c.db, key);
     srv.dirty += 1;
     c.reply.int(value);
 }
@@ -904,6 +910,7 @@ fn incrbyfloat_command(srv: &mut Server, c: &mut Client) {
         Some(s) => *s = value,
         None => set_string(srv, c.db, key, value, false),
     }
+    signal_modified_key(srv, c.db, key);
     srv.dirty += 1;
     c.reply.bulk(&text);
 }

@@ -1871,6 +1871,8 @@ fn blocking_generic_zpop_command(
                 serve(srv, c, key);
             }
         }
+        // Inside EXEC, answer as a timeout would, without waiting (Redis 7.0).
+        Ok(None) if !c.may_block() => c.reply.null_array(),
         Ok(None) => block_for_keys(srv, c, keys, deadline, serve),
     }
 }

@@ -3,6 +3,8 @@
 //! a raw TCP connection that returns each reply's exact bytes.
 #![allow(dead_code)] // each test binary uses a different subset of these helpers
 
+pub mod scenario;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
