@@ -66,7 +66,7 @@ pub struct Config {
     /// Most fields a hash keeps in the compact `listpack` encoding (see `types/hash.rs`).
     pub hash_max_listpack_entries: i64,
     /// Longest field or value, in bytes, a `listpack` hash may hold.
-    pub hash_max_listpack_value: i64,
+    pub hash_max_listpack_value: u64,
     /// Node size limit of lists (see `types/list.rs`): negative -1..-5 for 4..64 KB per node,
     /// positive for a number of entries per node. Read by every list write, so a change
     /// applies to nodes as they next fill.
@@ -102,7 +102,7 @@ impl Default for Config {
             maxmemory_policy: "noeviction".into(),
             requirepass: String::new(),
             hash_max_listpack_entries: crate::types::hash::HASH_MAX_LISTPACK_ENTRIES as i64,
-            hash_max_listpack_value: crate::types::hash::HASH_MAX_LISTPACK_VALUE as i64,
+            hash_max_listpack_value: crate::types::hash::HASH_MAX_LISTPACK_VALUE as u64,
             list_max_listpack_size: crate::types::list::LIST_MAX_LISTPACK_SIZE,
             list_compress_depth: 0,
             zset_max_listpack_entries: crate::types::zset::ZSET_MAX_LISTPACK_ENTRIES as i64,
@@ -277,7 +277,7 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ),
     ConfigSpec::mutable(
         "hash-max-listpack-value",
-        Kind::Int(field!(hash_max_listpack_value), 0, LONG_MAX as i64),
+        Kind::Memory(field!(hash_max_listpack_value), 0, LONG_MAX),
     ),
     // Redis 7.0's aliases from before listpacks replaced ziplists: the same fields under
     // their old names, which CONFIG GET lists too.
@@ -287,7 +287,7 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ),
     ConfigSpec::mutable(
         "hash-max-ziplist-value",
-        Kind::Int(field!(hash_max_listpack_value), 0, LONG_MAX as i64),
+        Kind::Memory(field!(hash_max_listpack_value), 0, LONG_MAX),
     ),
     ConfigSpec::mutable(
         "list-max-listpack-size",

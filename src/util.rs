@@ -201,7 +201,7 @@ pub fn string_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
 // ---------------------------------------------------------------------------
 
 /// C's `isspace()` in the "C" locale.
-fn is_c_space(b: u8) -> bool {
+pub fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 

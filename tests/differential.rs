@@ -324,6 +324,11 @@ fn corpus_multi() {
     run_corpus("multi.txt");
 }
 
+#[test]
+fn corpus_sort() {
+    run_corpus("sort.txt");
+}
+
 /// Every corpus file has a test above, so a new file cannot be silently skipped.
 #[test]
 fn every_corpus_file_is_run() {
@@ -338,6 +343,7 @@ fn every_corpus_file_is_run() {
         "lists.txt",
         "zsets.txt",
         "multi.txt",
+        "sort.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");
     for entry in dir {

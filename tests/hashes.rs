@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::{BTreeMap, HashSet};
 
-use common::{real_redis, Raw, Server};
+use common::{real_redis, Check, Raw, Server, TestRng, Twin};
 
 /// Parses a flat RESP2 array of bulk strings (`*n` then `$len` items) into strings.
 fn bulks(reply: &[u8]) -> Vec<String> {
@@ -304,4 +304,220 @@ fn listpack_limits_are_settings() {
             &["OBJECT", "ENCODING", "z"],
         ],
     );
+}
+
+/// The keys the random-operation test works on.
+const RANDOM_KEYS: [&str; 8] = ["h0", "h1", "h2", "h3", "h4", "h5", "h6", "h7"];
+
+/// A field for the random-operation test: a handful of short names and integers (fields
+/// recur, so updates and deletions hit), and rarely one longer than the test's
+/// hash-max-listpack-value, which converts the hash.
+fn random_field(rng: &mut TestRng) -> String {
+    match rng.below(100) {
+        0..=69 => format!("f{}", rng.below(10)),
+        70..=94 => rng.pick(&["1", "-2", "007", "", "f 1"]).to_string(),
+        _ => format!("long-field-{}", rng.below(3)).repeat(2),
+    }
+}
+
+/// A value: integers (HINCRBY works on them, some near the overflow edges), floats
+/// (HINCRBYFLOAT), text, and rarely one too long for a listpack.
+fn random_value(rng: &mut TestRng) -> String {
+    match rng.below(100) {
+        0..=39 => rng.range(-5, 100).to_string(),
+        40..=49 => rng
+            .pick(&["9223372036854775807", "-9223372036854775808", "0x10", "1e3"])
+            .to_string(),
+        50..=64 => rng
+            .pick(&["1.5", "-0.25", "3.0", "1e-5", "inf", "12345.678"])
+            .to_string(),
+        65..=94 => rng.pick(&["a", "bc", "", "hello world", " 1"]).to_string(),
+        _ => format!("a-long-value-{}", rng.below(3)).repeat(2),
+    }
+}
+
+/// The number of fields as both servers see it (compared); 0 for a missing key or another
+/// type.
+fn hlen(twin: &mut Twin, key: &str) -> i64 {
+    let reply = twin.run(&["HLEN", key], Check::Exact);
+    String::from_utf8_lossy(&reply)
+        .strip_prefix(':')
+        .and_then(|n| n.trim_end().parse().ok())
+        .unwrap_or(0)
+}
+
+/// How a reply listing the whole hash `key` in groups of `n` compares: exactly for a
+/// listpack (insertion order on both servers), as a multiset for a hashtable. Asking is
+/// itself compared.
+fn order_check(twin: &mut Twin, key: &str, n: usize) -> Check {
+    match twin
+        .run(&["OBJECT", "ENCODING", key], Check::Exact)
+        .as_slice()
+    {
+        b"$9\r\nhashtable\r\n" => Check::Unordered(n),
+        _ => Check::Exact,
+    }
+}
+
+/// Runs one random hash command (plus the questions it needs) on both servers.
+fn random_hash_command(twin: &mut Twin, rng: &mut TestRng) {
+    let key = rng.pick(&RANDOM_KEYS).to_string();
+    let mut args: Vec<String> = Vec::new();
+    let push = |args: &mut Vec<String>, words: &[&str]| {
+        args.extend(words.iter().map(|w| w.to_string()));
+    };
+    let check = match rng.below(100) {
+        0..=21 => {
+            push(&mut args, &[rng.pick(&["HSET", "HMSET"]), &key]);
+            for _ in 0..1 + rng.below(4) {
+                args.push(random_field(rng));
+                args.push(random_value(rng));
+            }
+            Check::Exact
+        }
+        22..=25 => {
+            push(&mut args, &["HSETNX", &key]);
+            args.push(random_field(rng));
+            args.push(random_value(rng));
+            Check::Exact
+        }
+        26..=33 => {
+            push(&mut args, &["HDEL", &key]);
+            args.extend((0..1 + rng.below(3)).map(|_| random_field(rng)));
+            Check::Exact
+        }
+        34..=43 => {
+            let name = rng.pick(&["HGET", "HEXISTS", "HSTRLEN", "HMGET"]);
+            push(&mut args, &[name, &key]);
+            let n = if name == "HMGET" { 1 + rng.below(4) } else { 1 };
+            args.extend((0..n).map(|_| random_field(rng)));
+            Check::Exact
+        }
+        44..=46 => {
+            push(&mut args, &["HLEN", &key]);
+            Check::Exact
+        }
+        47..=54 => {
+            let (name, n) = rng.pick(&[("HKEYS", 1), ("HVALS", 1), ("HGETALL", 2)]);
+            let check = order_check(twin, &key, n);
+            push(&mut args, &[name, &key]);
+            check
+        }
+        55..=62 => {
+            push(&mut args, &["HINCRBY", &key]);
+            args.push(random_field(rng));
+            let by = match rng.below(10) {
+                0 => "9223372036854775807".to_string(),
+                1 => "-9223372036854775808".to_string(),
+                2 => "1.5".to_string(),
+                _ => rng.range(-10, 10).to_string(),
+            };
+            args.push(by);
+            Check::Exact
+        }
+        63..=69 => {
+            push(&mut args, &["HINCRBYFLOAT", &key]);
+            args.push(random_field(rng));
+            let by = rng.pick(&["0.1", "-1.5", "3", "1e2", "abc", "inf", "-0", "5.0e-3"]);
+            args.push(by.to_string());
+            Check::Exact
+        }
+        70..=76 => {
+            // HRANDFIELD compared exactly only where nothing is random: a missing key, one
+            // field, or a count covering the whole hash (compared as a multiset).
+            let len = hlen(twin, &key);
+            push(&mut args, &["HRANDFIELD", &key]);
+            let withvalues = rng.chance(50);
+            let n = if withvalues { 2 } else { 1 };
+            let check = match rng.below(4) {
+                0 => {
+                    if len <= 1 {
+                        Check::Exact
+                    } else {
+                        Check::Shape
+                    }
+                }
+                1 => {
+                    args.push((len + rng.range(0, 2)).max(1).to_string());
+                    Check::Unordered(n)
+                }
+                2 => {
+                    args.push(rng.range(-6, -1).to_string());
+                    if len <= 1 {
+                        Check::Exact
+                    } else {
+                        Check::Shape
+                    }
+                }
+                _ => {
+                    args.push(rng.range(0, 3).to_string());
+                    Check::Shape
+                }
+            };
+            if withvalues && args.len() == 3 {
+                args.push("WITHVALUES".into());
+            }
+            check
+        }
+        77..=81 => {
+            // COUNT covers a whole hashtable in one call (partial scans' cursors follow the
+            // table's layout).
+            push(&mut args, &["HSCAN", &key, "0", "COUNT", "1000"]);
+            if rng.chance(40) {
+                push(
+                    &mut args,
+                    &["MATCH", rng.pick(&["*", "f*", "f[1-3]", "?", "*o*"])],
+                );
+            }
+            Check::Scan(2)
+        }
+        82..=91 => {
+            match rng.below(4) {
+                0 => push(&mut args, &["DEL", &key]),
+                1 => push(&mut args, &["EXISTS", &key]),
+                2 => push(&mut args, &["TYPE", &key]),
+                _ => push(&mut args, &["OBJECT", "ENCODING", &key]),
+            }
+            Check::Exact
+        }
+        92..=93 => {
+            // A key of another type: every hash command must answer WRONGTYPE.
+            push(&mut args, &[rng.pick(&["SET", "SADD"]), &key, "other"]);
+            Check::Exact
+        }
+        _ => {
+            let errors: [&[&str]; 8] = [
+                &["HSET", &key, "f0"],
+                &["HSET", &key, "f0", "1", "f1"],
+                &["HINCRBY", &key, "f0", "x"],
+                &["HINCRBYFLOAT", &key, "f0", "nan"],
+                &["HRANDFIELD", &key, "1", "WITHSCORES"],
+                &["HRANDFIELD", &key, "x"],
+                &["HSCAN", &key, "x"],
+                &["HSCAN", &key, "0", "COUNT", "0"],
+            ];
+            push(&mut args, rng.pick(&errors));
+            Check::Exact
+        }
+    };
+    twin.run(&args, check);
+}
+
+/// Issue requirement: random sequences of 10k hash commands, compared reply by reply with
+/// redis-server 7.0. Small listpack limits make conversions frequent (too many fields, or a
+/// field or value too long).
+#[test]
+fn random_operations_match_redis() {
+    let test = "hashes::random_operations_match_redis";
+    let config = [
+        ("hash-max-listpack-entries", "8"),
+        ("hash-max-listpack-value", "16"),
+    ];
+    let Some(mut twin) = Twin::start(test, &config) else {
+        return;
+    };
+    let mut rng = TestRng::from_env_or(test, 0x4a54_0001);
+    while twin.steps < 10_000 {
+        random_hash_command(&mut twin, &mut rng);
+    }
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{assert_same_replies, real_redis, Raw, Server};
+use common::{assert_same_replies, real_redis, Check, Raw, Server, TestRng, Twin};
 
 /// Parses a reply that is a flat aggregate (`*` or `~`) of bulk strings into its elements.
 fn elements(reply: &[u8]) -> Vec<String> {
@@ -242,4 +242,231 @@ fn keyspace_hits_and_misses_as_redis_counts_them() {
         got.push(hits_and_misses(&mut r));
     }
     assert_eq!(got[1], got[0], "rredis vs redis-server");
+}
+
+/// The keys the random-operation test works on.
+const RANDOM_KEYS: [&str; 8] = ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"];
+
+/// A member for the random-operation test: mostly small integers (so sets start as intsets),
+/// some extreme integers, and strings, including texts that look like integers but are not
+/// canonical ("07", "+1", "-0"), which must turn an intset into a hashtable.
+fn random_member(rng: &mut TestRng) -> String {
+    match rng.below(100) {
+        0..=59 => rng.range(-3, 25).to_string(),
+        60..=67 => rng
+            .pick(&[
+                "9223372036854775807",
+                "-9223372036854775808",
+                "1000000",
+                "65536",
+            ])
+            .to_string(),
+        68..=95 => rng
+            .pick(&["a", "b", "c", "xy", "07", "+1", "-0", "1.5", "", " 1"])
+            .to_string(),
+        _ => format!("a-long-member-{}", rng.below(4)).repeat(3),
+    }
+}
+
+/// `n` random keys of the test's key space.
+fn random_keys(rng: &mut TestRng, n: usize) -> Vec<String> {
+    (0..n).map(|_| rng.pick(&RANDOM_KEYS).to_string()).collect()
+}
+
+/// The size of a set as both servers see it (compared); 0 for a missing key or another type.
+fn scard(twin: &mut Twin, key: &str) -> i64 {
+    let reply = twin.run(&["SCARD", key], Check::Exact);
+    String::from_utf8_lossy(&reply)
+        .strip_prefix(':')
+        .and_then(|n| n.trim_end().parse().ok())
+        .unwrap_or(0)
+}
+
+/// How a reply listing the whole set `key` compares: exactly for an intset (ascending on both
+/// servers), as a multiset for a hashtable (table order). Asking is itself compared.
+fn order_check(twin: &mut Twin, key: &str) -> Check {
+    match twin
+        .run(&["OBJECT", "ENCODING", key], Check::Exact)
+        .as_slice()
+    {
+        b"$9\r\nhashtable\r\n" => Check::Unordered(1),
+        _ => Check::Exact,
+    }
+}
+
+/// Runs one random set command (plus the questions it needs) on both servers.
+fn random_set_command(twin: &mut Twin, rng: &mut TestRng) {
+    let key = rng.pick(&RANDOM_KEYS).to_string();
+    let mut args: Vec<String> = Vec::new();
+    let push = |args: &mut Vec<String>, words: &[&str]| {
+        args.extend(words.iter().map(|w| w.to_string()));
+    };
+    let check = match rng.below(100) {
+        0..=21 => {
+            push(&mut args, &["SADD", &key]);
+            let n = 1 + rng.below(6);
+            args.extend((0..n).map(|_| random_member(rng)));
+            Check::Exact
+        }
+        22..=31 => {
+            push(&mut args, &["SREM", &key]);
+            let n = 1 + rng.below(4);
+            args.extend((0..n).map(|_| random_member(rng)));
+            Check::Exact
+        }
+        32..=34 => {
+            push(&mut args, &["SCARD", &key]);
+            Check::Exact
+        }
+        35..=39 => {
+            let name = if rng.chance(50) {
+                "SISMEMBER"
+            } else {
+                "SMISMEMBER"
+            };
+            push(&mut args, &[name, &key]);
+            let n = if name == "SISMEMBER" {
+                1
+            } else {
+                1 + rng.below(4)
+            };
+            args.extend((0..n).map(|_| random_member(rng)));
+            Check::Exact
+        }
+        40..=44 => {
+            let check = order_check(twin, &key);
+            push(&mut args, &["SMEMBERS", &key]);
+            check
+        }
+        45..=49 => {
+            // SPOP only where the outcome is certain: the whole set, or its only member.
+            let card = scard(twin, &key);
+            push(&mut args, &["SPOP", &key]);
+            if card <= 1 && rng.chance(50) {
+                Check::Exact
+            } else {
+                let count = card + rng.range(0, 2);
+                args.push(count.to_string());
+                Check::Unordered(1)
+            }
+        }
+        50..=54 => {
+            let card = scard(twin, &key);
+            push(&mut args, &["SRANDMEMBER", &key]);
+            match rng.below(4) {
+                0 => {
+                    if card <= 1 {
+                        Check::Exact
+                    } else {
+                        Check::Shape
+                    }
+                }
+                1 => {
+                    args.push((card + rng.range(0, 2)).max(1).to_string());
+                    Check::Unordered(1)
+                }
+                2 => {
+                    args.push(rng.range(-8, -1).to_string());
+                    if card <= 1 {
+                        Check::Exact
+                    } else {
+                        Check::Shape
+                    }
+                }
+                _ => {
+                    args.push(rng.range(0, 3).to_string());
+                    Check::Shape
+                }
+            }
+        }
+        55..=60 => {
+            let keys = random_keys(rng, 2);
+            push(&mut args, &["SMOVE", &keys[0], &keys[1]]);
+            args.push(random_member(rng));
+            Check::Exact
+        }
+        61..=68 => {
+            push(&mut args, &[rng.pick(&["SINTER", "SUNION", "SDIFF"])]);
+            let n = 1 + rng.below(3);
+            args.extend(random_keys(rng, n));
+            Check::Unordered(1)
+        }
+        69..=71 => {
+            let n = 1 + rng.below(3);
+            push(&mut args, &["SINTERCARD", &n.to_string()]);
+            args.extend(random_keys(rng, n));
+            if rng.chance(50) {
+                push(&mut args, &["LIMIT", &rng.range(0, 4).to_string()]);
+            }
+            Check::Exact
+        }
+        72..=79 => {
+            push(
+                &mut args,
+                &[
+                    rng.pick(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]),
+                    &key,
+                ],
+            );
+            let n = 1 + rng.below(3);
+            args.extend(random_keys(rng, n));
+            Check::Exact
+        }
+        80..=83 => {
+            // A COUNT large enough for one call to cover a whole hashtable: the cursors of a
+            // partial scan follow the table's layout.
+            push(&mut args, &["SSCAN", &key, "0", "COUNT", "1000"]);
+            if rng.chance(40) {
+                push(
+                    &mut args,
+                    &["MATCH", rng.pick(&["*", "1*", "a*", "?", "*-*"])],
+                );
+            }
+            Check::Scan(1)
+        }
+        84..=91 => {
+            match rng.below(4) {
+                0 => push(&mut args, &["DEL", &key]),
+                1 => push(&mut args, &["EXISTS", &key]),
+                2 => push(&mut args, &["TYPE", &key]),
+                _ => push(&mut args, &["OBJECT", "ENCODING", &key]),
+            }
+            Check::Exact
+        }
+        92..=93 => {
+            // A key of another type: every set command must answer WRONGTYPE.
+            push(&mut args, &["SET", &key, "string"]);
+            Check::Exact
+        }
+        _ => {
+            let errors: [&[&str]; 7] = [
+                &["SPOP", &key, "-1"],
+                &["SPOP", &key, "1", "2"],
+                &["SRANDMEMBER", &key, "x"],
+                &["SINTERCARD", "0", &key],
+                &["SINTERCARD", "3", &key],
+                &["SSCAN", &key, "x"],
+                &["SADD", &key],
+            ];
+            push(&mut args, rng.pick(&errors));
+            Check::Exact
+        }
+    };
+    twin.run(&args, check);
+}
+
+/// Issue requirement: random sequences of 10k set commands, compared reply by reply with
+/// redis-server 7.0. A small intset limit makes conversions frequent: intsets grow into
+/// hashtables, and the computed sets (STORE forms, SPOP) start over as intsets.
+#[test]
+fn random_operations_match_redis() {
+    let test = "sets::random_operations_match_redis";
+    let config = [("set-max-intset-entries", "16")];
+    let Some(mut twin) = Twin::start(test, &config) else {
+        return;
+    };
+    let mut rng = TestRng::from_env_or(test, 0x5e75_0001);
+    while twin.steps < 10_000 {
+        random_set_command(&mut twin, &mut rng);
+    }
 }

@@ -176,7 +176,7 @@ fn check_list<'a>(
 
 /// The node limits of `list-max-listpack-size`, read once per command before the keyspace is
 /// borrowed.
-fn list_fill(srv: &Server) -> Fill {
+pub fn list_fill(srv: &Server) -> Fill {
     Fill::new(srv.config.list_max_listpack_size)
 }
 

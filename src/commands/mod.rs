@@ -25,6 +25,7 @@ pub mod lists;
 pub mod multi;
 pub mod server_cmds;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 pub mod zsets;
 
@@ -249,6 +250,7 @@ pub static TABLES: &[&[Command]] = &[
     lists::COMMANDS,
     zsets::COMMANDS,
     multi::COMMANDS,
+    sort::COMMANDS,
     keyspace::COMMANDS,
     expire::COMMANDS,
     server_cmds::COMMANDS,

@@ -11,6 +11,12 @@
 //! or AGGREGATE. A sorted set in the keyspace is never empty: every command that removes
 //! members deletes the key with its last one.
 //!
+//! Every write tells the key's watchers ([`signal_modified_key`]) exactly where t_zset.c
+//! calls signalModifiedKey, so only when something changed: ZADD/ZINCRBY when a member was
+//! added or its score changed, the removals and pops when a member went (through
+//! [`finish_removal`], also for the blocking pops when served), the STORE forms through
+//! [`store_zset_or_delete`].
+//!
 //! The pops are split so that the blocking forms (BZPOPMIN, BZPOPMAX, BZMPOP) can wrap them:
 //! [`generic_zpop_command`] pops from the first existing key of a list, and
 //! [`parse_zmpop_args`] reads ZMPOP's arguments from any numkeys position.
@@ -24,7 +30,7 @@ use crate::client::{close_client_async, Client};
 use crate::commands::hashes::parse_random_count_or_reply;
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
 use crate::commands::{acl, check_type, errors, first_key_of_type, flags::*, Command, WrongType};
-use crate::db::{lookup_key_read, lookup_key_write, lru_clock};
+use crate::db::{lookup_key_read, lookup_key_write, lru_clock, signal_modified_key};
 use crate::resp::reply::{Deferred, Reply};
 use crate::server::Server;
 use crate::types::set::SetMember;
@@ -347,21 +353,33 @@ fn lookup_zset_read<'a>(
     Ok(found.map(|z| &*z))
 }
 
-/// Deletes `key` if it holds an emptied sorted set; true if it did.
-fn delete_if_empty(srv: &mut Server, db: usize, key: &[u8]) -> bool {
-    let Some(d) = srv.dbs.get_mut(db) else {
-        return false;
-    };
-    let empty = d
-        .dict
-        .get(key)
-        .and_then(|o| o.value.as_zset())
-        .is_some_and(ZSet::is_empty);
-    empty && d.delete(key)
+/// Ends a command that removed `removed` members from the sorted set at `key` (ZREM, the
+/// range removals, the pops and their blocking forms): deletes the key if that emptied it,
+/// and, only if something was removed, tells its watchers ([`signal_modified_key`]) and
+/// counts the changes, as t_zset.c does after each of them. Only a removal empties a set,
+/// so with nothing removed there is nothing to delete either.
+fn finish_removal(srv: &mut Server, db: usize, key: &[u8], removed: usize) {
+    if removed == 0 {
+        return;
+    }
+    if let Some(d) = srv.dbs.get_mut(db) {
+        let empty = d
+            .dict
+            .get(key)
+            .and_then(|o| o.value.as_zset())
+            .is_some_and(ZSet::is_empty);
+        if empty {
+            d.delete(key);
+        }
+    }
+    signal_modified_key(srv, db, key);
+    srv.dirty += removed as u64;
 }
 
-/// Stores a computed set at `key` (Redis's setKey, TTL dropped), or deletes the key when the
-/// set is empty; replies the set's size. Counts a change when the keyspace changed.
+/// Stores a computed set at `key` (Redis's setKey, TTL dropped, which tells the watchers
+/// itself), or deletes the key when the set is empty; replies the set's size. An empty
+/// result touches the destination only if it existed (Redis 7.0's
+/// `if (dbDelete(..)) signalModifiedKey(..)` in ZRANGESTORE and the *STORE algebra).
 fn store_zset_or_delete(srv: &mut Server, c: &mut Client, key: &[u8], zset: ZSet) {
     let n = zset.len();
     let db = c.db;
@@ -369,6 +387,7 @@ fn store_zset_or_delete(srv: &mut Server, c: &mut Client, key: &[u8], zset: ZSet
         srv.dbs[db].set_key(key, Value::ZSet(zset), false);
         srv.dirty += 1;
     } else if srv.dbs[db].delete(key) {
+        signal_modified_key(srv, db, key);
         srv.dirty += 1;
     }
     c.reply.int(n as i64);
@@ -566,13 +585,14 @@ fn zadd_generic_command(srv: &mut Server, c: &mut Client, zincrby: bool) {
     let mut updated = 0u64;
     let mut processed = 0u64;
     let mut score = 0.0;
+    let mut nan = false;
     if let Some(zset) = zset {
         for (j, &s) in scores.iter().enumerate() {
             let member = c.argv.arg(scoreidx + 1 + j * 2);
             let Some((outcome, newscore)) = zset.add(s, member, flags, limits) else {
                 // INCR made a NaN: nothing changed (the member existed, so no empty key).
-                srv.dirty += added + updated;
-                return c.reply.error("ERR resulting score is not a number (NaN)");
+                nan = true;
+                break;
             };
             match outcome {
                 AddOutcome::Added => added += 1,
@@ -585,7 +605,18 @@ fn zadd_generic_command(srv: &mut Server, c: &mut Client, zincrby: bool) {
             score = newscore;
         }
     }
-    srv.dirty += added + updated;
+    // Watchers are told only when a member was added or its score changed (Redis 7.0's
+    // `if (added || updated)`): not for NX on an existing member, XX on a missing one, a
+    // GT/LT that does not apply, nor a score set (or incremented by 0) to what it was. A
+    // new key always has its first member added, so it is never created silently.
+    let changed = added + updated;
+    if changed > 0 {
+        signal_modified_key(srv, db, key);
+    }
+    srv.dirty += changed;
+    if nan {
+        return c.reply.error("ERR resulting score is not a number (NaN)");
+    }
     if flags.incr {
         if processed > 0 {
             c.reply.double(score);
@@ -619,9 +650,8 @@ fn zrem_command(srv: &mut Server, c: &mut Client) {
             removed
         }
     };
-    delete_if_empty(srv, db, key);
-    srv.dirty += removed as u64;
-    c.reply.int(removed);
+    finish_removal(srv, db, key, removed);
+    c.reply.int(removed as i64);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1108,8 +1138,7 @@ fn zremrange_generic_command(srv: &mut Server, c: &mut Client, spec: RangeSpec) 
         }),
     };
     let removed = run.map_or(0, |(start, end)| z.delete_rank_range(start, end));
-    delete_if_empty(srv, db, key);
-    srv.dirty += removed as u64;
+    finish_removal(srv, db, key, removed);
     c.reply.int(removed as i64);
 }
 
@@ -1164,7 +1193,9 @@ fn zpop_min_max_command(srv: &mut Server, c: &mut Client, where_: ZsetEnd) {
 ///
 /// A key of another type stops the scan with WRONGTYPE (keys before it were missing). With
 /// no sorted set at all the reply is the null array when `reply_nil_when_empty` (ZMPOP),
-/// else the empty array. A count of 0 answers the empty array. The emptied key is deleted.
+/// else the empty array. A count of 0 answers the empty array and changes nothing. The
+/// emptied key is deleted; the key's watchers are told of any pop ([`finish_removal`]), a
+/// blocked client's served pop included.
 /// Returns true when something was popped (a blocking wrapper blocks otherwise, after
 /// checking the keys itself).
 #[allow(clippy::too_many_arguments)]
@@ -1235,8 +1266,7 @@ pub(crate) fn generic_zpop_command(
         c.reply.bulk(&member);
         c.reply.double(score);
     }
-    delete_if_empty(srv, db, key);
-    srv.dirty += rangelen as u64;
+    finish_removal(srv, db, key, rangelen);
     rangelen > 0
 }
 

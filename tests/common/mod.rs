@@ -460,3 +460,208 @@ pub fn ensure_fd_limit(want: u64) {
          raise it; run `ulimit -n {want}` first"
     );
 }
+
+/// How [`Twin::run`] compares the two replies to one command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Byte for byte.
+    Exact,
+    /// An aggregate listed in hash-table order (HGETALL, SMEMBERS of a hashtable...): its
+    /// elements are compared as a multiset of groups of `n` consecutive elements (2 keeps
+    /// HGETALL's field/value pairs together). Any other reply is compared exactly.
+    Unordered(usize),
+    /// A `[cursor, elements]` scan reply: the cursor exactly, the elements as
+    /// `Unordered(n)`.
+    Scan(usize),
+    /// A random pick (SRANDMEMBER, HRANDFIELD): only the reply's type, nullness and element
+    /// count must agree.
+    Shape,
+}
+
+/// rredis and a real redis-server side by side, running the same commands in lockstep: the
+/// engine of the random-operation differential tests. Each command goes to both servers
+/// before either reply is read; the first disagreement panics with the command, both
+/// replies and the commands before it. A generator that needs to know the state (SCARD before
+/// a deterministic SPOP) asks through [`Twin::run`] too, so its questions are compared as
+/// well.
+pub struct Twin {
+    ours: Raw,
+    real: Raw,
+    /// The most recent commands, for the failure report.
+    recent: std::collections::VecDeque<String>,
+    /// Commands run so far.
+    pub steps: usize,
+    // Dropped last: the servers are killed after the connections close.
+    _servers: (Server, Server),
+}
+
+/// How many preceding commands a [`Twin`] failure report shows.
+const TWIN_HISTORY: usize = 30;
+
+impl Twin {
+    /// Starts both servers with `config` applied to each (`CONFIG SET` name/value pairs), or
+    /// `None` (after a loud notice) when redis-server is missing and not required.
+    pub fn start(test: &str, config: &[(&str, &str)]) -> Option<Twin> {
+        let real_server = real_redis(test)?;
+        let our_server = Server::start();
+        let mut twin = Twin {
+            ours: our_server.raw(),
+            real: real_server.raw(),
+            recent: std::collections::VecDeque::new(),
+            steps: 0,
+            _servers: (our_server, real_server),
+        };
+        for (name, value) in config {
+            let args = [&b"CONFIG"[..], b"SET", name.as_bytes(), value.as_bytes()];
+            assert_eq!(
+                twin.run(&args, Check::Exact),
+                b"+OK\r\n",
+                "CONFIG SET {name}"
+            );
+        }
+        Some(twin)
+    }
+
+    /// Runs one command on both servers, panics if the replies disagree under `check`, and
+    /// returns redis-server's reply.
+    pub fn run<A: AsRef<[u8]>>(&mut self, args: &[A], check: Check) -> Vec<u8> {
+        let args: Vec<&[u8]> = args.iter().map(AsRef::as_ref).collect();
+        let shown = args
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.steps += 1;
+        let request = encode(&args);
+        self.real.send(&request);
+        self.ours.send(&request);
+        let want = self.real.read_reply();
+        let got = self
+            .ours
+            .try_read_reply()
+            .unwrap_or_else(|e| self.fail(&shown, &want, format!("<no reply: {e}>").as_bytes()));
+        if !replies_agree(check, &want, &got) {
+            self.fail(&shown, &want, &got);
+        }
+        self.recent.push_back(shown);
+        if self.recent.len() > TWIN_HISTORY {
+            self.recent.pop_front();
+        }
+        want
+    }
+
+    fn fail(&self, shown: &str, want: &[u8], got: &[u8]) -> ! {
+        let history: Vec<&str> = self.recent.iter().map(String::as_str).collect();
+        panic!(
+            "step {}: {shown}\n  redis-server: {}\n  rredis:       {}\nprevious commands:\n  {}",
+            self.steps,
+            want.escape_ascii(),
+            got.escape_ascii(),
+            history.join("\n  ")
+        );
+    }
+}
+
+/// True if two replies agree under `check` (see [`Check`]).
+fn replies_agree(check: Check, a: &[u8], b: &[u8]) -> bool {
+    let multiset = |a: &[u8], b: &[u8], n: usize| match (aggregate_items(a), aggregate_items(b)) {
+        (Some((ha, ia)), Some((hb, ib))) => ha == hb && grouped(ia, n) == grouped(ib, n),
+        _ => a == b,
+    };
+    match check {
+        Check::Exact => a == b,
+        Check::Unordered(n) => multiset(a, b, n),
+        Check::Scan(n) => match (aggregate_items(a), aggregate_items(b)) {
+            (Some((ha, ia)), Some((hb, ib))) if ia.len() == 2 && ib.len() == 2 => {
+                ha == hb && ia[0] == ib[0] && multiset(&ia[1], &ib[1], n)
+            }
+            _ => a == b,
+        },
+        Check::Shape => reply_shape(a) == reply_shape(b),
+    }
+}
+
+/// `items` in groups of `n`, sorted.
+fn grouped(items: Vec<Vec<u8>>, n: usize) -> Vec<Vec<Vec<u8>>> {
+    let mut groups: Vec<Vec<Vec<u8>>> = items.chunks(n.max(1)).map(<[_]>::to_vec).collect();
+    groups.sort();
+    groups
+}
+
+/// The header line and the raw elements of an aggregate reply (`*`, `~`, or `%`, whose keys
+/// and values alternate); `None` for any other reply.
+pub fn aggregate_items(reply: &[u8]) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
+    let eol = reply.windows(2).position(|w| w == b"\r\n")? + 2;
+    let (header, mut rest) = reply.split_at(eol);
+    let per_entry = match header.first()? {
+        b'*' | b'~' => 1,
+        b'%' => 2,
+        _ => return None,
+    };
+    let n: i64 = std::str::from_utf8(header.get(1..header.len() - 2)?)
+        .ok()?
+        .parse()
+        .ok()?;
+    let mut items = Vec::new();
+    for _ in 0..n.max(0) * per_entry {
+        let mut item = Vec::new();
+        read_resp(&mut rest, &mut item).ok()?;
+        items.push(item);
+    }
+    Some((header.to_vec(), items))
+}
+
+/// What [`Check::Shape`] compares: an aggregate's header (type and length), or a scalar's
+/// type byte, with nulls kept apart from values.
+fn reply_shape(reply: &[u8]) -> Vec<u8> {
+    match reply.first() {
+        Some(b'*' | b'~' | b'%') => aggregate_items(reply).map_or(reply.to_vec(), |(h, _)| h),
+        _ if reply == b"$-1\r\n" || reply == b"_\r\n" => reply.to_vec(),
+        _ => reply.get(..1).unwrap_or_default().to_vec(),
+    }
+}
+
+/// A small seeded generator for random-operation tests (splitmix64): the same seed gives the
+/// same script on every run and machine, so a failure can be replayed.
+pub struct TestRng(u64);
+
+impl TestRng {
+    /// The generator for `seed`, or for `RREDIS_TEST_SEED` when set (to replay or explore
+    /// other scripts). Prints the seed in use.
+    pub fn from_env_or(test: &str, seed: u64) -> TestRng {
+        let seed = std::env::var("RREDIS_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(seed);
+        eprintln!("{test}: seed {seed} (RREDIS_TEST_SEED={seed} replays it)");
+        TestRng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// A number in `lo..=hi`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next_u64() % (hi - lo + 1) as u64) as i64
+    }
+
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    /// One element of `items` (not empty).
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+}
