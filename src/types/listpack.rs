@@ -92,7 +92,7 @@ impl<'a> Entry<'a> {
     /// the stack for an integer.
     pub fn text(self) -> EntryText<'a> {
         match self {
-            Entry::Str(s) => EntryText::Str(s),
+            Entry::Str(s) => EntryText(Text::Str(s)),
             Entry::Int(n) => {
                 let mut buf = [0u8; MAX_INT_TEXT];
                 let mut len = 0;
@@ -112,10 +112,10 @@ impl<'a> Entry<'a> {
                     len += 1;
                 }
                 buf[..len].reverse();
-                EntryText::Int {
+                EntryText(Text::Int {
                     buf,
                     len: len as u8,
-                }
+                })
             }
         }
     }
@@ -133,16 +133,20 @@ impl<'a> Entry<'a> {
 }
 
 /// An entry's bytes, as [`Entry::text`] gives them: dereferences to `[u8]`. Small enough to
-/// pass by value (32 bytes); equality and hashing are the bytes'.
+/// pass by value (24 bytes); equality and hashing are the bytes'.
 #[derive(Clone, Copy)]
-pub enum EntryText<'a> {
+pub struct EntryText<'a>(Text<'a>);
+
+/// [`EntryText`]'s two forms, private so that `len` always fits `buf`.
+#[derive(Clone, Copy)]
+enum Text<'a> {
     Str(&'a [u8]),
     Int { buf: [u8; MAX_INT_TEXT], len: u8 },
 }
 
 impl<'a> From<&'a [u8]> for EntryText<'a> {
     fn from(bytes: &'a [u8]) -> Self {
-        EntryText::Str(bytes)
+        EntryText(Text::Str(bytes))
     }
 }
 
@@ -150,9 +154,9 @@ impl Deref for EntryText<'_> {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
-        match self {
-            EntryText::Str(s) => s,
-            EntryText::Int { buf, len } => &buf[..*len as usize],
+        match &self.0 {
+            Text::Str(s) => s,
+            Text::Int { buf, len } => buf.get(..*len as usize).unwrap_or_default(),
         }
     }
 }
@@ -350,7 +354,9 @@ pub fn size_class(n: usize) -> usize {
 /// small collection costs its bytes rounded up to one size class. Offsets handed out by the
 /// methods are byte positions of entry starts; they stay valid until the next write.
 ///
-/// 24 bytes (a boxed slice and a count), so a container can hold it inline.
+/// 24 bytes (a boxed slice and a count), so a container can hold it inline. A `Box<[u8]>`
+/// rather than a kept-tight `Vec<u8>`: the `Vec`'s capacity word would make every small hash
+/// and sorted set 8 bytes larger inline for nothing, since the buffer is never over-allocated.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Listpack {
     buf: Box<[u8]>,
