@@ -236,10 +236,7 @@ impl Hash {
     pub fn iter(&self) -> Box<dyn Iterator<Item = (FieldText<'_>, FieldText<'_>)> + '_> {
         match self {
             Hash::Listpack(lp) => Box::new(listpack_pairs(lp)),
-            Hash::Table(d) => Box::new(
-                d.iter()
-                    .map(|(f, v)| (FieldText::from(&f[..]), FieldText::from(&v[..]))),
-            ),
+            Hash::Table(d) => Box::new(d.iter().map(table_pair)),
         }
     }
 
@@ -259,9 +256,7 @@ impl Hash {
                 let i = (rand() % fields as u64) as usize;
                 listpack_pair_at(lp, lp.seek(2 * i)?)
             }
-            Hash::Table(d) => d
-                .random_entry(rand)
-                .map(|(f, v)| (FieldText::from(&f[..]), FieldText::from(&v[..]))),
+            Hash::Table(d) => d.random_entry(rand).map(table_pair),
         }
     }
 
@@ -275,6 +270,11 @@ impl Hash {
             },
         }
     }
+}
+
+/// A `hashtable` entry as a hash gives it.
+fn table_pair<'a>((field, value): (&'a Bytes, &'a Bytes)) -> (FieldText<'a>, FieldText<'a>) {
+    (FieldText::from(&field[..]), FieldText::from(&value[..]))
 }
 
 /// The pair whose field entry starts at `off` in a listpack hash.
