@@ -413,6 +413,11 @@ fn corpus_sort() {
     run_corpus("sort.txt");
 }
 
+#[test]
+fn corpus_resp3() {
+    run_corpus("resp3.txt");
+}
+
 /// Every corpus file has a test above, so a new file cannot be silently skipped.
 #[test]
 fn every_corpus_file_is_run() {
@@ -428,6 +433,7 @@ fn every_corpus_file_is_run() {
         "zsets.txt",
         "multi.txt",
         "sort.txt",
+        "resp3.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");
     for entry in dir {
