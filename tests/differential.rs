@@ -11,7 +11,15 @@
 //!     elements are compared as sorted multisets;
 //!   - `@approx N CMD ...`: the reply is an integer that depends on the clock (PTTL, ...): the
 //!     two integers may differ by at most N.
+//!   - `@resp2 CMD ...`: the line is compared only in the RESP2 replay; the RESP3 replay
+//!     still sends it to both sides (so the state stays the same) but ignores the replies.
 //! - after `QUIT` both sides reconnect (database 0 again).
+//!
+//! Every file is replayed twice, each time on fresh servers: in RESP2, then in RESP3, where
+//! every connection (the first one and each one after a reconnection) sends `HELLO 3` first,
+//! whose reply is not compared (it carries the client id). A `HELLO` or `RESET` line in a file
+//! switches the protocol of both sides alike. `@sort` compares a RESP3 set's elements, or a
+//! map's key/value pairs, as sorted multisets too (and the aggregate types must agree).
 //!
 //! Every line must be deterministic on Redis itself. To check that, run the corpus against
 //! two real servers: `RREDIS_DIFF_AGAINST_REDIS=1 cargo test --test differential`.
@@ -44,6 +52,15 @@ enum Compare {
     Exact,
     Sorted,
     Approx(i64),
+    /// Compared in RESP2 only (see `@resp2`).
+    Resp2Only,
+}
+
+/// The protocol a replay starts each connection with.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Protocol {
+    Resp2,
+    Resp3,
 }
 
 fn parse_corpus(path: &Path) -> Vec<Line> {
@@ -73,6 +90,10 @@ fn parse_corpus(path: &Path) -> Vec<Line> {
                 compare = Compare::Approx(n);
                 args.drain(..2);
             }
+            Some(b"@resp2") => {
+                compare = Compare::Resp2Only;
+                args.remove(0);
+            }
             Some(d) if d.starts_with(b"@") => {
                 panic!("{name}:{number}: unknown directive {}", d.escape_ascii())
             }
@@ -98,22 +119,32 @@ fn parse_corpus(path: &Path) -> Vec<Line> {
     lines
 }
 
-/// Splits a RESP2 array reply into its elements' raw bytes; `None` if it is not an array.
-fn array_elements(reply: &[u8]) -> Option<Vec<Vec<u8>>> {
+/// Splits an aggregate reply (array `*`, RESP3 set `~` or map `%`) into its type byte and its
+/// elements' raw bytes, a map's element being a key and its value together; `None` if the
+/// reply is not one of these.
+fn array_elements(reply: &[u8]) -> Option<(u8, Vec<Vec<u8>>)> {
     let mut reader = std::io::BufReader::new(reply);
     let mut header = Vec::new();
     std::io::BufRead::read_until(&mut reader, b'\n', &mut header).ok()?;
-    let n: i64 = std::str::from_utf8(header.strip_prefix(b"*")?.strip_suffix(b"\r\n")?)
+    let (&kind, rest) = header.split_first()?;
+    let per_element = match kind {
+        b'*' | b'~' => 1,
+        b'%' => 2,
+        _ => return None,
+    };
+    let n: i64 = std::str::from_utf8(rest.strip_suffix(b"\r\n")?)
         .ok()?
         .parse()
         .ok()?;
     let mut out = Vec::new();
     for _ in 0..n.max(0) {
         let mut element = Vec::new();
-        common::read_resp(&mut reader, &mut element).ok()?;
+        for _ in 0..per_element {
+            common::read_resp(&mut reader, &mut element).ok()?;
+        }
         out.push(element);
     }
-    Some(out)
+    Some((kind, out))
 }
 
 fn integer(reply: &[u8]) -> Option<i64> {
@@ -123,15 +154,16 @@ fn integer(reply: &[u8]) -> Option<i64> {
         .ok()
 }
 
-/// True if the replies agree under `compare`.
+/// True if the replies agree under `compare` (`Resp2Only` is compared exactly: the caller
+/// skips the comparison in RESP3).
 fn same(compare: Compare, a: &[u8], b: &[u8]) -> bool {
     match compare {
-        Compare::Exact => a == b,
+        Compare::Exact | Compare::Resp2Only => a == b,
         Compare::Sorted => match (array_elements(a), array_elements(b)) {
-            (Some(mut x), Some(mut y)) => {
+            (Some((kind_x, mut x)), Some((kind_y, mut y))) => {
                 x.sort();
                 y.sort();
-                x == y
+                kind_x == kind_y && x == y
             }
             _ => a == b,
         },
@@ -161,12 +193,37 @@ struct Side {
     name: &'static str,
     server: Server,
     conn: Raw,
+    protocol: Protocol,
 }
 
 impl Side {
-    fn new(name: &'static str, server: Server) -> Side {
+    fn new(name: &'static str, server: Server, protocol: Protocol) -> Side {
         let conn = server.raw();
-        Side { name, server, conn }
+        let mut side = Side {
+            name,
+            server,
+            conn,
+            protocol,
+        };
+        side.greet();
+        side
+    }
+
+    /// Starts a fresh connection in the replay's protocol: `HELLO 3` for RESP3 (its reply,
+    /// which holds the client id, is checked for its type only).
+    fn greet(&mut self) {
+        if self.protocol == Protocol::Resp3 {
+            let reply = self
+                .conn
+                .try_cmd(&[b"HELLO", b"3"])
+                .unwrap_or_else(|e| panic!("{}: HELLO 3: {e}", self.name));
+            assert!(
+                reply.starts_with(b"%"),
+                "{}: HELLO 3 replied {}",
+                self.name,
+                reply.escape_ascii()
+            );
+        }
     }
 
     fn run(&mut self, args: &[Vec<u8>]) -> std::io::Result<Vec<u8>> {
@@ -176,6 +233,7 @@ impl Side {
 
     fn reconnect(&mut self) {
         self.conn = self.server.raw();
+        self.greet();
     }
 
     fn alive(&mut self) -> bool {
@@ -187,28 +245,50 @@ fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
-/// Replays `tests/corpus/<file>` on both sides and fails with a report of every difference.
+/// Replays `tests/corpus/<file>` on both sides, in RESP2 then in RESP3 (each on fresh
+/// servers), and fails with a report of every difference. `RREDIS_DIFF_RESP=2` (or `3`) runs
+/// only that replay.
 fn run_corpus(file: &str) {
     if let Ok(filter) = std::env::var("RREDIS_DIFF_FILTER") {
         if !file.contains(&filter) {
             return;
         }
     }
+    let only = std::env::var("RREDIS_DIFF_RESP").ok();
+    let mut failures = Vec::new();
+    for (protocol, label) in [(Protocol::Resp2, "2"), (Protocol::Resp3, "3")] {
+        if only.as_deref().is_some_and(|o| o != label) {
+            continue;
+        }
+        if let Some(failure) = replay(file, protocol) {
+            failures.push(failure);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// One replay of `tests/corpus/<file>` in `protocol`: a report of the differences, if any.
+fn replay(file: &str, protocol: Protocol) -> Option<String> {
     let path = corpus_dir().join(file);
     let lines = parse_corpus(&path);
     let test = format!("differential {file}");
-    let Some(reference) = real_redis(&test) else {
-        return;
-    };
+    let reference = real_redis(&test)?;
     let against_redis = std::env::var("RREDIS_DIFF_AGAINST_REDIS").is_ok_and(|v| v == "1");
     let verbose = std::env::var("RREDIS_DIFF_VERBOSE").is_ok_and(|v| v == "1");
-    let mut reference = Side::new("redis", reference);
+    let mut reference = Side::new("redis", reference, protocol);
     let mut subject = if against_redis {
-        Side::new("redis#2", real_redis(&test).expect("a second redis-server"))
+        Side::new(
+            "redis#2",
+            real_redis(&test).expect("a second redis-server"),
+            protocol,
+        )
     } else {
-        Side::new("rredis", Server::start())
+        Side::new("rredis", Server::start(), protocol)
     };
-    let shown = format!("tests/corpus/{file}");
+    let shown = match protocol {
+        Protocol::Resp2 => format!("tests/corpus/{file}"),
+        Protocol::Resp3 => format!("[RESP3] tests/corpus/{file}"),
+    };
     let mut report = Vec::new();
     let mut differences = 0;
     for line in &lines {
@@ -235,6 +315,9 @@ fn run_corpus(file: &str) {
             );
         }
         let agree = match (&want, &got) {
+            (Ok(_), Ok(_)) if protocol == Protocol::Resp3 && line.compare == Compare::Resp2Only => {
+                true
+            }
             (Ok(a), Ok(b)) => same(line.compare, a, b),
             _ => false,
         };
@@ -259,19 +342,20 @@ fn run_corpus(file: &str) {
             subject.reconnect();
         }
     }
-    assert!(
-        differences == 0,
-        "{differences} of {} commands in {shown} differ between {} and {}{}:\n\n{}",
-        lines.len(),
-        reference.name,
-        subject.name,
-        if differences > report.len() {
-            format!(" (first {} shown)", report.len())
-        } else {
-            String::new()
-        },
-        report.join("\n")
-    );
+    (differences > 0).then(|| {
+        format!(
+            "{differences} of {} commands in {shown} differ between {} and {}{}:\n\n{}",
+            lines.len(),
+            reference.name,
+            subject.name,
+            if differences > report.len() {
+                format!(" (first {} shown)", report.len())
+            } else {
+                String::new()
+            },
+            report.join("\n")
+        )
+    })
 }
 
 #[test]
@@ -329,6 +413,11 @@ fn corpus_sort() {
     run_corpus("sort.txt");
 }
 
+#[test]
+fn corpus_resp3() {
+    run_corpus("resp3.txt");
+}
+
 /// Every corpus file has a test above, so a new file cannot be silently skipped.
 #[test]
 fn every_corpus_file_is_run() {
@@ -344,6 +433,7 @@ fn every_corpus_file_is_run() {
         "zsets.txt",
         "multi.txt",
         "sort.txt",
+        "resp3.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");
     for entry in dir {
@@ -382,6 +472,26 @@ fn corpus_lines_split_like_redis_cli() {
     assert!(!same(
         Compare::Sorted,
         b"*2\r\n$1\r\na\r\n$1\r\na\r\n",
+        b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"
+    ));
+    assert!(same(
+        Compare::Sorted,
+        b"%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n:2\r\n",
+        b"%2\r\n$1\r\nb\r\n:2\r\n$1\r\na\r\n:1\r\n"
+    ));
+    assert!(!same(
+        Compare::Sorted,
+        b"%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n:2\r\n",
+        b"%2\r\n$1\r\na\r\n:2\r\n$1\r\nb\r\n:1\r\n"
+    ));
+    assert!(same(
+        Compare::Sorted,
+        b"~2\r\n$1\r\na\r\n$1\r\nb\r\n",
+        b"~2\r\n$1\r\nb\r\n$1\r\na\r\n"
+    ));
+    assert!(!same(
+        Compare::Sorted,
+        b"~2\r\n$1\r\na\r\n$1\r\nb\r\n",
         b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"
     ));
     assert!(same(Compare::Approx(5), b":100\r\n", b":96\r\n"));

@@ -521,3 +521,20 @@ fn random_operations_match_redis() {
         random_hash_command(&mut twin, &mut rng);
     }
 }
+
+/// The same random sequences in RESP3: maps, nested field/value pairs, `_` nulls.
+#[test]
+fn random_operations_match_redis_resp3() {
+    let test = "hashes::random_operations_match_redis_resp3";
+    let config = [
+        ("hash-max-listpack-entries", "8"),
+        ("hash-max-listpack-value", "16"),
+    ];
+    let Some(mut twin) = Twin::start_resp3(test, &config) else {
+        return;
+    };
+    let mut rng = TestRng::from_env_or(test, 0x4a54_0001);
+    while twin.steps < 10_000 {
+        random_hash_command(&mut twin, &mut rng);
+    }
+}

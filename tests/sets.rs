@@ -470,3 +470,17 @@ fn random_operations_match_redis() {
         random_set_command(&mut twin, &mut rng);
     }
 }
+
+/// The same random sequences in RESP3: sets (`~`), `_` nulls.
+#[test]
+fn random_operations_match_redis_resp3() {
+    let test = "sets::random_operations_match_redis_resp3";
+    let config = [("set-max-intset-entries", "16")];
+    let Some(mut twin) = Twin::start_resp3(test, &config) else {
+        return;
+    };
+    let mut rng = TestRng::from_env_or(test, 0x5e75_0001);
+    while twin.steps < 10_000 {
+        random_set_command(&mut twin, &mut rng);
+    }
+}

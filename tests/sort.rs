@@ -442,6 +442,20 @@ fn random_sorts_match_redis() {
     }
 }
 
+/// The same random SORT calls in RESP3 (`_` for a missing GET pattern).
+#[test]
+fn random_sorts_match_redis_resp3() {
+    let test = "sort::random_sorts_match_redis_resp3";
+    let Some(mut twin) = Twin::start_resp3(test, &[]) else {
+        return;
+    };
+    twin.run(&["SET", "str", "x"], Check::Exact);
+    let mut rng = TestRng::from_env_or(test, 0x5047_0001);
+    while twin.steps < 10_000 {
+        random_sort_command(&mut twin, &mut rng);
+    }
+}
+
 /// STORE touches the destination for WATCH whether it writes or deletes it; a STORE that
 /// changes nothing (an empty result, no destination) does not.
 #[test]

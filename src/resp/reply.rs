@@ -264,6 +264,30 @@ mod tests {
     }
 
     #[test]
+    fn sets_verbatim_and_null_arrays_per_protocol() {
+        let mut r = Reply::default();
+        r.set_len(2);
+        r.null_array();
+        r.verbatim(b"a:1");
+        r.bool(false);
+        r.double(f64::INFINITY);
+        assert_eq!(
+            r.pending(),
+            b"*2\r\n*-1\r\n$3\r\na:1\r\n:0\r\n$3\r\ninf\r\n"
+        );
+        let mut r = Reply {
+            resp: 3,
+            ..Reply::default()
+        };
+        r.set_len(2);
+        r.null_array();
+        r.verbatim(b"a:1");
+        r.bool(false);
+        r.double(f64::NEG_INFINITY);
+        assert_eq!(r.pending(), b"~2\r\n_\r\n=7\r\ntxt:a:1\r\n#f\r\n,-inf\r\n");
+    }
+
+    #[test]
     fn deferred_length_and_consumption() {
         let mut r = Reply::default();
         r.ok();
