@@ -31,6 +31,10 @@ use crate::util::now_ms;
 /// a pipelining writer (docs/benchmarks.md).
 const READ_BUDGET_PER_TURN: usize = 16 * 1024;
 
+/// Pending output that output buffer limits ignore (Redis's PROTO_REPLY_CHUNK_BYTES, the
+/// size of a client's static reply buffer, which its limits do not count).
+const PROTO_REPLY_CHUNK_BYTES: usize = 16 * 1024;
+
 /// Most output bytes written to one client per loop turn (Redis's NET_MAX_WRITES_PER_EVENT
 /// is 64 KB; a larger slice cuts syscalls for big replies while still sharing the loop).
 const WRITE_BUDGET_PER_TURN: usize = 1024 * 1024;
@@ -353,7 +357,12 @@ pub fn check_client_output_buffer_limits(config: &Config, c: &mut Client, now_ms
     let Some(limit) = config.client_obuf_limits.get(obuf_class(c) as usize) else {
         return false;
     };
-    let used = c.reply.pending_len() as u64;
+    // Redis counts only the reply list beyond each client's 16 KB static buffer, so a
+    // limit never applies to a small pending reply; the same allowance is made here.
+    let used = c
+        .reply
+        .pending_len()
+        .saturating_sub(PROTO_REPLY_CHUNK_BYTES) as u64;
     let hard = limit.hard_limit_bytes != 0 && used >= limit.hard_limit_bytes;
     let mut soft = limit.soft_limit_bytes != 0 && used >= limit.soft_limit_bytes;
     let now = now_ms / 1000;
