@@ -388,14 +388,19 @@ pub fn server_cron(srv: &mut Server) {
 }
 
 /// Per-client housekeeping: idle timeouts and giving back buffer memory. A blocked client
-/// is idle by design and is not timed out (its own timeout, if any, applies).
+/// is idle by design and is not timed out (its own timeout, if any, applies); neither is a
+/// client with subscriptions, which only listens (Redis's clientsCronHandleTimeout).
 fn clients_cron(srv: &mut Server, now: i64) {
     let timeout_ms = srv.config.timeout * 1000;
     let mut expired = Vec::new();
     for (token, slot) in srv.clients.iter_mut() {
         let Some(c) = slot else { continue };
         let idle_ms = now - c.last_interaction_ms;
-        if timeout_ms > 0 && idle_ms > timeout_ms && c.blocked.is_none() {
+        if timeout_ms > 0
+            && idle_ms > timeout_ms
+            && c.blocked.is_none()
+            && !c.pubsub.is_subscribed()
+        {
             log::debug!("Closing idle client");
             expired.push(token);
             continue;

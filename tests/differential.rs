@@ -325,6 +325,11 @@ fn corpus_multi() {
 }
 
 #[test]
+fn corpus_pubsub() {
+    run_corpus("pubsub.txt");
+}
+
+#[test]
 fn corpus_sort() {
     run_corpus("sort.txt");
 }
@@ -343,6 +348,7 @@ fn every_corpus_file_is_run() {
         "lists.txt",
         "zsets.txt",
         "multi.txt",
+        "pubsub.txt",
         "sort.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");

@@ -441,3 +441,24 @@ fn client_output_buffer_limit_config_matches_redis() {
     ];
     common::assert_same_replies("client_output_buffer_limit_config_matches_redis", script);
 }
+
+/// `timeout` closes idle clients, but not subscribers: they only listen.
+#[test]
+fn idle_timeout_spares_subscribers() {
+    let server = Server::start_with(&["--timeout", "1"]);
+    let mut subscriber = server.raw();
+    subscriber.cmd(&["SUBSCRIBE", "quiet"]);
+    let mut idle = server.raw();
+    idle.cmd(&["PING"]);
+    let (_, closed) = idle.read_until_closed(Duration::from_secs(5));
+    assert!(closed, "the idle client was not timed out");
+    let mut publisher = server.raw();
+    assert_eq!(
+        publisher.cmd_str(&["PUBLISH", "quiet", "still here"]),
+        ":1\r\n"
+    );
+    assert_eq!(
+        read_reply_within(&mut subscriber, Duration::from_secs(5)),
+        b"*3\r\n$7\r\nmessage\r\n$5\r\nquiet\r\n$10\r\nstill here\r\n"
+    );
+}
