@@ -684,6 +684,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn client_output_buffer_limit_groups() {
+        let mut c = Config::default();
+        let spec = lookup_config("client-output-buffer-limit").unwrap();
+        assert_eq!(
+            spec.get(&c),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+        );
+        // A config-file line sets one class and keeps the others.
+        c.load_text("client-output-buffer-limit pubsub 1mb 2k 5\n")
+            .unwrap();
+        assert_eq!(
+            spec.get(&c),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 2000 5"
+        );
+        let words = |v: &str| spec.config_set_words(v);
+        assert_eq!(
+            spec.set(&mut c, &words("pubsub 1 2")).unwrap_err(),
+            "Wrong number of arguments in buffer limit configuration."
+        );
+        // One bad group rejects the whole value.
+        assert_eq!(
+            spec.set(&mut c, &words("replica 1 1 1 master 2 2 2"))
+                .unwrap_err(),
+            "Invalid client class specified in buffer limit configuration."
+        );
+        assert_eq!(
+            spec.set(&mut c, &words("pubsub 1 1 -1")).unwrap_err(),
+            "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+        );
+        assert_eq!(
+            c.client_obuf_limits[ObufClass::Replica as usize].hard_limit_bytes,
+            268435456
+        );
+        spec.set(&mut c, &words("")).unwrap();
+        spec.set(&mut c, &words("REPLICA 1gb 1MB 0 Normal 1 2 3"))
+            .unwrap();
+        assert_eq!(
+            spec.get(&c),
+            "normal 1 2 3 slave 1073741824 1048576 0 pubsub 1048576 2000 5"
+        );
+    }
+
+    #[test]
     fn config_file_sets_fields_and_reports_bad_lines() {
         let mut c = Config::default();
         c.load_text("# comment\nport 7777\nbind 0.0.0.0 ::1\nPROTECTED-MODE no\nmaxmemory 1mb\n")

@@ -689,7 +689,7 @@ fn channel_list(srv: &mut Server, c: &mut Client, ty: PubSubType) {
 /// (a flat array in RESP3 too, as in Redis 7.0).
 fn numsub(srv: &mut Server, c: &mut Client, ty: PubSubType) {
     let map = ty.server_channels(&mut srv.pubsub);
-    c.reply.array_len((c.argv.len() - 2) * 2);
+    c.reply.array_len(c.argv.len().saturating_sub(2) * 2);
     for channel in c.argv.iter().skip(2) {
         c.reply.bulk(channel);
         c.reply.int(map.get(channel).map_or(0, Vec::len) as i64);
