@@ -462,3 +462,46 @@ fn idle_timeout_spares_subscribers() {
         b"*3\r\n$7\r\nmessage\r\n$5\r\nquiet\r\n$10\r\nstill here\r\n"
     );
 }
+
+/// A real client library's pub/sub API (redis-rs): subscribing, pattern messages, and
+/// leaving pub/sub mode when the handle is dropped (it sends UNSUBSCRIBE and PUNSUBSCRIBE
+/// and waits for the confirmations to reach a count of zero), after which the connection
+/// runs ordinary commands again.
+#[test]
+fn redis_rs_pubsub_round_trip() {
+    let server = Server::start();
+    let mut con = server.client();
+    let mut publisher = server.client();
+    {
+        let mut pubsub = con.as_pubsub();
+        pubsub.subscribe("orders").expect("subscribe");
+        pubsub.psubscribe("order*").expect("psubscribe");
+        pubsub
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let receivers: i64 = redis::cmd("PUBLISH")
+            .arg("orders")
+            .arg("42")
+            .query(&mut publisher)
+            .expect("publish");
+        assert_eq!(receivers, 2);
+        let direct = pubsub.get_message().expect("message");
+        assert_eq!(direct.get_channel_name(), "orders");
+        assert!(!direct.from_pattern());
+        assert_eq!(direct.get_payload::<String>().expect("payload"), "42");
+        let matched = pubsub.get_message().expect("pmessage");
+        assert!(matched.from_pattern());
+        assert_eq!(matched.get_pattern::<String>().expect("pattern"), "order*");
+        assert_eq!(matched.get_payload::<i64>().expect("payload"), 42);
+    }
+    let pong: String = redis::cmd("PING")
+        .query(&mut con)
+        .expect("ping after pubsub");
+    assert_eq!(pong, "PONG");
+    let numsub: (String, i64) = redis::cmd("PUBSUB")
+        .arg("NUMSUB")
+        .arg("orders")
+        .query(&mut publisher)
+        .expect("numsub");
+    assert_eq!(numsub, ("orders".to_string(), 0));
+}

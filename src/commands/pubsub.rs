@@ -592,10 +592,7 @@ fn pubsub_publish_message(
 /// (Redis refuses it for a CLIENT_DENY_BLOCKING client outside MULTI, which only scripts
 /// and modules are; rredis has neither, and inside MULTI it is allowed, as in 7.0.)
 fn subscribe_command(srv: &mut Server, c: &mut Client) {
-    for j in 1..c.argv.len() {
-        let channel = c.argv.arg_bytes(j);
-        pubsub_subscribe_channel(srv, c, &channel, PubSubType::Global);
-    }
+    subscribe_generic(srv, c, PubSubType::Global);
 }
 
 /// UNSUBSCRIBE [channel ...]: the named channels, or all of them.
@@ -605,9 +602,14 @@ fn unsubscribe_command(srv: &mut Server, c: &mut Client) {
 
 /// SSUBSCRIBE shardchannel [shardchannel ...].
 fn ssubscribe_command(srv: &mut Server, c: &mut Client) {
+    subscribe_generic(srv, c, PubSubType::Shard);
+}
+
+/// The body of SUBSCRIBE and SSUBSCRIBE: one confirmation per argument.
+fn subscribe_generic(srv: &mut Server, c: &mut Client, ty: PubSubType) {
     for j in 1..c.argv.len() {
         let channel = c.argv.arg_bytes(j);
-        pubsub_subscribe_channel(srv, c, &channel, PubSubType::Shard);
+        pubsub_subscribe_channel(srv, c, &channel, ty);
     }
 }
 
@@ -650,15 +652,18 @@ fn punsubscribe_command(srv: &mut Server, c: &mut Client) {
 
 /// PUBLISH channel message: the number of clients that received it.
 fn publish_command(srv: &mut Server, c: &mut Client) {
-    let (channel, message) = (c.argv.arg_bytes(1), c.argv.arg_bytes(2));
-    let receivers = pubsub_publish_message(srv, c, &channel, &message, PubSubType::Global);
-    c.reply.int(receivers as i64);
+    publish_generic(srv, c, PubSubType::Global);
 }
 
 /// SPUBLISH shardchannel message: to shard subscribers only (no patterns).
 fn spublish_command(srv: &mut Server, c: &mut Client) {
+    publish_generic(srv, c, PubSubType::Shard);
+}
+
+/// The body of PUBLISH and SPUBLISH.
+fn publish_generic(srv: &mut Server, c: &mut Client, ty: PubSubType) {
     let (channel, message) = (c.argv.arg_bytes(1), c.argv.arg_bytes(2));
-    let receivers = pubsub_publish_message(srv, c, &channel, &message, PubSubType::Shard);
+    let receivers = pubsub_publish_message(srv, c, &channel, &message, ty);
     c.reply.int(receivers as i64);
 }
 
