@@ -505,3 +505,36 @@ fn redis_rs_pubsub_round_trip() {
         .expect("numsub");
     assert_eq!(numsub, ("orders".to_string(), 0));
 }
+
+/// INFO stats counts active channels, distinct patterns and shard channels, as Redis 7.0.
+#[test]
+fn info_counts_channels_and_patterns() {
+    let server = Server::start();
+    let mut a = server.raw();
+    let mut b = server.raw();
+    let mut control = server.raw();
+    a.cmd(&["SUBSCRIBE", "x"]);
+    a.cmd(&["PSUBSCRIBE", "p*"]);
+    b.cmd(&["SUBSCRIBE", "x"]);
+    b.cmd(&["SUBSCRIBE", "y"]);
+    b.cmd(&["PSUBSCRIBE", "p*"]);
+    b.cmd(&["PSUBSCRIBE", "q*"]);
+    b.cmd(&["SSUBSCRIBE", "s"]);
+    let info = control.cmd_str(&["INFO", "stats"]);
+    for line in [
+        "pubsub_channels:2\r\n",
+        "pubsub_patterns:2\r\n",
+        "pubsubshard_channels:1\r\n",
+    ] {
+        assert!(info.contains(line), "{line:?} missing from {info}");
+    }
+    b.cmd(&["RESET"]);
+    let info = control.cmd_str(&["INFO", "stats"]);
+    for line in [
+        "pubsub_channels:1\r\n",
+        "pubsub_patterns:1\r\n",
+        "pubsubshard_channels:0\r\n",
+    ] {
+        assert!(info.contains(line), "{line:?} missing from {info}");
+    }
+}
