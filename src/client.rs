@@ -17,6 +17,9 @@ use mio::{Interest, Registry, Token};
 
 use crate::blocked::{unblock_client, BlockState};
 use crate::commands::multi::MultiState;
+use crate::commands::pubsub::ClientPubSub;
+use crate::config::Config;
+use crate::config::ObufClass;
 use crate::resp::parser::{Parsed, RequestParser};
 use crate::resp::reply::Reply;
 use crate::server::{process_command, Server, QUERY_BUF_KEEP};
@@ -27,6 +30,10 @@ use crate::util::now_ms;
 /// Redis reads 16 KB per event; with 64 KB, a PING client waited four times as long behind
 /// a pipelining writer (docs/benchmarks.md).
 const READ_BUDGET_PER_TURN: usize = 16 * 1024;
+
+/// Pending output that output buffer limits ignore (Redis's PROTO_REPLY_CHUNK_BYTES, the
+/// size of a client's static reply buffer, which its limits do not count).
+const PROTO_REPLY_CHUNK_BYTES: usize = 16 * 1024;
 
 /// Most output bytes written to one client per loop turn (Redis's NET_MAX_WRITES_PER_EVENT
 /// is 64 KB; a larger slice cuts syscalls for big replies while still sharing the loop).
@@ -130,6 +137,14 @@ pub struct Client {
     /// command there answers as if it had timed out instead of parking the client (see
     /// [`Client::may_block`]).
     pub deny_blocking: bool,
+    /// This client's subscriptions (channels, patterns, shard channels). Each entry has a
+    /// matching entry for this client's token in `Server::pubsub`; both sides are changed
+    /// only by `commands::pubsub`.
+    pub pubsub: ClientPubSub,
+    /// When (unix seconds) the pending output first reached its class's soft limit, 0 while
+    /// under it (Redis's obuf_soft_limit_reached_time; see
+    /// [`check_client_output_buffer_limits`]).
+    pub obuf_soft_limit_reached_time: i64,
 }
 
 impl Client {
@@ -164,6 +179,8 @@ impl Client {
             multi: None,
             watched_keys: Vec::new(),
             deny_blocking: false,
+            pubsub: ClientPubSub::default(),
+            obuf_soft_limit_reached_time: 0,
         }
     }
 
@@ -307,10 +324,59 @@ fn process_input_buffer(srv: &mut Server, c: &mut Client) {
 
 /// Puts the client on the list of clients with replies to write before the loop sleeps.
 pub fn queue_write(srv: &mut Server, c: &mut Client) {
+    queue_write_on(&mut srv.pending_writes, c);
+}
+
+/// [`queue_write`] given only the list, for code that holds other parts of the `Server`
+/// borrowed at the same time (PUBLISH walks `Server::pubsub` while it fills subscribers'
+/// replies).
+pub fn queue_write_on(pending_writes: &mut Vec<usize>, c: &mut Client) {
     if !c.write_queued {
         c.write_queued = true;
-        srv.pending_writes.push(c.token);
+        pending_writes.push(c.token);
     }
+}
+
+/// The class whose `client-output-buffer-limit` applies to `c` (Redis's getClientType as
+/// checkClientOutputBufferLimits uses it): a client with subscriptions is a pubsub client,
+/// whatever its protocol; every other connection is normal (rredis has no replicas).
+pub fn obuf_class(c: &Client) -> ObufClass {
+    if c.pubsub.is_subscribed() {
+        ObufClass::PubSub
+    } else {
+        ObufClass::Normal
+    }
+}
+
+/// True when `c`'s pending output is over its class's limit (Redis's
+/// checkClientOutputBufferLimits): at or over the hard limit, or at or over the soft limit
+/// for more than its seconds, measured from the first check that found it over (a check
+/// that finds it under starts the clock again). Called whenever output is added to a client
+/// that may not be reading: after each command, and for each subscriber a message reaches.
+pub fn check_client_output_buffer_limits(config: &Config, c: &mut Client, now_ms: i64) -> bool {
+    let Some(limit) = config.client_obuf_limits.get(obuf_class(c) as usize) else {
+        return false;
+    };
+    // Redis counts only the reply list beyond each client's 16 KB static buffer, so a
+    // limit never applies to a small pending reply; the same allowance is made here.
+    let used = c
+        .reply
+        .pending_len()
+        .saturating_sub(PROTO_REPLY_CHUNK_BYTES) as u64;
+    let hard = limit.hard_limit_bytes != 0 && used >= limit.hard_limit_bytes;
+    let mut soft = limit.soft_limit_bytes != 0 && used >= limit.soft_limit_bytes;
+    let now = now_ms / 1000;
+    if soft {
+        if c.obuf_soft_limit_reached_time == 0 {
+            c.obuf_soft_limit_reached_time = now;
+            soft = false;
+        } else if now - c.obuf_soft_limit_reached_time <= limit.soft_limit_seconds {
+            soft = false;
+        }
+    } else {
+        c.obuf_soft_limit_reached_time = 0;
+    }
+    hard || soft
 }
 
 /// Puts the client on the list of clients with input left to read next turn.
@@ -375,4 +441,22 @@ pub fn write_to_client(srv: &mut Server, registry: &Registry, c: &mut Client) {
     } else if c.reply.pending_len() == 0 && c.close_after_reply {
         close_client_async(srv, c);
     }
+}
+
+/// Schedules `c` for closing if its output is over its class's limit, with Redis's warning
+/// line (closeClientOnOutputBufferLimitReached, async form). Returns true if it is (or
+/// already was) closing. Its pending output is dropped when it is freed in `before_sleep`,
+/// so a subscriber that stopped reading gives its memory back and costs the publisher
+/// nothing more.
+pub fn close_client_on_output_buffer_limit_reached(srv: &mut Server, c: &mut Client) -> bool {
+    if c.close_asap {
+        return true;
+    }
+    if !check_client_output_buffer_limits(&srv.config, c, srv.now_ms) {
+        return false;
+    }
+    let info = crate::commands::server_cmds::cat_client_info_string(srv, c, srv.now_ms);
+    log::warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
+    close_client_async(srv, c);
+    true
 }

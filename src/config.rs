@@ -79,7 +79,65 @@ pub struct Config {
     pub zset_max_listpack_entries: i64,
     /// Longest member, in bytes, a `listpack` sorted set may hold.
     pub zset_max_listpack_value: u64,
+    /// Output buffer limits per client class (`client-output-buffer-limit`), indexed by
+    /// [`ObufClass`]. Read each time a reply is added to a subscriber and after each command
+    /// (`client::check_client_output_buffer_limits`), so a change applies at once.
+    pub client_obuf_limits: [ClientBufferLimit; 3],
 }
+
+/// The client classes `client-output-buffer-limit` distinguishes, in the order CONFIG GET
+/// prints them (Redis's CLIENT_TYPE_NORMAL, _SLAVE, _PUBSUB; masters use the normal limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObufClass {
+    Normal = 0,
+    Replica = 1,
+    PubSub = 2,
+}
+
+impl ObufClass {
+    /// Class names as CONFIG GET prints them.
+    const NAMES: [&'static str; 3] = ["normal", "slave", "pubsub"];
+
+    /// A class named in a `client-output-buffer-limit` value, any case (`replica` is
+    /// `slave`'s new name; `master` is not a class of its own here).
+    fn from_name(name: &str) -> Option<ObufClass> {
+        match name.to_ascii_lowercase().as_str() {
+            "normal" => Some(ObufClass::Normal),
+            "slave" | "replica" => Some(ObufClass::Replica),
+            "pubsub" => Some(ObufClass::PubSub),
+            _ => None,
+        }
+    }
+}
+
+/// One class's output buffer limit (Redis's clientBufferLimitsConfig): a client whose
+/// pending output reaches `hard_limit_bytes`, or stays at or over `soft_limit_bytes` for
+/// more than `soft_limit_seconds`, is disconnected. Zero bytes means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientBufferLimit {
+    pub hard_limit_bytes: u64,
+    pub soft_limit_bytes: u64,
+    pub soft_limit_seconds: i64,
+}
+
+/// Redis's defaults: `normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60`.
+pub const CLIENT_OBUF_LIMITS_DEFAULT: [ClientBufferLimit; 3] = [
+    ClientBufferLimit {
+        hard_limit_bytes: 0,
+        soft_limit_bytes: 0,
+        soft_limit_seconds: 0,
+    },
+    ClientBufferLimit {
+        hard_limit_bytes: 256 * 1024 * 1024,
+        soft_limit_bytes: 64 * 1024 * 1024,
+        soft_limit_seconds: 60,
+    },
+    ClientBufferLimit {
+        hard_limit_bytes: 32 * 1024 * 1024,
+        soft_limit_bytes: 8 * 1024 * 1024,
+        soft_limit_seconds: 60,
+    },
+];
 
 impl Default for Config {
     fn default() -> Self {
@@ -107,6 +165,7 @@ impl Default for Config {
             list_compress_depth: 0,
             zset_max_listpack_entries: crate::types::zset::ZSET_MAX_LISTPACK_ENTRIES as i64,
             zset_max_listpack_value: crate::types::zset::ZSET_MAX_LISTPACK_VALUE as u64,
+            client_obuf_limits: CLIENT_OBUF_LIMITS_DEFAULT,
         }
     }
 }
@@ -147,6 +206,9 @@ pub enum Kind {
     Enum(Field<String>, &'static [&'static str]),
     /// A list of at most [`CONFIG_BINDADDR_MAX`] addresses (bind).
     Addresses(Field<Vec<String>>),
+    /// `client-output-buffer-limit`: groups of `<class> <hard> <soft> <soft seconds>`, each
+    /// replacing that class's limits, the others kept.
+    ObufLimits(Field<[ClientBufferLimit; 3]>),
 }
 
 /// What must happen at run time after CONFIG SET stores a new value (Redis's `apply`
@@ -318,6 +380,10 @@ pub static CONFIGS: &[ConfigSpec] = &[
         "zset-max-ziplist-value",
         Kind::Memory(field!(zset_max_listpack_value), 0, LONG_MAX),
     ),
+    ConfigSpec::mutable(
+        "client-output-buffer-limit",
+        Kind::ObufLimits(field!(client_obuf_limits)),
+    ),
 ];
 
 /// C's INT_MIN, INT_MAX and LONG_MAX (64-bit), the bounds of Redis's int and long long
@@ -342,6 +408,20 @@ impl ConfigSpec {
             Kind::Memory(f, _, _) => (f.get)(config).to_string(),
             Kind::Str(f) | Kind::Enum(f, _) => (f.get)(config).clone(),
             Kind::Addresses(f) => (f.get)(config).join(" "),
+            Kind::ObufLimits(f) => {
+                let mut out = String::new();
+                for (name, limit) in ObufClass::NAMES.iter().zip((f.get)(config)) {
+                    let _ = write!(
+                        out,
+                        "{}{name} {} {} {}",
+                        if out.is_empty() { "" } else { " " },
+                        limit.hard_limit_bytes,
+                        limit.soft_limit_bytes,
+                        limit.soft_limit_seconds
+                    );
+                }
+                out
+            }
         }
     }
 
@@ -353,6 +433,11 @@ impl ConfigSpec {
                 return Err("Too many bind addresses specified.".into());
             }
             *(f.get_mut)(config) = args.to_vec();
+            return Ok(());
+        }
+        if let Kind::ObufLimits(f) = &self.kind {
+            let limits = parse_obuf_limits(*(f.get)(config), args)?;
+            *(f.get_mut)(config) = limits;
             return Ok(());
         }
         let [arg] = args else {
@@ -384,7 +469,7 @@ impl ConfigSpec {
                 }
                 *(f.get_mut)(config) = lower;
             }
-            Kind::Addresses(_) => {}
+            Kind::Addresses(_) | Kind::ObufLimits(_) => {}
         }
         Ok(())
     }
@@ -396,9 +481,46 @@ impl ConfigSpec {
         match self.kind {
             Kind::Addresses(_) if value.is_empty() => Vec::new(),
             Kind::Addresses(_) => value.split(' ').map(str::to_string).collect(),
+            Kind::ObufLimits(_) => split_args(value.as_bytes())
+                .unwrap_or_default()
+                .iter()
+                .map(|w| String::from_utf8_lossy(w).into_owned())
+                .collect(),
             _ => vec![value.to_string()],
         }
     }
+}
+
+/// `current` with the classes `args` names replaced (Redis's
+/// setConfigClientOutputBufferLimitOption). Every group is checked before any is applied,
+/// so a bad group rejects the whole value; the errors are Redis's words.
+fn parse_obuf_limits(
+    current: [ClientBufferLimit; 3],
+    args: &[String],
+) -> Result<[ClientBufferLimit; 3], String> {
+    if args.len() % 4 != 0 {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut limits = current;
+    for group in args.chunks_exact(4) {
+        let [class, hard, soft, seconds] = group else {
+            continue;
+        };
+        let class = ObufClass::from_name(class)
+            .ok_or("Invalid client class specified in buffer limit configuration.")?;
+        let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+        let limit = ClientBufferLimit {
+            hard_limit_bytes: parse_memory(hard).ok_or_else(bad)?,
+            soft_limit_bytes: parse_memory(soft).ok_or_else(bad)?,
+            soft_limit_seconds: parse_i64(seconds.as_bytes())
+                .filter(|&s| s >= 0)
+                .ok_or_else(bad)?,
+        };
+        if let Some(slot) = limits.get_mut(class as usize) {
+            *slot = limit;
+        }
+    }
+    Ok(limits)
 }
 
 /// `n` if it lies in `min..=max`, else Redis's complaint.
@@ -560,6 +682,49 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_output_buffer_limit_groups() {
+        let mut c = Config::default();
+        let spec = lookup_config("client-output-buffer-limit").unwrap();
+        assert_eq!(
+            spec.get(&c),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+        );
+        // A config-file line sets one class and keeps the others.
+        c.load_text("client-output-buffer-limit pubsub 1mb 2k 5\n")
+            .unwrap();
+        assert_eq!(
+            spec.get(&c),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 2000 5"
+        );
+        let words = |v: &str| spec.config_set_words(v);
+        assert_eq!(
+            spec.set(&mut c, &words("pubsub 1 2")).unwrap_err(),
+            "Wrong number of arguments in buffer limit configuration."
+        );
+        // One bad group rejects the whole value.
+        assert_eq!(
+            spec.set(&mut c, &words("replica 1 1 1 master 2 2 2"))
+                .unwrap_err(),
+            "Invalid client class specified in buffer limit configuration."
+        );
+        assert_eq!(
+            spec.set(&mut c, &words("pubsub 1 1 -1")).unwrap_err(),
+            "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+        );
+        assert_eq!(
+            c.client_obuf_limits[ObufClass::Replica as usize].hard_limit_bytes,
+            268435456
+        );
+        spec.set(&mut c, &words("")).unwrap();
+        spec.set(&mut c, &words("REPLICA 1gb 1MB 0 Normal 1 2 3"))
+            .unwrap();
+        assert_eq!(
+            spec.get(&c),
+            "normal 1 2 3 slave 1073741824 1048576 0 pubsub 1048576 2000 5"
+        );
+    }
 
     #[test]
     fn config_file_sets_fields_and_reports_bad_lines() {

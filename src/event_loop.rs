@@ -28,6 +28,7 @@ use crate::acl::{client_set_default_auth, default_user_nopass};
 use crate::blocked::{handle_blocked_clients_timeout, next_deadline};
 use crate::client::{handle_client_input, put_client, take_client, write_to_client, Client};
 use crate::commands::multi::discard_transaction;
+use crate::commands::pubsub::pubsub_unsubscribe_all;
 use crate::expire::{active_expire_cycle, CycleKind, FAST_CYCLE};
 use crate::server::{server_cron, Server, Shutdown};
 use crate::util::now_ms;
@@ -460,6 +461,8 @@ fn free_closing_clients(srv: &mut Server, registry: &Registry) {
             // A gone client's transaction goes with it, and its watches must not outlive it
             // in `Db::watched_keys` (Redis's freeClient: unwatchAllKeys).
             discard_transaction(srv, &mut c);
+            // Its subscriptions go before its token can be reused by a new client.
+            pubsub_unsubscribe_all(srv, &mut c);
             let _ = registry.deregister(&mut c.sock);
             log::debug!("Client closed id={} addr={}", c.id, c.addr);
         }

@@ -17,10 +17,14 @@ use slab::Slab;
 
 use crate::acl::auth_required;
 use crate::blocked::{handle_clients_blocked_on_keys, Blocked};
-use crate::client::{close_client_async, put_client, take_client, Client};
+use crate::client::{
+    close_client_async, close_client_on_output_buffer_limit_reached, put_client, take_client,
+    Client,
+};
 use crate::commands::multi::{
     exec_command_abort, flag_transaction, queue_multi_command, runs_inside_multi,
 };
+use crate::commands::pubsub::{allowed_in_pubsub_context, only_pubsub_allowed_error, PubSub};
 use crate::commands::{flags, unknown_subcommand, Command, CommandTable, LookupError};
 use crate::config::Config;
 use crate::db::Db;
@@ -201,6 +205,8 @@ pub struct Server {
     pub cron_loops: u64,
     /// When `server_cron` last ran.
     pub last_cron: Instant,
+    /// Every subscription, by channel and pattern (see [`crate::commands::pubsub`]).
+    pub pubsub: PubSub,
 }
 
 impl Server {
@@ -239,6 +245,7 @@ impl Server {
             expire_cycle: ExpireCycle::default(),
             cron_loops: 0,
             last_cron: Instant::now(),
+            pubsub: PubSub::default(),
         }
     }
 
@@ -287,6 +294,12 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
     if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.config, c) {
         return reject_command(srv, c, cmd, "NOAUTH Authentication required.");
     }
+    // A RESP2 connection with subscriptions reads messages as arrays in its reply stream, so
+    // only commands whose replies it can tell apart from them may run (RESP3 pushes are
+    // out of band: no limit there).
+    if c.pubsub.is_subscribed() && c.reply.resp == 2 && !allowed_in_pubsub_context(cmd) {
+        return reject_command(srv, c, cmd, &only_pubsub_allowed_error(cmd));
+    }
     if c.multi.is_some() {
         if cmd.flags & flags::NO_MULTI != 0 {
             let msg = "ERR Command not allowed inside a transaction";
@@ -297,6 +310,10 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         }
     }
     call(srv, c, cmd);
+    // Output limits are checked where output is added: here for the client's own replies
+    // (a class without limits, the default for normal clients, costs one comparison), in
+    // PUBLISH for the subscribers it writes to.
+    close_client_on_output_buffer_limit_reached(srv, c);
     // Keys created by this command may wake blocked clients; they are served now, before
     // this client's next command, so a woken client can take what was just pushed.
     if srv.blocked.count > 0 {
@@ -371,14 +388,19 @@ pub fn server_cron(srv: &mut Server) {
 }
 
 /// Per-client housekeeping: idle timeouts and giving back buffer memory. A blocked client
-/// is idle by design and is not timed out (its own timeout, if any, applies).
+/// is idle by design and is not timed out (its own timeout, if any, applies); neither is a
+/// client with subscriptions, which only listens (Redis's clientsCronHandleTimeout).
 fn clients_cron(srv: &mut Server, now: i64) {
     let timeout_ms = srv.config.timeout * 1000;
     let mut expired = Vec::new();
     for (token, slot) in srv.clients.iter_mut() {
         let Some(c) = slot else { continue };
         let idle_ms = now - c.last_interaction_ms;
-        if timeout_ms > 0 && idle_ms > timeout_ms && c.blocked.is_none() {
+        if timeout_ms > 0
+            && idle_ms > timeout_ms
+            && c.blocked.is_none()
+            && !c.pubsub.is_subscribed()
+        {
             log::debug!("Closing idle client");
             expired.push(token);
             continue;

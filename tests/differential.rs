@@ -409,6 +409,11 @@ fn corpus_multi() {
 }
 
 #[test]
+fn corpus_pubsub() {
+    run_corpus("pubsub.txt");
+}
+
+#[test]
 fn corpus_sort() {
     run_corpus("sort.txt");
 }
@@ -432,6 +437,7 @@ fn every_corpus_file_is_run() {
         "lists.txt",
         "zsets.txt",
         "multi.txt",
+        "pubsub.txt",
         "sort.txt",
         "resp3.txt",
     ];

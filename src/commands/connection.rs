@@ -8,6 +8,7 @@ use crate::acl::{
 };
 use crate::client::Client;
 use crate::commands::multi::discard_transaction;
+use crate::commands::pubsub::{ping_in_pubsub_context, pubsub_unsubscribe_all};
 use crate::commands::server_cmds::{client_set_name_or_reply, REDIS_VERSION};
 use crate::commands::{acl, flags::*, Command, NO_KEYS};
 use crate::server::Server;
@@ -79,6 +80,9 @@ pub static COMMANDS: &[Command] = &[
 
 /// PING [message]: `+PONG`, or the message as a bulk string.
 fn ping_command(_srv: &mut Server, c: &mut Client) {
+    if c.argv.len() <= 2 && ping_in_pubsub_context(c) {
+        return;
+    }
     match c.argv.len() {
         1 => c.reply.status("PONG"),
         2 => c.reply.bulk(c.argv.arg(1)),
@@ -216,12 +220,13 @@ fn auth_command(srv: &mut Server, c: &mut Client) {
 /// default user's authentication, so with a password set the client must authenticate
 /// again.
 ///
-/// It also leaves MULTI, discarding the queued commands, and drops every WATCH. Redis also
-/// ends every pub/sub subscription, client tracking, MONITOR, CLIENT REPLY OFF/SKIP and the
+/// It also leaves MULTI, discarding the queued commands, drops every WATCH and ends every
+/// pub/sub subscription, without confirmations. Redis also ends client tracking, MONITOR, CLIENT REPLY OFF/SKIP and the
 /// READONLY / ASKING cluster flags here. rredis has none of those yet: each feature must
 /// clear its state in this function when it arrives.
 fn reset_command(srv: &mut Server, c: &mut Client) {
     discard_transaction(srv, c);
+    pubsub_unsubscribe_all(srv, c);
     c.db = 0;
     c.reply.resp = 2;
     c.name = None;

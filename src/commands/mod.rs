@@ -23,6 +23,7 @@ pub mod introspection;
 pub mod keyspace;
 pub mod lists;
 pub mod multi;
+pub mod pubsub;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
@@ -250,6 +251,7 @@ pub static TABLES: &[&[Command]] = &[
     lists::COMMANDS,
     zsets::COMMANDS,
     multi::COMMANDS,
+    pubsub::COMMANDS,
     sort::COMMANDS,
     keyspace::COMMANDS,
     expire::COMMANDS,

@@ -520,10 +520,14 @@ impl ClientType {
         }
     }
 
-    /// The type of `client`. rredis has neither replication nor pub/sub yet, so every
-    /// connection is a normal client; those features classify their clients here.
-    fn of(_client: &Client) -> ClientType {
-        ClientType::Normal
+    /// The type of `client` (Redis's getClientType): a client with subscriptions is a pubsub
+    /// client; rredis has no replication yet, so every other connection is normal.
+    fn of(client: &Client) -> ClientType {
+        if client.pubsub.is_subscribed() {
+            ClientType::PubSub
+        } else {
+            ClientType::Normal
+        }
     }
 }
 
@@ -598,8 +602,11 @@ fn client_memory(client: &Client) -> usize {
 /// Output-buffer fields: rredis keeps each client's output in one growable buffer, which is
 /// what Redis calls the reply buffer, so `rbs`/`rbp` give its size, `obl` the bytes waiting
 /// in it, and `oll`/`omem` (Redis's overflow list of reply blocks) are always 0.
-fn cat_client_info_string(srv: &Server, client: &Client, now: i64) -> String {
+pub(crate) fn cat_client_info_string(srv: &Server, client: &Client, now: i64) -> String {
     let mut flags = String::new();
+    if client.pubsub.is_subscribed() {
+        flags.push('P');
+    }
     if client.multi.is_some() {
         flags.push('x');
     }
@@ -629,7 +636,7 @@ fn cat_client_info_string(srv: &Server, client: &Client, now: i64) -> String {
     let _ = write!(
         line,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} \
-         sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} \
+         sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} \
          rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} cmd={} user=default \
          redir=-1 resp={}",
         client.id,
@@ -641,6 +648,9 @@ fn cat_client_info_string(srv: &Server, client: &Client, now: i64) -> String {
         (now - client.last_interaction_ms).max(0) / 1000,
         flags,
         client.db,
+        client.pubsub.channel_count(),
+        client.pubsub.pattern_count(),
+        client.pubsub.shard_channel_count(),
         client
             .multi
             .as_ref()
@@ -1023,9 +1033,13 @@ fn info_stats(srv: &mut Server, _me: &Client, out: &mut String) {
     field(out, "current_eviction_exceeded_time", 0);
     field(out, "keyspace_hits", st.keyspace_hits);
     field(out, "keyspace_misses", st.keyspace_misses);
-    field(out, "pubsub_channels", 0);
-    field(out, "pubsub_patterns", 0);
-    field(out, "pubsubshard_channels", 0);
+    field(out, "pubsub_channels", srv.pubsub.channel_count());
+    field(out, "pubsub_patterns", srv.pubsub.pattern_count());
+    field(
+        out,
+        "pubsubshard_channels",
+        srv.pubsub.shard_channel_count(),
+    );
     field(out, "latest_fork_usec", 0);
     field(out, "total_forks", 0);
     field(out, "migrate_cached_sockets", 0);

@@ -167,6 +167,12 @@ impl Reply {
         self.header(b'*', n as i64);
     }
 
+    /// The header of an out-of-band push of `n` elements (`>n`; an array in RESP2): pub/sub
+    /// messages and subscription confirmations.
+    pub fn push_len(&mut self, n: usize) {
+        self.header(if self.resp >= 3 { b'>' } else { b'*' }, n as i64);
+    }
+
     /// The header of a map of `n` key/value pairs (`%n`; a flat array of 2n in RESP2).
     pub fn map_len(&mut self, n: usize) {
         if self.resp >= 3 {
