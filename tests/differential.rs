@@ -249,6 +249,11 @@ fn corpus_dir() -> PathBuf {
 /// servers), and fails with a report of every difference. `RREDIS_DIFF_RESP=2` (or `3`) runs
 /// only that replay.
 fn run_corpus(file: &str) {
+    run_corpus_in(file, &[Protocol::Resp2, Protocol::Resp3]);
+}
+
+/// Replays `tests/corpus/<file>` in the given protocols only.
+fn run_corpus_in(file: &str, protocols: &[Protocol]) {
     if let Ok(filter) = std::env::var("RREDIS_DIFF_FILTER") {
         if !file.contains(&filter) {
             return;
@@ -256,7 +261,11 @@ fn run_corpus(file: &str) {
     }
     let only = std::env::var("RREDIS_DIFF_RESP").ok();
     let mut failures = Vec::new();
-    for (protocol, label) in [(Protocol::Resp2, "2"), (Protocol::Resp3, "3")] {
+    for &protocol in protocols {
+        let label = match protocol {
+            Protocol::Resp2 => "2",
+            Protocol::Resp3 => "3",
+        };
         if only.as_deref().is_some_and(|o| o != label) {
             continue;
         }
@@ -410,7 +419,11 @@ fn corpus_multi() {
 
 #[test]
 fn corpus_pubsub() {
-    run_corpus("pubsub.txt");
+    // RESP2 only: in RESP3, subscription confirmations and messages are push frames that
+    // do not pair up one reply per command line (SUBSCRIBE has no other reply, a
+    // self-publish gets its message before PUBLISH's reply). tests/pubsub.rs checks the
+    // RESP3 framing with explicit reads.
+    run_corpus_in("pubsub.txt", &[Protocol::Resp2]);
 }
 
 #[test]
