@@ -145,6 +145,9 @@ pub struct Client {
     /// under it (Redis's obuf_soft_limit_reached_time; see
     /// [`check_client_output_buffer_limits`]).
     pub obuf_soft_limit_reached_time: i64,
+    /// Client-side caching settings, `Some` exactly while CLIENT TRACKING is on; counted in
+    /// `Tracking::clients` and changed only by `crate::tracking` (enable / disable).
+    pub tracking: Option<crate::tracking::ClientTracking>,
 }
 
 impl Client {
@@ -181,6 +184,7 @@ impl Client {
             deny_blocking: false,
             pubsub: ClientPubSub::default(),
             obuf_soft_limit_reached_time: 0,
+            tracking: None,
         }
     }
 

@@ -87,6 +87,10 @@ pub struct Db {
     /// it. Like `blocking_keys` it belongs to the database *index*: SWAPDB leaves watchers
     /// where they are (and touches them, see [`Db::swap_data`]).
     pub watched_keys: HashMap<Bytes, Vec<Watcher>>,
+    /// Keys changed since `crate::tracking` last looked, in order; `None` until a client
+    /// first turns tracking on (Redis creates its tracking table then), so a server nobody
+    /// tracks pays one test per change. Like Redis's table, it is never dropped again.
+    pub changed_keys: Option<Vec<Bytes>>,
 }
 
 impl Db {
@@ -164,7 +168,13 @@ impl Db {
     /// the key is still there (its loop `break`s, leaving later watchers untouched); this
     /// does the same. rredis deletes an expired key before any write to it, as Redis does, so
     /// that case does not arise from commands.
+    ///
+    /// Every change of a key passes here (set_key, signal_modified_key, expiry), so this is
+    /// also where keys are logged for client-side caching, once anybody has tracked.
     pub fn touch_watched_key(&mut self, key: &[u8]) {
+        if let Some(log) = &mut self.changed_keys {
+            log.push(Bytes::copy_from_slice(key));
+        }
         if self.watched_keys.is_empty() {
             return;
         }
@@ -292,10 +302,19 @@ impl Db {
 /// Tells the server that `key` of database `db` was just changed by a command (Redis's
 /// signalModifiedKey): every client WATCHing it will see its EXEC fail. Call it in every
 /// write command, once per key it actually modified, as described at the top of this module.
+///
+/// Through `Db::touch_watched_key` it also logs the key for client-side caching
+/// (`Db::changed_keys`), which `crate::tracking` turns into invalidations.
 pub fn signal_modified_key(srv: &mut Server, db: usize, key: &[u8]) {
     if let Some(d) = srv.dbs.get_mut(db) {
         d.touch_watched_key(key);
     }
+}
+
+/// Tells the server that FLUSHDB / FLUSHALL emptied databases (Redis's signalFlushedDb, whose
+/// watcher part `Db::clear` does): clients that cache keys drop everything.
+pub fn signal_flushed_db(srv: &mut Server) {
+    crate::tracking::tracking_invalidate_keys_on_flush(srv);
 }
 
 /// Deletes `key` from database `db` if its deadline has passed (Redis's expireIfNeeded).

@@ -439,6 +439,8 @@ fn before_sleep(srv: &mut Server, registry: &Registry) {
         srv.now_ms = now_ms();
         handle_blocked_clients_timeout(srv);
     }
+    // BCAST invalidations collected this turn go out with this turn's replies.
+    crate::tracking::tracking_broadcast_invalidation_messages(srv);
     let mut list = std::mem::take(&mut srv.pending_writes);
     for &token in &list {
         let Some(mut c) = take_client(srv, token) else {
@@ -463,6 +465,8 @@ fn free_closing_clients(srv: &mut Server, registry: &Registry) {
             discard_transaction(srv, &mut c);
             // Its subscriptions go before its token can be reused by a new client.
             pubsub_unsubscribe_all(srv, &mut c);
+            // And its BCAST registrations (default-mode entries are skipped when met).
+            crate::tracking::disable_tracking(srv, &mut c);
             let _ = registry.deregister(&mut c.sock);
             log::debug!("Client closed id={} addr={}", c.id, c.addr);
         }

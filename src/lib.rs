@@ -26,5 +26,6 @@ pub mod expire;
 pub mod logging;
 pub mod resp;
 pub mod server;
+pub mod tracking;
 pub mod types;
 pub mod util;

@@ -207,6 +207,8 @@ pub struct Server {
     pub last_cron: Instant,
     /// Every subscription, by channel and pattern (see [`crate::commands::pubsub`]).
     pub pubsub: PubSub,
+    /// Client-side caching: who may cache which keys (see [`crate::tracking`]).
+    pub tracking: crate::tracking::Tracking,
 }
 
 impl Server {
@@ -246,6 +248,7 @@ impl Server {
             cron_loops: 0,
             last_cron: Instant::now(),
             pubsub: PubSub::default(),
+            tracking: crate::tracking::Tracking::default(),
         }
     }
 
@@ -272,6 +275,13 @@ impl Server {
 /// EXEC's pushes wake them only once the whole transaction has run.
 pub fn process_command(srv: &mut Server, c: &mut Client) {
     srv.now_ms = now_ms();
+    // CLIENT CACHING applies to the next command only; inside MULTI to the whole
+    // transaction (Redis's resetClient clears the flag unless in MULTI or after CLIENT).
+    if let Some(t) = &mut c.tracking {
+        if t.caching && c.multi.is_none() && !c.last_cmd.starts_with("client|") {
+            t.caching = false;
+        }
+    }
     // CLIENT LIST's cmd= names what was looked up, even if refused: NULL when nothing was.
     let cmd = match srv.commands.resolve(&c.argv) {
         Ok(cmd) => cmd,
@@ -310,6 +320,8 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         }
     }
     call(srv, c, cmd);
+    // Invalidations owed to this client follow its reply (Redis's afterCommand).
+    crate::tracking::tracking_handle_pending_key_invalidations(srv, c);
     // Output limits are checked where output is added: here for the client's own replies
     // (a class without limits, the default for normal clients, costs one comparison), in
     // PUBLISH for the subscribers it writes to.
@@ -327,7 +339,14 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
 /// clients; `process_command` does once the client's request is done.
 pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
     c.cmd = cmd.name;
+    srv.tracking.current_client = c.id;
     (cmd.handler)(srv, c);
+    crate::tracking::tracking_invalidate_changed_keys(srv);
+    // A tracking client may now cache what this read returned (Redis's call():
+    // trackingRememberKeys); one test for everybody else.
+    if c.tracking.is_some() && cmd.flags & flags::READONLY != 0 {
+        crate::tracking::tracking_remember_keys(srv, c, cmd);
+    }
     srv.stats.total_commands_processed += 1;
 }
 

@@ -227,6 +227,7 @@ fn auth_command(srv: &mut Server, c: &mut Client) {
 fn reset_command(srv: &mut Server, c: &mut Client) {
     discard_transaction(srv, c);
     pubsub_unsubscribe_all(srv, c);
+    crate::tracking::disable_tracking(srv, c);
     c.db = 0;
     c.reply.resp = 2;
     c.name = None;

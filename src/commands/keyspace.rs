@@ -684,6 +684,7 @@ fn flush_args_ok_or_reply(c: &mut Client) -> bool {
 fn flushdb_command(srv: &mut Server, c: &mut Client) {
     if flush_args_ok_or_reply(c) {
         srv.dirty += srv.dbs[c.db].clear() as u64;
+        crate::db::signal_flushed_db(srv);
         c.reply.ok();
     }
 }
@@ -693,6 +694,7 @@ fn flushall_command(srv: &mut Server, c: &mut Client) {
     if flush_args_ok_or_reply(c) {
         let removed: usize = srv.dbs.iter_mut().map(|db| db.clear()).sum();
         srv.dirty += removed as u64;
+        crate::db::signal_flushed_db(srv);
         c.reply.ok();
     }
 }

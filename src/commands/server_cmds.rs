@@ -25,6 +25,9 @@ use crate::commands::{
 };
 use crate::config::{config_set, lookup_config, ConfigSetError, CONFIGS};
 use crate::server::{Server, Shutdown};
+use crate::tracking::{
+    check_prefix_collisions_or_reply, disable_tracking, enable_tracking, ClientTracking,
+};
 use crate::util::{now_ms, now_us, parse_i64, string_match};
 
 /// This module's rows of the command table.
@@ -127,6 +130,38 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         acl::CONNECTION,
         client_help_command,
     ),
+    Command::new(
+        "client|tracking",
+        -3,
+        NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_tracking_command,
+    ),
+    Command::new(
+        "client|caching",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_caching_command,
+    ),
+    Command::new(
+        "client|getredir",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_getredir_command,
+    ),
+    Command::new(
+        "client|trackinginfo",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_trackinginfo_command,
+    ),
 ];
 
 /// CONFIG's subcommands. REWRITE comes later; until then it answers as an unknown
@@ -227,6 +262,165 @@ fn client_help_command(_srv: &mut Server, c: &mut Client) {
             "    Protect current client connection from eviction.",
         ],
     );
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]:
+/// client-side caching (Redis's clientCommand "tracking"). Options are parsed first, then
+/// checked against each other and the client's state in Redis's order, so the same
+/// request gets the same error.
+fn client_tracking_command(srv: &mut Server, c: &mut Client) {
+    let mut opts = ClientTracking::default();
+    let mut prefixes: Vec<Bytes> = Vec::new();
+    let mut j = 3;
+    while j < c.argv.len() {
+        let arg = c.argv.arg(j).to_ascii_lowercase();
+        let more = j + 1 < c.argv.len();
+        match arg.as_slice() {
+            b"redirect" if more => {
+                j += 1;
+                if opts.redirect != 0 {
+                    return c
+                        .reply
+                        .error("ERR A client can only redirect to a single other client");
+                }
+                let Some(id) = parse_i64(c.argv.arg(j)) else {
+                    return c.reply.error(errors::NOT_INTEGER);
+                };
+                // The target must exist now, even if it may go later (then the client's
+                // redirect is "broken"). Redis's ids are unsigned: a negative one is a huge
+                // id nobody has.
+                let target = u64::try_from(id).ok().and_then(|id| {
+                    if id == c.id {
+                        return Some((id, c.token));
+                    }
+                    srv.clients.iter().find_map(|(token, slot)| match slot {
+                        Some(other) if other.id == id => Some((id, token)),
+                        _ => None,
+                    })
+                });
+                let Some((id, token)) = target else {
+                    return c
+                        .reply
+                        .error("ERR The client ID you want redirect to does not exist");
+                };
+                opts.redirect = id;
+                opts.redirect_token = token;
+            }
+            b"bcast" => opts.bcast = true,
+            b"optin" => opts.optin = true,
+            b"optout" => opts.optout = true,
+            b"noloop" => opts.noloop = true,
+            b"prefix" if more => {
+                j += 1;
+                prefixes.push(c.argv.arg_bytes(j));
+            }
+            _ => return c.reply.error(errors::SYNTAX),
+        }
+        j += 1;
+    }
+    match c.argv.arg(2).to_ascii_lowercase().as_slice() {
+        b"on" => {
+            let current = c.tracking.as_ref();
+            let msg = if !opts.bcast && !prefixes.is_empty() {
+                Some("ERR PREFIX option requires BCAST mode to be enabled")
+            } else if current.is_some_and(|t| t.bcast != opts.bcast) {
+                Some("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.")
+            } else if opts.bcast && (opts.optin || opts.optout) {
+                Some("ERR OPTIN and OPTOUT are not compatible with BCAST")
+            } else if opts.optin && opts.optout {
+                Some("ERR You can't use both OPTIN and OPTOUT")
+            } else if current.is_some_and(|t| (opts.optin && t.optout) || (opts.optout && t.optin))
+            {
+                Some("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")
+            } else {
+                None
+            };
+            if let Some(msg) = msg {
+                return c.reply.error(msg);
+            }
+            if opts.bcast && !check_prefix_collisions_or_reply(c, &prefixes) {
+                return;
+            }
+            enable_tracking(srv, c, opts, &prefixes);
+        }
+        b"off" => disable_tracking(srv, c),
+        _ => return c.reply.error(errors::SYNTAX),
+    }
+    c.reply.ok();
+}
+
+/// CLIENT CACHING YES|NO: in OPTIN (YES) or OPTOUT (NO) mode, decides whether the next
+/// command's keys are remembered (`server::process_command` clears the choice after it).
+fn client_caching_command(_srv: &mut Server, c: &mut Client) {
+    let yes = c.argv.arg(2).eq_ignore_ascii_case(b"yes");
+    let no = c.argv.arg(2).eq_ignore_ascii_case(b"no");
+    let Some(t) = &mut c.tracking else {
+        return c.reply.error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled");
+    };
+    if yes && !t.optin {
+        return c
+            .reply
+            .error("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.");
+    }
+    if no && !t.optout {
+        return c
+            .reply
+            .error("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.");
+    }
+    if !yes && !no {
+        return c.reply.error(errors::SYNTAX);
+    }
+    t.caching = true;
+    c.reply.ok();
+}
+
+/// CLIENT GETREDIR: the REDIRECT target's id, 0 without one, -1 when tracking is off.
+fn client_getredir_command(_srv: &mut Server, c: &mut Client) {
+    let redirect = c.tracking.as_ref().map_or(-1, |t| t.redirect as i64);
+    c.reply.int(redirect);
+}
+
+/// CLIENT TRACKINGINFO: a map of flags (a set), redirect and prefixes, as Redis writes it.
+fn client_trackinginfo_command(_srv: &mut Server, c: &mut Client) {
+    let t = c.tracking.clone();
+    c.reply.map_len(3);
+    c.reply.bulk(b"flags");
+    let mut flags: Vec<&[u8]> = vec![if t.is_some() { b"on" } else { b"off" }];
+    if let Some(t) = &t {
+        if t.bcast {
+            flags.push(b"bcast");
+        }
+        if t.optin {
+            flags.push(b"optin");
+            if t.caching {
+                flags.push(b"caching-yes");
+            }
+        }
+        if t.optout {
+            flags.push(b"optout");
+            if t.caching {
+                flags.push(b"caching-no");
+            }
+        }
+        if t.noloop {
+            flags.push(b"noloop");
+        }
+        if t.broken_redir {
+            flags.push(b"broken_redirect");
+        }
+    }
+    c.reply.set_len(flags.len());
+    for flag in flags {
+        c.reply.bulk(flag);
+    }
+    c.reply.bulk(b"redirect");
+    c.reply.int(t.as_ref().map_or(-1, |t| t.redirect as i64));
+    c.reply.bulk(b"prefixes");
+    let prefixes = t.map(|t| t.prefixes).unwrap_or_default();
+    c.reply.array_len(prefixes.len());
+    for p in &prefixes {
+        c.reply.bulk(p);
+    }
 }
 
 /// CLIENT ID: this connection's id, unique for the server's life.
@@ -613,6 +807,15 @@ pub(crate) fn cat_client_info_string(srv: &Server, client: &Client, now: i64) ->
     if client.blocked.is_some() {
         flags.push('b');
     }
+    if let Some(t) = &client.tracking {
+        flags.push('t');
+        if t.broken_redir {
+            flags.push('R');
+        }
+        if t.bcast {
+            flags.push('B');
+        }
+    }
     if is_dirty_cas(srv, client) {
         flags.push('d');
     }
@@ -638,7 +841,7 @@ pub(crate) fn cat_client_info_string(srv: &Server, client: &Client, now: i64) ->
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} \
          sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} \
          rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} cmd={} user=default \
-         redir=-1 resp={}",
+         redir={} resp={}",
         client.id,
         client.addr,
         local_addr(client),
@@ -665,6 +868,7 @@ pub(crate) fn cat_client_info_string(srv: &Server, client: &Client, now: i64) ->
         client_memory(client),
         events,
         client.last_cmd,
+        client.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
         client.reply.resp,
     );
     line
@@ -856,7 +1060,7 @@ fn info_clients(srv: &mut Server, me: &Client, out: &mut String) {
     field(out, "client_recent_max_input_buffer", max_input);
     field(out, "client_recent_max_output_buffer", max_output);
     field(out, "blocked_clients", srv.blocked.count);
-    field(out, "tracking_clients", 0);
+    field(out, "tracking_clients", srv.tracking.clients);
     field(out, "clients_in_timeout_table", srv.blocked.timeouts.len());
 }
 
@@ -1050,9 +1254,13 @@ fn info_stats(srv: &mut Server, _me: &Client, out: &mut String) {
     field(out, "active_defrag_key_misses", 0);
     field(out, "total_active_defrag_time", 0);
     field(out, "current_active_defrag_time", 0);
-    field(out, "tracking_total_keys", 0);
-    field(out, "tracking_total_items", 0);
-    field(out, "tracking_total_prefixes", 0);
+    field(out, "tracking_total_keys", srv.tracking.total_keys());
+    field(out, "tracking_total_items", srv.tracking.total_items());
+    field(
+        out,
+        "tracking_total_prefixes",
+        srv.tracking.total_prefixes(),
+    );
     field(out, "unexpected_error_replies", 0);
     field(out, "total_error_replies", st.total_error_replies);
     field(out, "dump_payload_sanitizations", 0);
