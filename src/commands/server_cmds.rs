@@ -328,7 +328,7 @@ fn client_tracking_command(srv: &mut Server, c: &mut Client) {
             } else if opts.bcast && (opts.optin || opts.optout) {
                 Some("ERR OPTIN and OPTOUT are not compatible with BCAST")
             } else if opts.optin && opts.optout {
-                Some("ERR You can't use both OPTIN and OPTOUT")
+                Some("ERR You can't specify both OPTIN mode and OPTOUT mode")
             } else if current.is_some_and(|t| (opts.optin && t.optout) || (opts.optout && t.optin))
             {
                 Some("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")
