@@ -63,7 +63,7 @@ pub static COMMANDS: &[Command] = &[
     ),
 ];
 
-/// CLIENT's subcommands. PAUSE, REPLY, TRACKING and the rest arrive with the features they
+/// CLIENT's subcommands. PAUSE, REPLY and the rest arrive with the features they
 /// control; until then they answer as unknown subcommands.
 static CLIENT_SUBCOMMANDS: &[Command] = &[
     Command::new(
