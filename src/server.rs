@@ -320,8 +320,6 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         }
     }
     call(srv, c, cmd);
-    // Invalidations owed to this client follow its reply (Redis's afterCommand).
-    crate::tracking::tracking_handle_pending_key_invalidations(srv, c);
     // Output limits are checked where output is added: here for the client's own replies
     // (a class without limits, the default for normal clients, costs one comparison), in
     // PUBLISH for the subscribers it writes to.
@@ -330,7 +328,12 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
     // this client's next command, so a woken client can take what was just pushed.
     if srv.blocked.count > 0 {
         handle_clients_blocked_on_keys(srv);
+        // What the served clients changed is invalidated with this client still the
+        // running one, as in Redis (its current_client stays the pusher while it serves).
+        crate::tracking::tracking_invalidate_changed_keys(srv);
     }
+    // Invalidations owed to this client follow its reply (Redis's afterCommand).
+    crate::tracking::tracking_handle_pending_key_invalidations(srv, c);
 }
 
 /// Runs `cmd`'s handler on the request in `c.argv` and accounts for it (Redis's call()):

@@ -215,3 +215,25 @@ fn tracking_errors_match_redis() {
         ],
     );
 }
+
+#[test]
+fn keys_changed_by_served_blocked_clients_are_invalidated_like_redis() {
+    same_on_both(
+        "keys_changed_by_served_blocked_clients_are_invalidated_like_redis",
+        &[
+            Send(0, &["HELLO", "3"]),
+            Discard(0),
+            Cmd(0, &["CLIENT", "TRACKING", "on"]),
+            Cmd(0, &["LRANGE", "src", "0", "-1"]),
+            Cmd(0, &["LRANGE", "dst", "0", "-1"]),
+            Send(1, &["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"]),
+            Blocked(1),
+            // The tracking client's own push wakes the mover: its reply, then the pushes.
+            Cmd(0, &["LPUSH", "src", "x"]),
+            Read(0),
+            Read(0),
+            Read(1),
+            Cmd(0, &["PING"]),
+        ],
+    );
+}
