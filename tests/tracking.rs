@@ -237,3 +237,48 @@ fn keys_changed_by_served_blocked_clients_are_invalidated_like_redis() {
         ],
     );
 }
+
+#[test]
+fn resp3_tracker_redirecting_to_resp2_subscriber_matches_redis() {
+    same_on_both(
+        "resp3_tracker_redirecting_to_resp2_subscriber_matches_redis",
+        &[
+            Send(0, &["HELLO", "3"]),
+            Discard(0),
+            // Subscribed to anything: a RESP2 target only needs to be in pub/sub mode.
+            Cmd(1, &["SUBSCRIBE", "other"]),
+            Cmd(0, &["CLIENT", "TRACKING", "on", "REDIRECT", "$ID1"]),
+            Cmd(0, &["GET", "k"]),
+            Send(2, &["HELLO", "3"]),
+            Discard(2),
+            Cmd(2, &["CLIENT", "TRACKING", "on"]),
+            Cmd(2, &["GET", "k"]),
+            Cmd(3, &["SET", "k", "1"]),
+            Read(1),
+            Read(2),
+            // The flush's null is written in the tracking client's protocol (`_`), even to
+            // a RESP2 target, as Redis does.
+            Cmd(3, &["FLUSHALL"]),
+            Read(1),
+            Read(2),
+            Cmd(0, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a"]),
+            Cmd(2, &["CLIENT", "TRACKING", "off"]),
+            Cmd(
+                2,
+                &[
+                    "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "b",
+                ],
+            ),
+            Cmd(2, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a"]),
+            Cmd(2, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "bc"]),
+            Cmd(
+                2,
+                &[
+                    "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "c", "PREFIX", "c",
+                ],
+            ),
+            Cmd(2, &["CLIENT", "TRACKINGINFO"]),
+            Cmd(2, &["PING"]),
+        ],
+    );
+}
