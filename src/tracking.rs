@@ -269,8 +269,10 @@ pub fn tracking_invalidate_changed_keys(srv: &mut Server) {
 
 /// `key` was changed (Redis's trackingInvalidateKey), from the change log:
 /// records it for the BCAST prefixes it matches, and invalidates it for every client that
-/// read it, forgetting them. `modifier` is the id of the client whose command changed it, 0
-/// for expiry.
+/// read it, forgetting them. `modifier` is the id of the running client (whose command
+/// changed it, or expired it lazily), 0 for the cron's expiry; BCAST's NOLOOP uses it. (Redis
+/// records no modifier for an expiry at all, lazy or not: a NOLOOP BCAST client is told about
+/// a key it expired lazily there, not here.)
 fn tracking_invalidate_key(srv: &mut Server, key: &[u8], modifier: u64) {
     for (prefix, bs) in srv.tracking.prefixes.iter_mut() {
         if key.starts_with(prefix) {
@@ -318,6 +320,9 @@ fn send_or_defer(srv: &mut Server, id: u64, token: usize, key: Option<&[u8]>, ra
     let Some(mut c) = crate::client::take_client(srv, token) else {
         return;
     };
+    if c.id != id {
+        return crate::client::put_client(srv, c);
+    }
     let redirect = c.tracking.as_ref().map_or(0, |t| t.redirect);
     if redirect != 0 && redirect == srv.tracking.current_client && !raw {
         srv.tracking.pending.push(Pending {
