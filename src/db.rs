@@ -28,6 +28,7 @@ use bytes::Bytes;
 use crate::blocked::WaitQueue;
 use crate::commands::multi::Watcher;
 use crate::dict::Dict;
+use crate::notify::{notify_keyspace_event, NOTIFY_EXPIRED};
 use crate::server::Server;
 use crate::types::{Obj, Value};
 use crate::util::now_ms;
@@ -311,6 +312,7 @@ pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     d.delete(key);
     d.touch_watched_key(key);
     srv.stats.expired_keys += 1;
+    notify_keyspace_event(srv, NOTIFY_EXPIRED, "expired", key, db);
     true
 }
 

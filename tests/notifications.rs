@@ -1,0 +1,152 @@
+//! Keyspace notifications: a PSUBSCRIBE client reads the events another connection's
+//! commands cause, replayed on rredis and on redis-server 7.0 and compared message by
+//! message (tests/common/scenario.rs). `notify-keyspace-events` is set by CONFIG SET in each
+//! scenario; its parsing and CONFIG GET form are checked here too.
+
+mod common;
+
+use common::scenario::{same_on_both, Step, Step::*};
+
+/// Connection 1 runs `args`; connection 0, subscribed to every keyspace channel, reads the
+/// `messages` it causes (two per event with `KE`: the keyspace one, then the keyevent one).
+fn on_1(args: &'static [&'static str], messages: usize) -> Vec<Step> {
+    let mut steps = vec![Cmd(1, args)];
+    steps.extend((0..messages).map(|_| Read(0)));
+    steps
+}
+
+/// Subscribes connection 0 to every keyspace notification after setting `flags`.
+fn subscribed(flags: &'static [&'static str]) -> Vec<Step> {
+    vec![Cmd(1, flags), Cmd(0, &["PSUBSCRIBE", "__key*__:*"])]
+}
+
+/// Runs the scenario and checks, once the commands are done, that no stray message is left:
+/// a PUBLISH on a marker channel must be the next thing connection 0 reads.
+fn check(test: &str, mut steps: Vec<Step>) {
+    steps.push(Cmd(1, &["PUBLISH", "__keyspace@0__:end", "end"]));
+    steps.push(Read(0));
+    same_on_both(test, &steps);
+}
+
+#[test]
+fn config_letters_match_redis() {
+    same_on_both(
+        "config_letters_match_redis",
+        &[
+            Cmd(0, &["CONFIG", "GET", "notify-keyspace-events"]),
+            Cmd(0, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]),
+            Cmd(0, &["CONFIG", "GET", "notify-keyspace-events"]),
+            Cmd(0, &["CONFIG", "SET", "notify-keyspace-events", "KEAmn"]),
+            Cmd(0, &["CONFIG", "GET", "notify-keyspace-events"]),
+            Cmd(0, &["CONFIG", "SET", "notify-keyspace-events", "zhs$lgKx"]),
+            Cmd(0, &["CONFIG", "GET", "notify-keyspace-events"]),
+            Cmd(
+                0,
+                &["CONFIG", "SET", "notify-keyspace-events", "Kg$lshzxetd"],
+            ),
+            Cmd(0, &["CONFIG", "GET", "notify-keyspace-events"]),
+            Cmd(0, &["CONFIG", "SET", "notify-keyspace-events", "KEQ"]),
+            Cmd(0, &["CONFIG", "GET", "notify-keyspace-events"]),
+            Cmd(0, &["CONFIG", "SET", "notify-keyspace-events", ""]),
+            Cmd(0, &["CONFIG", "GET", "notify-keyspace-events"]),
+        ],
+    );
+}
+
+#[test]
+fn string_events_match_redis() {
+    let mut steps = subscribed(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    for (args, messages) in [
+        (&["SET", "s", "1"][..], 2),
+        (&["SET", "s", "2", "EX", "100"][..], 4),
+        (&["SET", "s", "3", "NX"][..], 0),
+        (&["SETNX", "t", "1"][..], 2),
+        (&["SETEX", "t", "100", "v"][..], 4),
+        (&["PSETEX", "t", "100000", "v"][..], 4),
+        (&["GETSET", "t", "w"][..], 2),
+        (&["MSET", "a", "1", "b", "2"][..], 4),
+        (&["MSETNX", "a", "1", "c", "2"][..], 0),
+        (&["MSETNX", "c", "1", "d", "2"][..], 4),
+        (&["APPEND", "a", "xyz"][..], 2),
+        (&["SETRANGE", "a", "1", "QQ"][..], 2),
+        (&["SETRANGE", "a", "1", ""][..], 0),
+        (&["INCR", "n"][..], 2),
+        (&["DECR", "n"][..], 2),
+        (&["INCRBY", "n", "5"][..], 2),
+        (&["DECRBY", "n", "5"][..], 2),
+        (&["INCRBYFLOAT", "n", "1.5"][..], 2),
+        (&["INCR", "a"][..], 0),
+        (&["GETEX", "n", "EX", "100"][..], 2),
+        (&["GETEX", "n", "PERSIST"][..], 2),
+        (&["GETEX", "n", "PERSIST"][..], 0),
+        (&["GETEX", "n"][..], 0),
+        (&["GETEX", "n", "EXAT", "1"][..], 2),
+        (&["GETDEL", "a"][..], 2),
+        (&["GETDEL", "a"][..], 0),
+    ] {
+        steps.extend(on_1(args, messages));
+    }
+    check("string_events_match_redis", steps);
+}
+
+#[test]
+fn generic_events_match_redis() {
+    let mut steps = subscribed(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    for (args, messages) in [
+        (&["MSET", "a", "1", "b", "2", "c", "3"][..], 6),
+        (&["DEL", "a", "b", "nothing"][..], 4),
+        (&["EXPIRE", "c", "100"][..], 2),
+        (&["PEXPIRE", "c", "100000", "NX"][..], 0),
+        (&["PERSIST", "c"][..], 2),
+        (&["PERSIST", "c"][..], 0),
+        (&["RENAME", "c", "d"][..], 4),
+        (&["SET", "e", "1"][..], 2),
+        (&["RENAME", "d", "e"][..], 4),
+        (&["RENAMENX", "e", "e"][..], 0),
+        (&["COPY", "e", "f"][..], 2),
+        (&["MOVE", "f", "1"][..], 4),
+        (&["COPY", "e", "f", "DB", "1", "REPLACE"][..], 2),
+        (&["EXPIREAT", "e", "1"][..], 2),
+        (&["UNLINK", "f"][..], 0),
+    ] {
+        steps.extend(on_1(args, messages));
+    }
+    check("generic_events_match_redis", steps);
+}
+
+#[test]
+fn classes_and_channels_are_selected_by_the_flags() {
+    let mut steps = subscribed(&["CONFIG", "SET", "notify-keyspace-events", "E$"]);
+    // Only keyevent messages, and only for string commands.
+    steps.extend(on_1(&["SET", "k", "v", "EX", "100"], 1));
+    steps.extend(on_1(&["DEL", "k"], 0));
+    steps.push(Cmd(1, &["CONFIG", "SET", "notify-keyspace-events", "Kg"]));
+    steps.extend(on_1(&["SET", "k", "v"], 0));
+    steps.extend(on_1(&["EXPIRE", "k", "100"], 1));
+    // `n` announces key creation, before the command's own event; SELECT changes the
+    // database number in the channel.
+    steps.push(Cmd(
+        1,
+        &["CONFIG", "SET", "notify-keyspace-events", "KEn$g"],
+    ));
+    steps.extend(on_1(&["SET", "k", "w"], 2));
+    steps.extend(on_1(&["SET", "new", "w"], 4));
+    steps.push(Cmd(1, &["SELECT", "3"]));
+    steps.extend(on_1(&["INCR", "counter"], 4));
+    steps.extend(on_1(&["RENAME", "counter", "c2"], 6));
+    steps.push(Cmd(1, &["SELECT", "0"]));
+    check("classes_and_channels_are_selected_by_the_flags", steps);
+}
+
+#[test]
+fn expired_events_match_redis() {
+    let mut steps = subscribed(&["CONFIG", "SET", "notify-keyspace-events", "KEx"]);
+    // Whichever finds it first, the active cycle or the lookup of the polling connection,
+    // deletes the key and announces `expired` once (the `x` class alone: SET's own events
+    // are not sent).
+    steps.push(Cmd(1, &["SET", "k1", "v", "PX", "1"]));
+    steps.push(Until(&["EXISTS", "k1"], ":0\r\n"));
+    steps.push(Read(0));
+    steps.push(Read(0));
+    check("expired_events_match_redis", steps);
+}
