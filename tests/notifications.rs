@@ -22,10 +22,11 @@ fn subscribed(flags: &'static [&'static str]) -> Vec<Step> {
 
 /// Runs the scenario and checks, once the commands are done, that no stray message is left:
 /// a PUBLISH on a marker channel must be the next thing connection 0 reads.
-fn check(test: &str, mut steps: Vec<Step>) {
+/// Returns every reply, for checks of the messages themselves.
+fn check(test: &str, mut steps: Vec<Step>) -> Vec<String> {
     steps.push(Cmd(1, &["PUBLISH", "__keyspace@0__:end", "end"]));
     steps.push(Read(0));
-    same_on_both(test, &steps);
+    same_on_both(test, &steps)
 }
 
 #[test]
@@ -86,7 +87,15 @@ fn string_events_match_redis() {
     ] {
         steps.extend(on_1(args, messages));
     }
-    check("string_events_match_redis", steps);
+    let got = check("string_events_match_redis", steps);
+    // The first event in full: keyspace channel with the event, then keyevent with the key.
+    let messages: Vec<&String> = got.iter().filter(|r| r.contains("pmessage")).collect();
+    assert!(messages[0].ends_with(
+        "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$16\r\n__keyspace@0__:s\r\n$3\r\nset\r\n"
+    ));
+    assert!(messages[1].ends_with(
+        "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$18\r\n__keyevent@0__:set\r\n$1\r\ns\r\n"
+    ));
 }
 
 #[test]
@@ -149,4 +158,66 @@ fn expired_events_match_redis() {
     steps.push(Read(0));
     steps.push(Read(0));
     check("expired_events_match_redis", steps);
+}
+
+#[test]
+fn list_events_match_redis() {
+    let mut steps = subscribed(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    for (args, messages) in [
+        (&["LPUSH", "l", "a", "b", "c"][..], 2),
+        (&["RPUSH", "l", "d"][..], 2),
+        (&["LPUSHX", "missing", "x"][..], 0),
+        (&["RPUSHX", "l", "e"][..], 2),
+        (&["LSET", "l", "0", "z"][..], 2),
+        (&["LINSERT", "l", "BEFORE", "z", "y"][..], 2),
+        (&["LINSERT", "l", "BEFORE", "nope", "y"][..], 0),
+        (&["LREM", "l", "0", "nope"][..], 0),
+        (&["LREM", "l", "1", "y"][..], 2),
+        (&["LPOP", "l"][..], 2),
+        (&["RPOP", "l", "0"][..], 0),
+        (&["RPOP", "l", "1"][..], 2),
+        (&["LMPOP", "1", "l", "LEFT", "COUNT", "1"][..], 2),
+        (&["LMOVE", "l", "m", "LEFT", "RIGHT"][..], 4),
+        (&["RPOPLPUSH", "m", "m"][..], 4),
+        (&["LTRIM", "l", "0", "-1"][..], 2),
+        (&["LTRIM", "m", "1", "0"][..], 4),
+        (&["RPUSH", "l", "a", "b"][..], 2),
+        (&["LTRIM", "l", "5", "9"][..], 4),
+        (&["RPUSH", "l", "a"][..], 2),
+        (&["RPOPLPUSH", "l", "m"][..], 6),
+        (&["LREM", "m", "0", "a"][..], 4),
+    ] {
+        steps.extend(on_1(args, messages));
+    }
+    // A blocked pop served by another client's push: the push, then the pop.
+    steps.push(Send(2, &["BLPOP", "q", "0"]));
+    steps.push(Blocked(1));
+    steps.extend(on_1(&["RPUSH", "q", "v"], 6));
+    steps.push(Read(2));
+    steps.push(Send(2, &["BLMOVE", "q", "r", "LEFT", "LEFT", "0"]));
+    steps.push(Blocked(1));
+    steps.extend(on_1(&["RPUSH", "q", "v", "w"], 6));
+    steps.push(Read(2));
+    check("list_events_match_redis", steps);
+}
+
+#[test]
+fn hash_events_match_redis() {
+    let mut steps = subscribed(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    for (args, messages) in [
+        (&["HSET", "h", "a", "1", "b", "2"][..], 2),
+        (&["HMSET", "h", "a", "1"][..], 2),
+        (&["HSETNX", "h", "a", "1"][..], 0),
+        (&["HSETNX", "h", "c", "1"][..], 2),
+        (&["HINCRBY", "h", "a", "5"][..], 2),
+        (&["HINCRBYFLOAT", "h", "a", "0.5"][..], 2),
+        (&["HINCRBY", "h", "a", "1"][..], 0),
+        (&["HDEL", "h", "nope"][..], 0),
+        (&["HDEL", "h", "a", "nope"][..], 2),
+        (&["HDEL", "h", "b", "c"][..], 4),
+        (&["HINCRBY", "g", "a", "1"][..], 2),
+    ] {
+        steps.extend(on_1(args, messages));
+    }
+    check("hash_events_match_redis", steps);
 }
