@@ -28,7 +28,7 @@ use bytes::Bytes;
 use crate::blocked::WaitQueue;
 use crate::commands::multi::Watcher;
 use crate::dict::Dict;
-use crate::notify::{notify_keyspace_event, NOTIFY_EXPIRED};
+use crate::notify::{notify_keyspace_event, NOTIFY_EXPIRED, NOTIFY_NEW};
 use crate::server::Server;
 use crate::types::{Obj, Value};
 use crate::util::now_ms;
@@ -296,6 +296,20 @@ impl Db {
 pub fn signal_modified_key(srv: &mut Server, db: usize, key: &[u8]) {
     if let Some(d) = srv.dbs.get_mut(db) {
         d.touch_watched_key(key);
+    }
+}
+
+/// Stores `value` under `key` of database `db` through [`Db::set_key`], announcing a key
+/// it creates with the `new` event (Redis's setKey, whose dbAdd sends it). Whether the key
+/// exists is looked at only when the `n` class is on, so the usual path costs one test.
+pub fn set_key_notify_new(srv: &mut Server, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
+    let new = srv.config.notify_keyspace_events & NOTIFY_NEW != 0
+        && srv.dbs.get(db).is_some_and(|d| d.dict.get(key).is_none());
+    if let Some(d) = srv.dbs.get_mut(db) {
+        d.set_key(key, value, keep_ttl);
+    }
+    if new {
+        notify_keyspace_event(srv, NOTIFY_NEW, "new", key, db);
     }
 }
 

@@ -15,6 +15,13 @@ fn on_1(args: &'static [&'static str], messages: usize) -> Vec<Step> {
     steps
 }
 
+/// [`on_1`] for a command whose reply is random (SPOP): the reply is read but not compared.
+fn on_1_random(args: &'static [&'static str], messages: usize) -> Vec<Step> {
+    let mut steps = vec![Send(1, args), Discard(1)];
+    steps.extend((0..messages).map(|_| Read(0)));
+    steps
+}
+
 /// Subscribes connection 0 to every keyspace notification after setting `flags`.
 fn subscribed(flags: &'static [&'static str]) -> Vec<Step> {
     vec![Cmd(1, flags), Cmd(0, &["PSUBSCRIBE", "__key*__:*"])]
@@ -220,4 +227,41 @@ fn hash_events_match_redis() {
         steps.extend(on_1(args, messages));
     }
     check("hash_events_match_redis", steps);
+}
+
+#[test]
+fn set_events_match_redis() {
+    let mut steps = subscribed(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    for (args, messages) in [
+        (&["SADD", "s", "1", "2", "3", "4", "5", "6"][..], 2),
+        (&["SADD", "s", "1"][..], 0),
+        (&["SREM", "s", "nope"][..], 0),
+        (&["SREM", "s", "1", "nope"][..], 2),
+        (&["SPOP", "s", "0"][..], 0),
+        (&["SPOP", "s", "1"][..], 2),
+        (&["SPOP", "s", "3"][..], 2),
+        (&["SPOP", "s"][..], 4),
+        (&["SADD", "a", "x", "y"][..], 2),
+        (&["SMOVE", "a", "b", "x"][..], 4),
+        (&["SMOVE", "a", "b", "nope"][..], 0),
+        (&["SMOVE", "a", "b", "y"][..], 6),
+        (&["SADD", "a", "x", "z"][..], 2),
+        (&["SMOVE", "a", "b", "x"][..], 2),
+        (&["SPOP", "a", "5"][..], 4),
+        (&["SADD", "a", "y", "q"][..], 2),
+        (&["SINTERSTORE", "d", "a", "b"][..], 2),
+        (&["SINTERSTORE", "d", "a", "missing"][..], 2),
+        (&["SINTERSTORE", "d", "a", "missing"][..], 0),
+        (&["SUNIONSTORE", "d", "a", "b"][..], 2),
+        (&["SDIFFSTORE", "d", "a", "b"][..], 2),
+        (&["SDIFFSTORE", "d", "a", "a"][..], 2),
+        (&["SREM", "b", "x", "y"][..], 4),
+    ] {
+        if args[0] == "SPOP" {
+            steps.extend(on_1_random(args, messages));
+        } else {
+            steps.extend(on_1(args, messages));
+        }
+    }
+    check("set_events_match_redis", steps);
 }

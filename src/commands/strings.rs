@@ -14,8 +14,10 @@
 
 use crate::client::Client;
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{expire_if_needed, lookup_key_read, lookup_key_write, signal_modified_key};
-use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING};
+use crate::db::{
+    expire_if_needed, lookup_key_read, lookup_key_write, set_key_notify_new, signal_modified_key,
+};
+use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::{Obj, RString, Value};
@@ -221,16 +223,8 @@ fn add_reply_bulk(reply: &mut Reply, s: &RString) {
 
 /// Stores a string under `key` (Redis's setKey for strings); the old TTL goes unless
 /// `keep_ttl`.
-/// A key it creates gets the `new` event (Redis's dbAdd), looked for only when `n` is on.
 fn set_string(srv: &mut Server, db: usize, key: &[u8], value: RString, keep_ttl: bool) {
-    let new = srv.config.notify_keyspace_events & NOTIFY_NEW != 0
-        && srv.dbs.get(db).is_some_and(|d| d.dict.get(key).is_none());
-    if let Some(d) = srv.dbs.get_mut(db) {
-        d.set_key(key, Value::Str(value), keep_ttl);
-    }
-    if new {
-        notify_keyspace_event(srv, NOTIFY_NEW, "new", key, db);
-    }
+    set_key_notify_new(srv, db, key, Value::Str(value), keep_ttl);
 }
 
 /// Refuses a string that would grow past `max` (proto-max-bulk-len) bytes (Redis's
