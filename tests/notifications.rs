@@ -265,3 +265,46 @@ fn set_events_match_redis() {
     }
     check("set_events_match_redis", steps);
 }
+
+#[test]
+fn zset_events_match_redis() {
+    let mut steps = subscribed(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    for (args, messages) in [
+        (
+            &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"][..],
+            2,
+        ),
+        (&["ZADD", "z", "1", "a"][..], 0),
+        (&["ZADD", "z", "XX", "1", "nope"][..], 0),
+        (&["ZADD", "missing", "XX", "1", "a"][..], 0),
+        (&["ZADD", "z", "CH", "5", "a"][..], 2),
+        (&["ZINCRBY", "z", "1", "a"][..], 2),
+        (&["ZADD", "z", "INCR", "0", "a"][..], 0),
+        (&["ZADD", "z", "INCR", "2", "b"][..], 2),
+        (&["ZREM", "z", "nope"][..], 0),
+        (&["ZREM", "z", "a", "nope"][..], 2),
+        (&["ZADD", "z", "10", "e", "11", "f", "12", "g"][..], 2),
+        (&["ZREMRANGEBYRANK", "z", "0", "0"][..], 2),
+        (&["ZREMRANGEBYSCORE", "z", "100", "200"][..], 0),
+        (&["ZREMRANGEBYSCORE", "z", "10", "10"][..], 2),
+        (&["ZREMRANGEBYLEX", "z", "[f", "[f"][..], 2),
+        (&["ZRANGESTORE", "r", "z", "0", "-1"][..], 2),
+        (&["ZRANGESTORE", "r", "z", "5", "9"][..], 2),
+        (&["ZRANGESTORE", "r", "z", "5", "9"][..], 0),
+        (&["ZUNIONSTORE", "u", "2", "z", "missing"][..], 2),
+        (&["ZINTERSTORE", "u", "2", "z", "u"][..], 2),
+        (&["ZDIFFSTORE", "u", "2", "z", "u"][..], 2),
+        (&["ZPOPMIN", "z"][..], 2),
+        (&["ZPOPMAX", "z", "0"][..], 0),
+        (&["ZPOPMAX", "z", "1"][..], 2),
+        (&["ZMPOP", "1", "z", "MIN", "COUNT", "9"][..], 4),
+    ] {
+        steps.extend(on_1(args, messages));
+    }
+    // A blocked pop served by another client's ZADD: the zadd, then the pop and the del.
+    steps.push(Send(2, &["BZPOPMIN", "q", "0"]));
+    steps.push(Blocked(1));
+    steps.extend(on_1(&["ZADD", "q", "1", "v"], 6));
+    steps.push(Read(2));
+    check("zset_events_match_redis", steps);
+}
