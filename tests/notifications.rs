@@ -308,3 +308,53 @@ fn zset_events_match_redis() {
     steps.push(Read(2));
     check("zset_events_match_redis", steps);
 }
+
+#[test]
+fn sort_store_events_match_redis() {
+    let mut steps = subscribed(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    for (args, messages) in [
+        (&["RPUSH", "l", "3", "1", "2"][..], 2),
+        (&["SORT", "l", "STORE", "d"][..], 2),
+        (&["SORT", "l"][..], 0),
+        (&["SORT", "missing", "STORE", "d"][..], 2),
+        (&["SORT", "missing", "STORE", "d"][..], 0),
+    ] {
+        steps.extend(on_1(args, messages));
+    }
+    check("sort_store_events_match_redis", steps);
+}
+
+#[test]
+fn new_key_events_match_redis() {
+    // The `n` class alone: only key creations, whichever command creates the key.
+    let mut steps = subscribed(&["CONFIG", "SET", "notify-keyspace-events", "KEn"]);
+    for (args, messages) in [
+        (&["SET", "s", "1"][..], 2),
+        (&["SET", "s", "2"][..], 0),
+        (&["APPEND", "a", "x"][..], 2),
+        (&["INCR", "i"][..], 2),
+        (&["SETRANGE", "r", "2", "x"][..], 2),
+        (&["HSET", "h", "f", "v"][..], 2),
+        (&["HSET", "h", "g", "v"][..], 0),
+        (&["HINCRBYFLOAT", "h2", "f", "1"][..], 2),
+        (&["LPUSH", "l", "a", "b"][..], 2),
+        (&["LPUSHX", "l2", "a"][..], 0),
+        (&["LMOVE", "l", "l2", "LEFT", "LEFT"][..], 2),
+        (&["SADD", "st", "a", "b"][..], 2),
+        (&["SMOVE", "st", "st2", "a"][..], 2),
+        (&["SUNIONSTORE", "st3", "st", "st2"][..], 2),
+        (&["SUNIONSTORE", "st3", "st", "st2"][..], 0),
+        (&["ZADD", "z", "1", "a"][..], 2),
+        (&["ZUNIONSTORE", "z2", "1", "z"][..], 2),
+        (&["ZRANGESTORE", "z3", "z", "0", "-1"][..], 2),
+        (&["SORT", "l", "ALPHA", "STORE", "l3"][..], 2),
+        (&["RENAME", "s", "s2"][..], 2),
+        (&["COPY", "s2", "s3"][..], 2),
+        (&["MOVE", "s3", "2"][..], 2),
+        (&["MSET", "m1", "1", "m2", "2", "s2", "3"][..], 4),
+        (&["GETSET", "gs", "1"][..], 2),
+    ] {
+        steps.extend(on_1(args, messages));
+    }
+    check("new_key_events_match_redis", steps);
+}
