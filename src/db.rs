@@ -28,7 +28,7 @@ use bytes::Bytes;
 use crate::blocked::WaitQueue;
 use crate::commands::multi::Watcher;
 use crate::dict::Dict;
-use crate::notify::{notify_keyspace_event, NOTIFY_EXPIRED, NOTIFY_NEW};
+use crate::notify::{notify_keyspace_event, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW};
 use crate::server::Server;
 use crate::types::{Obj, Value};
 use crate::util::now_ms;
@@ -338,6 +338,10 @@ pub const LOOKUP_NONE: u32 = 0;
 /// does not make it look recently used (Redis's LOOKUP_NOTOUCH).
 pub const LOOKUP_NOTOUCH: u32 = 1 << 0;
 
+/// [`lookup_key_read_with_flags`] flag: a miss sends no `keymiss` event (Redis's
+/// LOOKUP_NONOTIFY; OBJECT uses it).
+pub const LOOKUP_NONOTIFY: u32 = 1 << 1;
+
 /// Looks a key up for reading: expires it if due, counts a keyspace hit or miss, refreshes
 /// its LRU stamp (Redis's lookupKeyRead).
 pub fn lookup_key_read<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut Obj> {
@@ -353,6 +357,17 @@ pub fn lookup_key_read_with_flags<'a>(
     flags: u32,
 ) -> Option<&'a mut Obj> {
     expire_if_needed(srv, db, key);
+    // Every read lookup announces a miss (class `m`, event `keymiss`), as Redis's
+    // lookupKeyGeneric; write lookups never do. Checked apart, before the lookup that hands
+    // out the object (whose borrow would outlive a miss branch), and only when `m` is on.
+    if srv.config.notify_keyspace_events & NOTIFY_KEY_MISS != 0
+        && flags & LOOKUP_NONOTIFY == 0
+        && srv.dbs.get(db).is_some_and(|d| d.dict.get(key).is_none())
+    {
+        srv.stats.keyspace_misses += 1;
+        notify_keyspace_event(srv, NOTIFY_KEY_MISS, "keymiss", key, db);
+        return None;
+    }
     let found = srv.dbs.get_mut(db).and_then(|d| d.dict.get_mut(key));
     match found {
         Some(obj) => {

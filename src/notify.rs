@@ -35,7 +35,7 @@ pub const NOTIFY_EXPIRED: u32 = 1 << 8;
 pub const NOTIFY_EVICTED: u32 = 1 << 9;
 /// `t`: stream commands (no streams in rredis; accepted for compatibility).
 pub const NOTIFY_STREAM: u32 = 1 << 10;
-/// `m`: key misses (Redis never publishes these from a command without modules).
+/// `m`: a read lookup missed (`keymiss`). Not part of `A`.
 pub const NOTIFY_KEY_MISS: u32 = 1 << 11;
 /// `d`: module events (no modules; accepted for compatibility).
 pub const NOTIFY_MODULE: u32 = 1 << 12;

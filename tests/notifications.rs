@@ -358,3 +358,45 @@ fn new_key_events_match_redis() {
     }
     check("new_key_events_match_redis", steps);
 }
+
+#[test]
+fn key_miss_events_match_redis() {
+    // `m` alone: every read lookup that misses sends `keymiss` (OBJECT and the write
+    // lookups never do); MGET and SINTER once per missing key.
+    let mut steps = subscribed(&["CONFIG", "SET", "notify-keyspace-events", "KEm"]);
+    for (args, messages) in [
+        (&["GET", "a"][..], 2),
+        (&["EXISTS", "b"][..], 2),
+        (&["TYPE", "c"][..], 2),
+        (&["TTL", "d"][..], 2),
+        (&["PEXPIRETIME", "d"][..], 2),
+        (&["OBJECT", "ENCODING", "e"][..], 0),
+        (&["HGET", "f", "x"][..], 2),
+        (&["LRANGE", "g", "0", "-1"][..], 2),
+        (&["MGET", "h", "i"][..], 4),
+        (&["SET", "j", "1"][..], 0),
+        (&["GET", "j"][..], 0),
+        (&["INCR", "k"][..], 0),
+        (&["LPUSHX", "l", "x"][..], 0),
+        (&["DEL", "m"][..], 0),
+        (&["SCARD", "n"][..], 2),
+        (&["ZSCORE", "o", "x"][..], 2),
+        (&["STRLEN", "p"][..], 2),
+        (&["SORT", "q"][..], 2),
+        (&["COPY", "r", "s"][..], 2),
+        (&["GETDEL", "v"][..], 2),
+        (&["GETEX", "bb"][..], 2),
+        (&["TOUCH", "ee"][..], 2),
+        (&["SINTER", "ff", "gg"][..], 4),
+        (&["SUNION", "ii"][..], 2),
+        (&["ZUNION", "1", "jj"][..], 2),
+        (&["LLEN", "kk"][..], 2),
+        (&["SSCAN", "pp", "0"][..], 2),
+        (&["LCS", "uu", "vv"][..], 4),
+        (&["LPOP", "hh"][..], 0),
+        (&["APPEND", "ss", "x"][..], 0),
+    ] {
+        steps.extend(on_1(args, messages));
+    }
+    check("key_miss_events_match_redis", steps);
+}

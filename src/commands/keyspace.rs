@@ -13,7 +13,7 @@ use crate::client::{Argv, Client};
 use crate::commands::{acl, container_command, flags::*, Command, NO_KEYS};
 use crate::db::{
     expire_if_needed, idle_seconds, lookup_key_read, lookup_key_read_with_flags, lookup_key_write,
-    signal_modified_key, Key, LOOKUP_NOTOUCH,
+    signal_modified_key, Key, LOOKUP_NONOTIFY, LOOKUP_NOTOUCH,
 };
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_NEW};
 use crate::server::Server;
@@ -622,7 +622,9 @@ fn object_help_command(_srv: &mut Server, c: &mut Client) {
 /// hit or miss but does not refresh the LRU (inspecting a key is not using it, and IDLETIME
 /// would otherwise always say 0). A missing key gets the null reply.
 fn object_command_lookup_or_reply<'a>(srv: &'a mut Server, c: &mut Client) -> Option<&'a Obj> {
-    let obj = lookup_key_read_with_flags(srv, c.db, c.argv.arg(2), LOOKUP_NOTOUCH);
+    // No `keymiss` for OBJECT, as in Redis.
+    let obj =
+        lookup_key_read_with_flags(srv, c.db, c.argv.arg(2), LOOKUP_NOTOUCH | LOOKUP_NONOTIFY);
     if obj.is_none() {
         c.reply.null();
     }
