@@ -400,3 +400,27 @@ fn key_miss_events_match_redis() {
     }
     check("key_miss_events_match_redis", steps);
 }
+
+#[test]
+fn resp3_subscribers_and_transactions_match_redis() {
+    // A RESP3 subscriber gets push frames; a transaction's events come out command by
+    // command when EXEC runs; a plain SUBSCRIBE to one key's channel gets only that key's.
+    let mut steps = vec![
+        Send(0, &["HELLO", "3"]),
+        Discard(0),
+        Cmd(1, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]),
+        Cmd(0, &["PSUBSCRIBE", "__keyevent@0__:*"]),
+        Cmd(2, &["SUBSCRIBE", "__keyspace@0__:k"]),
+        Cmd(1, &["MULTI"]),
+        Cmd(1, &["SET", "k", "1"]),
+        Cmd(1, &["INCR", "other"]),
+        Cmd(1, &["DEL", "k"]),
+    ];
+    steps.extend(on_1(&["EXEC"], 3));
+    steps.push(Read(2));
+    steps.push(Read(2));
+    // Nothing else is pending for connection 0 (its pattern does not match check's marker).
+    steps.push(Cmd(1, &["PUBLISH", "__keyevent@0__:end", "end"]));
+    steps.push(Read(0));
+    same_on_both("resp3_subscribers_and_transactions_match_redis", &steps);
+}
