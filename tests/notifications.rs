@@ -424,3 +424,15 @@ fn resp3_subscribers_and_transactions_match_redis() {
     steps.push(Read(0));
     same_on_both("resp3_subscribers_and_transactions_match_redis", &steps);
 }
+
+#[test]
+fn sort_pattern_lookups_send_key_misses_like_redis() {
+    // SORT's BY and GET patterns look their keys up for reading too.
+    let mut steps = subscribed(&["CONFIG", "SET", "notify-keyspace-events", "KEm"]);
+    steps.push(Cmd(1, &["RPUSH", "l", "2", "1"]));
+    steps.extend(on_1(
+        &["SORT", "l", "BY", "w_*", "GET", "o_*", "GET", "h_*->f"],
+        12,
+    ));
+    check("sort_pattern_lookups_send_key_misses_like_redis", steps);
+}
