@@ -83,6 +83,8 @@ pub struct Config {
     /// [`ObufClass`]. Read each time a reply is added to a subscriber and after each command
     /// (`client::check_client_output_buffer_limits`), so a change applies at once.
     pub client_obuf_limits: [ClientBufferLimit; 3],
+    /// `notify-keyspace-events` as `crate::notify` flags; 0 (the default) publishes nothing.
+    pub notify_keyspace_events: u32,
 }
 
 /// The client classes `client-output-buffer-limit` distinguishes, in the order CONFIG GET
@@ -166,6 +168,7 @@ impl Default for Config {
             zset_max_listpack_entries: crate::types::zset::ZSET_MAX_LISTPACK_ENTRIES as i64,
             zset_max_listpack_value: crate::types::zset::ZSET_MAX_LISTPACK_VALUE as u64,
             client_obuf_limits: CLIENT_OBUF_LIMITS_DEFAULT,
+            notify_keyspace_events: 0,
         }
     }
 }
@@ -209,6 +212,9 @@ pub enum Kind {
     /// `client-output-buffer-limit`: groups of `<class> <hard> <soft> <soft seconds>`, each
     /// replacing that class's limits, the others kept.
     ObufLimits(Field<[ClientBufferLimit; 3]>),
+    /// `notify-keyspace-events`: class letters stored as `crate::notify` flags, printed in
+    /// Redis's normal form (`KEA` reads back as `AKE`).
+    KeyspaceEvents(Field<u32>),
 }
 
 /// What must happen at run time after CONFIG SET stores a new value (Redis's `apply`
@@ -384,6 +390,10 @@ pub static CONFIGS: &[ConfigSpec] = &[
         "client-output-buffer-limit",
         Kind::ObufLimits(field!(client_obuf_limits)),
     ),
+    ConfigSpec::mutable(
+        "notify-keyspace-events",
+        Kind::KeyspaceEvents(field!(notify_keyspace_events)),
+    ),
 ];
 
 /// C's INT_MIN, INT_MAX and LONG_MAX (64-bit), the bounds of Redis's int and long long
@@ -408,6 +418,9 @@ impl ConfigSpec {
             Kind::Memory(f, _, _) => (f.get)(config).to_string(),
             Kind::Str(f) | Kind::Enum(f, _) => (f.get)(config).clone(),
             Kind::Addresses(f) => (f.get)(config).join(" "),
+            Kind::KeyspaceEvents(f) => {
+                crate::notify::keyspace_events_flags_to_string(*(f.get)(config))
+            }
             Kind::ObufLimits(f) => {
                 let mut out = String::new();
                 for (name, limit) in ObufClass::NAMES.iter().zip((f.get)(config)) {
@@ -468,6 +481,10 @@ impl ConfigSpec {
                         + &choices.join(", "));
                 }
                 *(f.get_mut)(config) = lower;
+            }
+            Kind::KeyspaceEvents(f) => {
+                *(f.get_mut)(config) = crate::notify::keyspace_events_string_to_flags(arg)
+                    .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
             }
             Kind::Addresses(_) | Kind::ObufLimits(_) => {}
         }

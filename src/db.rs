@@ -28,6 +28,7 @@ use bytes::Bytes;
 use crate::blocked::WaitQueue;
 use crate::commands::multi::Watcher;
 use crate::dict::Dict;
+use crate::notify::{notify_keyspace_event, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW};
 use crate::server::Server;
 use crate::types::{Obj, Value};
 use crate::util::now_ms;
@@ -317,6 +318,20 @@ pub fn signal_flushed_db(srv: &mut Server) {
     crate::tracking::tracking_invalidate_keys_on_flush(srv);
 }
 
+/// Stores `value` under `key` of database `db` through [`Db::set_key`], announcing a key
+/// it creates with the `new` event (Redis's setKey, whose dbAdd sends it). Whether the key
+/// exists is looked at only when the `n` class is on, so the usual path costs one test.
+pub fn set_key_notify_new(srv: &mut Server, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
+    let new = srv.config.notify_keyspace_events & NOTIFY_NEW != 0
+        && srv.dbs.get(db).is_some_and(|d| d.dict.get(key).is_none());
+    if let Some(d) = srv.dbs.get_mut(db) {
+        d.set_key(key, value, keep_ttl);
+    }
+    if new {
+        notify_keyspace_event(srv, NOTIFY_NEW, "new", key, db);
+    }
+}
+
 /// Deletes `key` from database `db` if its deadline has passed (Redis's expireIfNeeded).
 /// Returns true when the key was expired and is now gone.
 pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
@@ -330,6 +345,7 @@ pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     d.delete(key);
     d.touch_watched_key(key);
     srv.stats.expired_keys += 1;
+    notify_keyspace_event(srv, NOTIFY_EXPIRED, "expired", key, db);
     true
 }
 
@@ -340,6 +356,10 @@ pub const LOOKUP_NONE: u32 = 0;
 /// inspect a key (EXISTS, TYPE, TTL, OBJECT, SCAN's TYPE filter) use it, so looking at a key
 /// does not make it look recently used (Redis's LOOKUP_NOTOUCH).
 pub const LOOKUP_NOTOUCH: u32 = 1 << 0;
+
+/// [`lookup_key_read_with_flags`] flag: a miss sends no `keymiss` event (Redis's
+/// LOOKUP_NONOTIFY; OBJECT uses it).
+pub const LOOKUP_NONOTIFY: u32 = 1 << 1;
 
 /// Looks a key up for reading: expires it if due, counts a keyspace hit or miss, refreshes
 /// its LRU stamp (Redis's lookupKeyRead).
@@ -356,6 +376,17 @@ pub fn lookup_key_read_with_flags<'a>(
     flags: u32,
 ) -> Option<&'a mut Obj> {
     expire_if_needed(srv, db, key);
+    // Every read lookup announces a miss (class `m`, event `keymiss`), as Redis's
+    // lookupKeyGeneric; write lookups never do. Checked apart, before the lookup that hands
+    // out the object (whose borrow would outlive a miss branch), and only when `m` is on.
+    if srv.config.notify_keyspace_events & NOTIFY_KEY_MISS != 0
+        && flags & LOOKUP_NONOTIFY == 0
+        && srv.dbs.get(db).is_some_and(|d| d.dict.get(key).is_none())
+    {
+        srv.stats.keyspace_misses += 1;
+        notify_keyspace_event(srv, NOTIFY_KEY_MISS, "keymiss", key, db);
+        return None;
+    }
     let found = srv.dbs.get_mut(db).and_then(|d| d.dict.get_mut(key));
     match found {
         Some(obj) => {

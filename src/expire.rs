@@ -15,6 +15,7 @@
 use std::time::{Duration, Instant};
 
 use crate::db::Key;
+use crate::notify::{notify_keyspace_event, NOTIFY_EXPIRED};
 use crate::server::Server;
 use crate::util::now_ms;
 
@@ -146,8 +147,12 @@ fn expire_sample(srv: &mut Server, index: usize) -> Sample {
     }
     db.expires_cursor = cursor;
     for key in &due {
-        db.delete(key);
-        db.touch_watched_key(key);
+        if let Some(db) = srv.dbs.get_mut(index) {
+            db.delete(key);
+            db.touch_watched_key(key);
+        }
+        // Redis's deleteExpiredKeyAndPropagate: the event follows each deletion.
+        notify_keyspace_event(srv, NOTIFY_EXPIRED, "expired", key, index);
     }
     Sample {
         sampled,

@@ -24,6 +24,7 @@ pub mod dict;
 pub mod event_loop;
 pub mod expire;
 pub mod logging;
+pub mod notify;
 pub mod resp;
 pub mod server;
 pub mod tracking;

@@ -14,6 +14,7 @@ use crate::commands::{acl, flags::*, Command};
 use crate::db::{
     lookup_key_read_with_flags, lookup_key_write, signal_modified_key, LOOKUP_NOTOUCH,
 };
+use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC};
 use crate::server::Server;
 use crate::util::now_ms;
 
@@ -196,12 +197,16 @@ fn expire_generic(srv: &mut Server, c: &mut Client, basetime_ms: i64, unit: Time
     if !conditions.allow(when, db.get_expire(key)) {
         return c.reply.int(0);
     }
-    if when <= now_ms() {
+    // A deadline already past deletes the key, announced as `del` (Redis's expireGenericCommand).
+    let event = if when <= now_ms() {
         db.delete(key);
+        "del"
     } else {
         db.set_expire(key, when);
-    }
+        "expire"
+    };
     signal_modified_key(srv, c.db, key);
+    notify_keyspace_event(srv, NOTIFY_GENERIC, event, key, c.db);
     srv.dirty += 1;
     c.reply.int(1);
 }
@@ -257,6 +262,7 @@ fn persist_command(srv: &mut Server, c: &mut Client) {
     let key = c.argv.arg(1);
     if lookup_key_write(srv, c.db, key).is_some() && srv.dbs[c.db].remove_expire(key) {
         signal_modified_key(srv, c.db, key);
+        notify_keyspace_event(srv, NOTIFY_GENERIC, "persist", key, c.db);
         srv.dirty += 1;
         c.reply.int(1);
     } else {

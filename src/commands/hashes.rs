@@ -19,6 +19,7 @@ use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, 
 use crate::commands::strings::long_double_sum_or_reply;
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write, signal_modified_key};
+use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_NEW};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::hash::{Bytes, FieldText, Hash, ListpackLimits};
@@ -172,11 +173,15 @@ fn hash_type_lookup_write_or_create<'a>(
 ) -> Result<&'a mut Hash, WrongType> {
     let key = c.argv.arg(1);
     let exists = check_hash(lookup_key_write(srv, c.db, key), &mut c.reply)?.is_some();
-    let db = &mut srv.dbs[c.db];
     if !exists {
-        db.set_key(key, Value::Hash(Hash::default()), false);
+        srv.dbs[c.db].set_key(key, Value::Hash(Hash::default()), false);
+        notify_keyspace_event(srv, NOTIFY_NEW, "new", key, c.db);
     }
-    match db.dict.get_mut(key).and_then(|obj| obj.value.as_hash_mut()) {
+    match srv.dbs[c.db]
+        .dict
+        .get_mut(key)
+        .and_then(|obj| obj.value.as_hash_mut())
+    {
         Some(h) => Ok(h),
         // Unreachable: the key was just found or stored as a hash.
         None => {
@@ -215,6 +220,7 @@ fn hset_generic(srv: &mut Server, c: &mut Client) -> Option<i64> {
         created += h.set(limits, c.argv.arg(i), c.argv.arg(i + 1)) as i64;
     }
     signal_modified_key(srv, c.db, c.argv.arg(1));
+    notify_keyspace_event(srv, NOTIFY_HASH, "hset", c.argv.arg(1), c.db);
     srv.dirty += (c.argv.len() as u64 - 2) / 2;
     Some(created)
 }
@@ -249,6 +255,7 @@ fn hsetnx_command(srv: &mut Server, c: &mut Client) {
     h.try_conversion(limits, [field, value]);
     h.set(limits, field, value);
     signal_modified_key(srv, c.db, c.argv.arg(1));
+    notify_keyspace_event(srv, NOTIFY_HASH, "hset", c.argv.arg(1), c.db);
     srv.dirty += 1;
     c.reply.int(1);
 }
@@ -281,6 +288,10 @@ fn hdel_command(srv: &mut Server, c: &mut Client) {
     }
     if deleted > 0 {
         signal_modified_key(srv, c.db, key);
+        notify_keyspace_event(srv, NOTIFY_HASH, "hdel", key, c.db);
+        if emptied {
+            notify_keyspace_event(srv, NOTIFY_GENERIC, "del", key, c.db);
+        }
     }
     srv.dirty += deleted as u64;
     c.reply.int(deleted);
@@ -316,6 +327,7 @@ fn hincrby_command(srv: &mut Server, c: &mut Client) {
     };
     h.set(limits, field, value.to_string().as_bytes());
     signal_modified_key(srv, c.db, c.argv.arg(1));
+    notify_keyspace_event(srv, NOTIFY_HASH, "hincrby", c.argv.arg(1), c.db);
     srv.dirty += 1;
     c.reply.int(value);
 }
@@ -374,6 +386,7 @@ fn hincrbyfloat_command(srv: &mut Server, c: &mut Client) {
     };
     h.set(limits, field, &text);
     signal_modified_key(srv, c.db, c.argv.arg(1));
+    notify_keyspace_event(srv, NOTIFY_HASH, "hincrbyfloat", c.argv.arg(1), c.db);
     srv.dirty += 1;
     c.reply.bulk(&text);
 }

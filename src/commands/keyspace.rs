@@ -13,8 +13,9 @@ use crate::client::{Argv, Client};
 use crate::commands::{acl, container_command, flags::*, Command, NO_KEYS};
 use crate::db::{
     expire_if_needed, idle_seconds, lookup_key_read, lookup_key_read_with_flags, lookup_key_write,
-    signal_modified_key, Key, LOOKUP_NOTOUCH,
+    signal_modified_key, Key, LOOKUP_NONOTIFY, LOOKUP_NOTOUCH,
 };
+use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_NEW};
 use crate::server::Server;
 use crate::types::{Obj, RString, Value};
 use crate::util::{now_ms, parse_i64, parse_u64, string_match};
@@ -242,6 +243,7 @@ fn del_generic(srv: &mut Server, c: &mut Client) {
         expire_if_needed(srv, c.db, key);
         if srv.dbs[c.db].delete(key) {
             signal_modified_key(srv, c.db, key);
+            notify_keyspace_event(srv, NOTIFY_GENERIC, "del", key, c.db);
             deleted += 1;
         }
     }
@@ -499,8 +501,12 @@ fn rename_generic(srv: &mut Server, c: &mut Client, nx: bool) {
         if let Some((obj, expire)) = db.take(src) {
             db.add(dst, obj, expire);
         }
+        // Redis's dbAdd announces the destination as a new key first.
+        notify_keyspace_event(srv, NOTIFY_NEW, "new", dst, c.db);
         signal_modified_key(srv, c.db, src);
         signal_modified_key(srv, c.db, dst);
+        notify_keyspace_event(srv, NOTIFY_GENERIC, "rename_from", src, c.db);
+        notify_keyspace_event(srv, NOTIFY_GENERIC, "rename_to", dst, c.db);
         srv.dirty += 1;
     }
     if nx {
@@ -556,6 +562,8 @@ fn copy_command(srv: &mut Server, c: &mut Client) {
     if let Some(when) = expire {
         target.set_expire(dst, when);
     }
+    notify_keyspace_event(srv, NOTIFY_NEW, "new", dst, dst_db);
+    notify_keyspace_event(srv, NOTIFY_GENERIC, "copy_to", dst, dst_db);
     srv.dirty += 1;
     c.reply.int(1);
 }
@@ -576,8 +584,11 @@ fn move_command(srv: &mut Server, c: &mut Client) {
     if let Some((obj, expire)) = srv.dbs[c.db].take(key) {
         srv.dbs[dst_db].add(key, obj, expire);
     }
+    notify_keyspace_event(srv, NOTIFY_NEW, "new", key, dst_db);
     signal_modified_key(srv, c.db, key);
     signal_modified_key(srv, dst_db, key);
+    notify_keyspace_event(srv, NOTIFY_GENERIC, "move_from", key, c.db);
+    notify_keyspace_event(srv, NOTIFY_GENERIC, "move_to", key, dst_db);
     srv.dirty += 1;
     c.reply.int(1);
 }
@@ -611,7 +622,9 @@ fn object_help_command(_srv: &mut Server, c: &mut Client) {
 /// hit or miss but does not refresh the LRU (inspecting a key is not using it, and IDLETIME
 /// would otherwise always say 0). A missing key gets the null reply.
 fn object_command_lookup_or_reply<'a>(srv: &'a mut Server, c: &mut Client) -> Option<&'a Obj> {
-    let obj = lookup_key_read_with_flags(srv, c.db, c.argv.arg(2), LOOKUP_NOTOUCH);
+    // No `keymiss` for OBJECT, as in Redis.
+    let obj =
+        lookup_key_read_with_flags(srv, c.db, c.argv.arg(2), LOOKUP_NOTOUCH | LOOKUP_NONOTIFY);
     if obj.is_none() {
         c.reply.null();
     }

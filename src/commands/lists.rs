@@ -24,6 +24,7 @@ use crate::blocked::{block_for_keys, get_timeout_or_reply, ServeFn};
 use crate::client::Client;
 use crate::commands::{acl, check_type, errors, first_key_of_type, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write, lru_clock, signal_modified_key};
+use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::list::{Entry, Fill, Where};
@@ -186,8 +187,11 @@ fn stored_list<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut
     srv.dbs.get_mut(db)?.dict.get_mut(key)?.value.as_list_mut()
 }
 
-/// Deletes `key` if it holds an emptied list (after a pop, LREM, LTRIM, a move).
-fn delete_if_empty(srv: &mut Server, db: usize, key: &[u8]) {
+/// After elements left the list at `key` (a pop, LREM, LTRIM, a move): announces `event`,
+/// then deletes the key if the list emptied and announces `del` (Redis's
+/// listElementsRemoved and the same sequence in LREM / LTRIM).
+fn list_elements_removed(srv: &mut Server, db: usize, key: &[u8], event: &str) {
+    notify_keyspace_event(srv, NOTIFY_LIST, event, key, db);
     if let Some(d) = srv.dbs.get_mut(db) {
         let empty = d
             .dict
@@ -196,7 +200,24 @@ fn delete_if_empty(srv: &mut Server, db: usize, key: &[u8]) {
             .is_some_and(List::is_empty);
         if empty {
             d.delete(key);
+            notify_keyspace_event(srv, NOTIFY_GENERIC, "del", key, db);
         }
+    }
+}
+
+/// The event a pop from `where_` announces.
+fn pop_event(where_: Where) -> &'static str {
+    match where_ {
+        Where::Head => "lpop",
+        Where::Tail => "rpop",
+    }
+}
+
+/// The event a push to `where_` announces.
+fn push_event(where_: Where) -> &'static str {
+    match where_ {
+        Where::Head => "lpush",
+        Where::Tail => "rpush",
     }
 }
 
@@ -210,6 +231,7 @@ fn add_list(srv: &mut Server, db: usize, key: &[u8], list: List) {
         };
         d.add(key, obj, None);
     }
+    notify_keyspace_event(srv, NOTIFY_NEW, "new", key, db);
 }
 
 /// Writes one element as a bulk string.
@@ -292,6 +314,7 @@ fn push_generic_command(srv: &mut Server, c: &mut Client, where_: Where, xx: boo
         }
     };
     signal_modified_key(srv, db, key);
+    notify_keyspace_event(srv, NOTIFY_LIST, push_event(where_), key, db);
     srv.dirty += elems.len() as u64;
     c.reply.int(len as i64);
 }
@@ -344,7 +367,7 @@ fn list_pop_and_reply(
         }
     }
     list.discard(where_, 1);
-    delete_if_empty(srv, db, key);
+    list_elements_removed(srv, db, key, pop_event(where_));
     signal_modified_key(srv, db, key);
     srv.dirty += 1;
     true
@@ -377,7 +400,9 @@ fn list_pop_range_and_reply(
             .for_each(|e| add_reply_entry(&mut c.reply, e)),
     }
     list.discard(where_, n);
-    delete_if_empty(srv, db, key);
+    if n > 0 {
+        list_elements_removed(srv, db, key, pop_event(where_));
+    }
     signal_modified_key(srv, db, key);
     srv.dirty += n as u64;
 }
@@ -568,6 +593,7 @@ fn lmove_handle_push(
         }
     }
     signal_modified_key(srv, db, dst);
+    notify_keyspace_event(srv, NOTIFY_LIST, push_event(where_), dst, db);
     srv.dirty += 1;
     c.reply.bulk(value);
 }
@@ -598,7 +624,7 @@ fn lmove_generic(
         return c.reply.null();
     };
     lmove_handle_push(srv, c, db, dst, &value, whereto);
-    delete_if_empty(srv, db, src);
+    list_elements_removed(srv, db, src, pop_event(wherefrom));
     signal_modified_key(srv, db, src);
 }
 
@@ -835,6 +861,7 @@ fn lset_command(srv: &mut Server, c: &mut Client) {
     match list.resolve_index(index) {
         Some(i) if list.set(i, c.argv.arg(3), fill) => {
             signal_modified_key(srv, c.db, c.argv.arg(1));
+            notify_keyspace_event(srv, NOTIFY_LIST, "lset", c.argv.arg(1), c.db);
             srv.dirty += 1;
             c.reply.ok();
         }
@@ -865,6 +892,7 @@ fn linsert_command(srv: &mut Server, c: &mut Client) {
     list.insert(pos + after as usize, c.argv.arg(4), fill);
     let len = list.len();
     signal_modified_key(srv, c.db, c.argv.arg(1));
+    notify_keyspace_event(srv, NOTIFY_LIST, "linsert", c.argv.arg(1), c.db);
     srv.dirty += 1;
     c.reply.int(len as i64);
 }
@@ -883,8 +911,8 @@ fn lrem_command(srv: &mut Server, c: &mut Client) {
         Ok(None) => 0,
         Ok(Some(list)) => list.remove_matching(c.argv.arg(3), count, fill),
     };
-    delete_if_empty(srv, db, key);
     if removed > 0 {
+        list_elements_removed(srv, db, key, "lrem");
         signal_modified_key(srv, db, key);
     }
     srv.dirty += removed as u64;
@@ -918,7 +946,7 @@ fn ltrim_command(srv: &mut Server, c: &mut Client) {
         (start, llen - end - 1)
     };
     list.trim(ltrim as usize, (llen - ltrim - rtrim) as usize);
-    delete_if_empty(srv, db, key);
+    list_elements_removed(srv, db, key, "ltrim");
     // Even when nothing was trimmed, as Redis's ltrimCommand.
     signal_modified_key(srv, db, key);
     srv.dirty += (ltrim + rtrim) as u64;

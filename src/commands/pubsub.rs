@@ -490,7 +490,9 @@ pub fn pubsub_unsubscribe_all(srv: &mut Server, c: &mut Client) {
 /// other client, with the parts of the `Server` that queuing and the limit check need,
 /// borrowed apart from `Server::pubsub`, which delivery walks at the same time.
 struct Delivery<'a> {
-    me: &'a mut Client,
+    /// The publishing client, None for a message the server sends itself (keyspace
+    /// notifications).
+    me: Option<&'a mut Client>,
     clients: &'a mut slab::Slab<Option<Box<Client>>>,
     pending_writes: &'a mut Vec<usize>,
     config: &'a crate::config::Config,
@@ -503,9 +505,12 @@ impl Delivery<'_> {
     /// Appends one message to subscriber `token` with `write`. A closing client gets
     /// nothing (Redis's prepareClientToWrite refuses it) but still counts as a receiver.
     fn send(&mut self, token: usize, write: impl FnOnce(&mut Reply)) {
-        let is_me = token == self.me.token;
+        let is_me = self.me.as_ref().is_some_and(|me| me.token == token);
         let target: &mut Client = if is_me {
-            self.me
+            match self.me.as_deref_mut() {
+                Some(me) => me,
+                None => return,
+            }
         } else {
             match self.clients.get_mut(token) {
                 Some(Some(client)) => client,
@@ -532,7 +537,7 @@ impl Delivery<'_> {
 /// buffer before PUBLISH's reply.
 fn pubsub_publish_message(
     srv: &mut Server,
-    c: &mut Client,
+    c: Option<&mut Client>,
     channel: &[u8],
     message: &[u8],
     ty: PubSubType,
@@ -582,6 +587,16 @@ fn pubsub_publish_message(
         }
     }
     receivers
+}
+
+/// Publishes a message the server itself sends (keyspace notifications, Redis's
+/// `pubsubPublishMessage(channel, message, 0)`), to channel and pattern subscribers.
+///
+/// The client whose command caused the message is out of the slab while that command runs,
+/// so if it is itself subscribed (RESP3 allows it) it does not receive the message: a known
+/// difference from Redis, which would queue it before the command's reply.
+pub fn publish_from_server(srv: &mut Server, channel: &[u8], message: &[u8]) {
+    pubsub_publish_message(srv, None, channel, message, PubSubType::Global);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -663,7 +678,7 @@ fn spublish_command(srv: &mut Server, c: &mut Client) {
 /// The body of PUBLISH and SPUBLISH.
 fn publish_generic(srv: &mut Server, c: &mut Client, ty: PubSubType) {
     let (channel, message) = (c.argv.arg_bytes(1), c.argv.arg_bytes(2));
-    let receivers = pubsub_publish_message(srv, c, &channel, &message, ty);
+    let receivers = pubsub_publish_message(srv, Some(c), &channel, &message, ty);
     c.reply.int(receivers as i64);
 }
 

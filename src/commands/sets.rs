@@ -19,8 +19,10 @@ use crate::client::Client;
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{
-    expire_if_needed, lookup_key_read, lookup_key_write, lru_clock, signal_modified_key,
+    expire_if_needed, lookup_key_read, lookup_key_write, lru_clock, set_key_notify_new,
+    signal_modified_key,
 };
+use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::set::SetMember;
@@ -168,21 +170,21 @@ fn add_reply_empty_set(reply: &mut Reply) {
 
 /// Stores `set` under `key`, replacing any value and its TTL (Redis's setKey), or deletes the
 /// key when the set is empty: a set key never holds an empty set. Returns true when the
-/// database changed (and the key's watchers were then signalled).
-fn store_set_or_delete(srv: &mut Server, db: usize, key: &[u8], set: RSet) -> bool {
+/// database changed (and the key's watchers were then signalled). Announces `event` (the
+/// command's name: `sinterstore`...) for a stored set, `del` for a deleted key.
+fn store_set_or_delete(srv: &mut Server, db: usize, key: &[u8], set: RSet, event: &str) -> bool {
     if set.is_empty() {
         if !srv.dbs.get_mut(db).is_some_and(|d| d.delete(key)) {
             return false;
         }
         signal_modified_key(srv, db, key);
+        notify_keyspace_event(srv, NOTIFY_GENERIC, "del", key, db);
     } else {
         // Redis's setKey looks the key up first: an expired key is deleted (and its
         // watchers told) before being replaced.
         expire_if_needed(srv, db, key);
-        let Some(d) = srv.dbs.get_mut(db) else {
-            return false;
-        };
-        d.set_key(key, Value::Set(Box::new(set)), false);
+        set_key_notify_new(srv, db, key, Value::Set(Box::new(set)), false);
+        notify_keyspace_event(srv, NOTIFY_SET, event, key, db);
     }
     true
 }
@@ -199,8 +201,10 @@ fn set_and_rng<'a>(
     Some((set, rng))
 }
 
-/// Deletes `key` if it holds an emptied set (after SREM, SPOP, SMOVE).
-fn delete_if_empty(srv: &mut Server, db: usize, key: &[u8]) {
+/// After members left the set at `key` (SREM, SPOP, SMOVE): announces `event`, then deletes
+/// the key if the set emptied and announces `del`, as Redis does.
+fn set_elements_removed(srv: &mut Server, db: usize, key: &[u8], event: &str) {
+    notify_keyspace_event(srv, NOTIFY_SET, event, key, db);
     if let Some(d) = srv.dbs.get_mut(db) {
         let empty = d
             .dict
@@ -209,6 +213,7 @@ fn delete_if_empty(srv: &mut Server, db: usize, key: &[u8]) {
             .is_some_and(RSet::is_empty);
         if empty {
             d.delete(key);
+            notify_keyspace_event(srv, NOTIFY_GENERIC, "del", key, db);
         }
     }
 }
@@ -235,11 +240,13 @@ fn sadd_command(srv: &mut Server, c: &mut Client) {
                 lru: lru_clock(),
             };
             srv.dbs[db].add(key, obj, None);
+            notify_keyspace_event(srv, NOTIFY_NEW, "new", key, db);
             added
         }
     };
     if added > 0 {
         signal_modified_key(srv, db, key);
+        notify_keyspace_event(srv, NOTIFY_SET, "sadd", key, db);
     }
     srv.dirty += added as u64;
     c.reply.int(added as i64);
@@ -267,9 +274,9 @@ fn srem_command(srv: &mut Server, c: &mut Client) {
             removed
         }
     };
-    delete_if_empty(srv, db, key);
     if removed > 0 {
         signal_modified_key(srv, db, key);
+        set_elements_removed(srv, db, key, "srem");
     }
     srv.dirty += removed as u64;
     c.reply.int(removed);
@@ -335,7 +342,7 @@ fn spop_command(srv: &mut Server, c: &mut Client) {
         Some(member) => c.reply.bulk(&member),
         None => c.reply.null(),
     }
-    delete_if_empty(srv, db, key);
+    set_elements_removed(srv, db, key, "spop");
     signal_modified_key(srv, db, key);
     srv.dirty += 1;
 }
@@ -374,6 +381,8 @@ fn spop_with_count_command(srv: &mut Server, c: &mut Client) {
             add_reply_set(&mut c.reply, &all);
         }
         signal_modified_key(srv, db, key);
+        notify_keyspace_event(srv, NOTIFY_SET, "spop", key, db);
+        notify_keyspace_event(srv, NOTIFY_GENERIC, "del", key, db);
         srv.dirty += size as u64;
         return;
     }
@@ -404,6 +413,7 @@ fn spop_with_count_command(srv: &mut Server, c: &mut Client) {
         *set = newset.unwrap_or_default();
     }
     signal_modified_key(srv, db, key);
+    notify_keyspace_event(srv, NOTIFY_SET, "spop", key, db);
     srv.dirty += count as u64;
 }
 
@@ -536,7 +546,7 @@ fn smove_command(srv: &mut Server, c: &mut Client) {
     if !srcset.remove(member) {
         return c.reply.int(0);
     }
-    delete_if_empty(srv, db, src);
+    set_elements_removed(srv, db, src, "srem");
     signal_modified_key(srv, db, src);
     srv.dirty += 1;
     let d = &mut srv.dbs[db];
@@ -544,6 +554,7 @@ fn smove_command(srv: &mut Server, c: &mut Client) {
         Some(dstset) => {
             if dstset.add(member, max) {
                 signal_modified_key(srv, db, dst);
+                notify_keyspace_event(srv, NOTIFY_SET, "sadd", dst, db);
                 srv.dirty += 1;
             }
         }
@@ -555,7 +566,9 @@ fn smove_command(srv: &mut Server, c: &mut Client) {
                 lru: lru_clock(),
             };
             d.add(dst, obj, None);
+            notify_keyspace_event(srv, NOTIFY_NEW, "new", dst, db);
             signal_modified_key(srv, db, dst);
+            notify_keyspace_event(srv, NOTIFY_SET, "sadd", dst, db);
             srv.dirty += 1;
         }
     }
@@ -667,6 +680,7 @@ fn sinter_generic(srv: &mut Server, c: &mut Client, keys: &[Bytes], target: Inte
             InterTarget::Store(dst) => {
                 if srv.dbs[db].delete(&dst) {
                     signal_modified_key(srv, db, &dst);
+                    notify_keyspace_event(srv, NOTIFY_GENERIC, "del", &dst, db);
                     srv.dirty += 1;
                 }
                 c.reply.int(0);
@@ -708,7 +722,7 @@ fn sinter_generic(srv: &mut Server, c: &mut Client, keys: &[Bytes], target: Inte
                 result.add_member(m, max);
             }
             let n = result.len();
-            if store_set_or_delete(srv, db, &dst, result) {
+            if store_set_or_delete(srv, db, &dst, result, "sinterstore") {
                 srv.dirty += 1;
             }
             c.reply.int(n as i64);
@@ -818,7 +832,11 @@ fn sunion_diff_generic(
         None => add_reply_set(&mut c.reply, &result),
         Some(dst) => {
             let n = result.len();
-            if store_set_or_delete(srv, db, &dst, result) {
+            let event = match op {
+                SetOp::Union => "sunionstore",
+                SetOp::Diff => "sdiffstore",
+            };
+            if store_set_or_delete(srv, db, &dst, result, event) {
                 srv.dirty += 1;
             }
             c.reply.int(n as i64);

@@ -37,7 +37,8 @@ use bytes::Bytes;
 use crate::client::Client;
 use crate::commands::lists::list_fill;
 use crate::commands::{acl, errors, flags::*, Command};
-use crate::db::{expire_if_needed, lookup_key_read, signal_modified_key};
+use crate::db::{expire_if_needed, lookup_key_read, set_key_notify_new, signal_modified_key};
+use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::server::Server;
 use crate::types::list::{Entry, Where};
 use crate::types::set::SetMember;
@@ -331,12 +332,12 @@ fn sort_generic(srv: &mut Server, c: &mut Client, readonly: bool) {
         // Redis's setKey looks the key up first: an expired destination is deleted (and
         // counted as expired) before being replaced.
         expire_if_needed(srv, db, &store);
-        if let Some(d) = srv.dbs.get_mut(db) {
-            d.set_key(&store, Value::List(Box::new(list)), false);
-            srv.dirty += outputlen as u64;
-        }
+        set_key_notify_new(srv, db, &store, Value::List(Box::new(list)), false);
+        notify_keyspace_event(srv, NOTIFY_LIST, "sortstore", &store, db);
+        srv.dirty += outputlen as u64;
     } else if srv.dbs.get_mut(db).is_some_and(|d| d.delete(&store)) {
         signal_modified_key(srv, db, &store);
+        notify_keyspace_event(srv, NOTIFY_GENERIC, "del", &store, db);
         srv.dirty += 1;
     }
     c.reply.int(outputlen as i64);

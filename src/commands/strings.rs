@@ -14,7 +14,10 @@
 
 use crate::client::Client;
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{expire_if_needed, lookup_key_read, lookup_key_write, signal_modified_key};
+use crate::db::{
+    expire_if_needed, lookup_key_read, lookup_key_write, set_key_notify_new, signal_modified_key,
+};
+use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::{Obj, RString, Value};
@@ -221,9 +224,7 @@ fn add_reply_bulk(reply: &mut Reply, s: &RString) {
 /// Stores a string under `key` (Redis's setKey for strings); the old TTL goes unless
 /// `keep_ttl`.
 fn set_string(srv: &mut Server, db: usize, key: &[u8], value: RString, keep_ttl: bool) {
-    if let Some(d) = srv.dbs.get_mut(db) {
-        d.set_key(key, Value::Str(value), keep_ttl);
-    }
+    set_key_notify_new(srv, db, key, Value::Str(value), keep_ttl);
 }
 
 /// Refuses a string that would grow past `max` (proto-max-bulk-len) bytes (Redis's
@@ -508,10 +509,14 @@ fn set_generic(
         RString::from_bytes(c.argv.arg(value)),
         args.keep_ttl,
     );
-    if let (Some(when), Some(d)) = (deadline, srv.dbs.get_mut(c.db)) {
-        d.set_expire(key, when);
-    }
     srv.dirty += 1;
+    notify_keyspace_event(srv, NOTIFY_STRING, "set", key, c.db);
+    if let Some(when) = deadline {
+        if let Some(d) = srv.dbs.get_mut(c.db) {
+            d.set_expire(key, when);
+        }
+        notify_keyspace_event(srv, NOTIFY_GENERIC, "expire", key, c.db);
+    }
     if !args.get {
         match replies {
             SetReplies::OkOrNull => c.reply.ok(),
@@ -586,13 +591,15 @@ fn getex_command(srv: &mut Server, c: &mut Client) {
     let Some(d) = srv.dbs.get_mut(c.db) else {
         return;
     };
-    let changed = match deadline {
-        Some((when, true)) if when <= now_ms() => d.delete(key),
-        Some((when, _)) => d.set_expire(key, when),
-        None => args.persist && d.remove_expire(key),
+    // The event names what happened, as in Redis's getexCommand.
+    let event = match deadline {
+        Some((when, true)) if when <= now_ms() => d.delete(key).then_some("del"),
+        Some((when, _)) => d.set_expire(key, when).then_some("expire"),
+        None => (args.persist && d.remove_expire(key)).then_some("persist"),
     };
-    if changed {
+    if let Some(event) = event {
         signal_modified_key(srv, c.db, key);
+        notify_keyspace_event(srv, NOTIFY_GENERIC, event, key, c.db);
         srv.dirty += 1;
     }
 }
@@ -608,6 +615,7 @@ fn getdel_command(srv: &mut Server, c: &mut Client) {
         .is_some_and(|d| d.delete(c.argv.arg(1)))
     {
         signal_modified_key(srv, c.db, c.argv.arg(1));
+        notify_keyspace_event(srv, NOTIFY_GENERIC, "del", c.argv.arg(1), c.db);
         srv.dirty += 1;
     }
 }
@@ -624,6 +632,7 @@ fn getset_command(srv: &mut Server, c: &mut Client) {
         RString::from_bytes(c.argv.arg(2)),
         false,
     );
+    notify_keyspace_event(srv, NOTIFY_STRING, "set", c.argv.arg(1), c.db);
     srv.dirty += 1;
 }
 
@@ -669,6 +678,7 @@ fn mset_generic(srv: &mut Server, c: &mut Client, nx: bool) {
             // watchers told) before being replaced.
             expire_if_needed(srv, c.db, key);
             set_string(srv, c.db, key, RString::from_bytes(value), false);
+            notify_keyspace_event(srv, NOTIFY_STRING, "set", key, c.db);
         }
     }
     srv.dirty += c.argv.len().saturating_sub(1) as u64 / 2;
@@ -716,6 +726,7 @@ fn append_command(srv: &mut Server, c: &mut Client) {
         }
     };
     signal_modified_key(srv, c.db, key);
+    notify_keyspace_event(srv, NOTIFY_STRING, "append", key, c.db);
     srv.dirty += 1;
     c.reply.int(total as i64);
 }
@@ -801,6 +812,7 @@ fn setrange_command(srv: &mut Server, c: &mut Client) {
         }
     };
     signal_modified_key(srv, c.db, key);
+    notify_keyspace_event(srv, NOTIFY_STRING, "setrange", key, c.db);
     srv.dirty += 1;
     c.reply.int(new_len as i64);
 }
@@ -850,6 +862,8 @@ fn incr_decr_command(srv: &mut Server, c: &mut Client, incr: i64) {
         None => set_string(srv, c.db, key, RString::Int(value), false),
     }
     signal_modified_key(srv, c.db, key);
+    // DECR and DECRBY too: Redis names every one of them `incrby`.
+    notify_keyspace_event(srv, NOTIFY_STRING, "incrby", key, c.db);
     srv.dirty += 1;
     c.reply.int(value);
 }
@@ -911,6 +925,7 @@ fn incrbyfloat_command(srv: &mut Server, c: &mut Client) {
         None => set_string(srv, c.db, key, value, false),
     }
     signal_modified_key(srv, c.db, key);
+    notify_keyspace_event(srv, NOTIFY_STRING, "incrbyfloat", key, c.db);
     srv.dirty += 1;
     c.reply.bulk(&text);
 }

@@ -30,7 +30,10 @@ use crate::client::{close_client_async, Client};
 use crate::commands::hashes::parse_random_count_or_reply;
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
 use crate::commands::{acl, check_type, errors, first_key_of_type, flags::*, Command, WrongType};
-use crate::db::{lookup_key_read, lookup_key_write, lru_clock, signal_modified_key};
+use crate::db::{
+    lookup_key_read, lookup_key_write, lru_clock, set_key_notify_new, signal_modified_key,
+};
+use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET};
 use crate::resp::reply::{Deferred, Reply};
 use crate::server::Server;
 use crate::types::set::SetMember;
@@ -358,10 +361,14 @@ fn lookup_zset_read<'a>(
 /// and, only if something was removed, tells its watchers ([`signal_modified_key`]) and
 /// counts the changes, as t_zset.c does after each of them. Only a removal empties a set,
 /// so with nothing removed there is nothing to delete either.
-fn finish_removal(srv: &mut Server, db: usize, key: &[u8], removed: usize) {
+///
+/// It also announces `event` (the command's: `zrem`, `zpopmin`...) and, for a deleted key,
+/// `del` after it, as t_zset.c does.
+fn finish_removal(srv: &mut Server, db: usize, key: &[u8], removed: usize, event: &str) {
     if removed == 0 {
         return;
     }
+    notify_keyspace_event(srv, NOTIFY_ZSET, event, key, db);
     if let Some(d) = srv.dbs.get_mut(db) {
         let empty = d
             .dict
@@ -370,6 +377,7 @@ fn finish_removal(srv: &mut Server, db: usize, key: &[u8], removed: usize) {
             .is_some_and(ZSet::is_empty);
         if empty {
             d.delete(key);
+            notify_keyspace_event(srv, NOTIFY_GENERIC, "del", key, db);
         }
     }
     signal_modified_key(srv, db, key);
@@ -380,14 +388,18 @@ fn finish_removal(srv: &mut Server, db: usize, key: &[u8], removed: usize) {
 /// itself), or deletes the key when the set is empty; replies the set's size. An empty
 /// result touches the destination only if it existed (Redis 7.0's
 /// `if (dbDelete(..)) signalModifiedKey(..)` in ZRANGESTORE and the *STORE algebra).
-fn store_zset_or_delete(srv: &mut Server, c: &mut Client, key: &[u8], zset: ZSet) {
+/// A stored set is announced as `event` (`zrangestore`, `zunionstore`...), a deleted key as
+/// `del`.
+fn store_zset_or_delete(srv: &mut Server, c: &mut Client, key: &[u8], zset: ZSet, event: &str) {
     let n = zset.len();
     let db = c.db;
     if n > 0 {
-        srv.dbs[db].set_key(key, Value::ZSet(zset), false);
+        set_key_notify_new(srv, db, key, Value::ZSet(zset), false);
+        notify_keyspace_event(srv, NOTIFY_ZSET, event, key, db);
         srv.dirty += 1;
     } else if srv.dbs[db].delete(key) {
         signal_modified_key(srv, db, key);
+        notify_keyspace_event(srv, NOTIFY_GENERIC, "del", key, db);
         srv.dirty += 1;
     }
     c.reply.int(n as i64);
@@ -575,6 +587,7 @@ fn zadd_generic_command(srv: &mut Server, c: &mut Client, zincrby: bool) {
                 lru: lru_clock(),
             };
             srv.dbs[db].add(key, obj, None);
+            notify_keyspace_event(srv, NOTIFY_NEW, "new", key, db);
             srv.dbs[db]
                 .dict
                 .get_mut(key)
@@ -612,6 +625,8 @@ fn zadd_generic_command(srv: &mut Server, c: &mut Client, zincrby: bool) {
     let changed = added + updated;
     if changed > 0 {
         signal_modified_key(srv, db, key);
+        let event = if flags.incr { "zincr" } else { "zadd" };
+        notify_keyspace_event(srv, NOTIFY_ZSET, event, key, db);
     }
     srv.dirty += changed;
     if nan {
@@ -650,7 +665,7 @@ fn zrem_command(srv: &mut Server, c: &mut Client) {
             removed
         }
     };
-    finish_removal(srv, db, key, removed);
+    finish_removal(srv, db, key, removed, "zrem");
     c.reply.int(removed as i64);
 }
 
@@ -991,7 +1006,7 @@ fn zrange_generic_command(
             return;
         };
         let dst = c.argv.arg_bytes(1);
-        return store_zset_or_delete(srv, c, &dst, result);
+        return store_zset_or_delete(srv, c, &dst, result, "zrangestore");
     }
     let Some(z) = zset else {
         return c.reply.array_len(0);
@@ -1138,7 +1153,12 @@ fn zremrange_generic_command(srv: &mut Server, c: &mut Client, spec: RangeSpec) 
         }),
     };
     let removed = run.map_or(0, |(start, end)| z.delete_rank_range(start, end));
-    finish_removal(srv, db, key, removed);
+    let event = match spec {
+        RangeSpec::Rank(..) => "zremrangebyrank",
+        RangeSpec::Score(_) => "zremrangebyscore",
+        RangeSpec::Lex(_) => "zremrangebylex",
+    };
+    finish_removal(srv, db, key, removed, event);
     c.reply.int(removed as i64);
 }
 
@@ -1266,7 +1286,11 @@ pub(crate) fn generic_zpop_command(
         c.reply.bulk(&member);
         c.reply.double(score);
     }
-    finish_removal(srv, db, key, rangelen);
+    let event = match where_ {
+        ZsetEnd::Min => "zpopmin",
+        ZsetEnd::Max => "zpopmax",
+    };
+    finish_removal(srv, db, key, rangelen, event);
     rangelen > 0
 }
 
@@ -1840,7 +1864,12 @@ fn zunion_inter_diff_generic_command(
     }
     if let Some(dst) = dst {
         result.convert_to_listpack_if_needed(limits);
-        return store_zset_or_delete(srv, c, &dst, result);
+        let event = match op {
+            SetOp::Union => "zunionstore",
+            SetOp::Inter => "zinterstore",
+            SetOp::Diff => "zdiffstore",
+        };
+        return store_zset_or_delete(srv, c, &dst, result, event);
     }
     if cardinality_only {
         return c.reply.int(cardinality as i64);
