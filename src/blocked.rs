@@ -137,6 +137,31 @@ pub fn block_for_keys(
     });
 }
 
+/// The common step of the blocking pops (Redis's blockingPopGenericCommand and
+/// blockingGenericZpopCommand, after the timeout is parsed): the first of `keys` holding the
+/// type `access` names is served at once through `serve`, a key of another type stops with
+/// WRONGTYPE, and when none exists the client waits on all of them — except inside EXEC,
+/// where it gets the null array a timeout would give, without waiting (Redis 7.0).
+pub fn serve_or_block_for_keys<T: ?Sized>(
+    srv: &mut Server,
+    c: &mut Client,
+    keys: &[Bytes],
+    deadline: Option<i64>,
+    access: fn(&mut crate::types::Value) -> Option<&mut T>,
+    serve: ServeFn,
+) {
+    match crate::commands::first_key_of_type(srv, c, keys, access) {
+        Err(crate::commands::WrongType) => {}
+        Ok(Some(i)) => {
+            if let Some(key) = keys.get(i) {
+                serve(srv, c, key);
+            }
+        }
+        Ok(None) if !c.may_block() => c.reply.null_array(),
+        Ok(None) => block_for_keys(srv, c, keys, deadline, serve),
+    }
+}
+
 /// Ends `c`'s wait without replying (the caller has replied, or the client is going away):
 /// takes it off every key queue and the timeout table, and schedules its pending input
 /// (Redis's unblockClient).

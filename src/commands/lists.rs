@@ -20,7 +20,7 @@
 
 use bytes::Bytes;
 
-use crate::blocked::{block_for_keys, get_timeout_or_reply, ServeFn};
+use crate::blocked::{block_for_keys, get_timeout_or_reply, serve_or_block_for_keys, ServeFn};
 use crate::client::Client;
 use crate::commands::{acl, check_type, errors, first_key_of_type, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write, lru_clock, signal_modified_key};
@@ -959,34 +959,24 @@ fn ltrim_command(srv: &mut Server, c: &mut Client) {
 
 /// BLPOP key [key ...] timeout
 fn blpop_command(srv: &mut Server, c: &mut Client) {
-    blocking_pop_generic_command(srv, c, Where::Head, serve_blpop);
+    blocking_pop_generic_command(srv, c, serve_blpop);
 }
 
 /// BRPOP key [key ...] timeout
 fn brpop_command(srv: &mut Server, c: &mut Client) {
-    blocking_pop_generic_command(srv, c, Where::Tail, serve_brpop);
+    blocking_pop_generic_command(srv, c, serve_brpop);
 }
 
 /// BLPOP and BRPOP (Redis's blockingPopGenericCommand): the timeout is checked first, then
 /// the keys in order; the first non-empty list is popped at once (`[key, element]`), a key of
 /// another type stops with WRONGTYPE, and when all are empty the client waits for `serve`.
-fn blocking_pop_generic_command(srv: &mut Server, c: &mut Client, where_: Where, serve: ServeFn) {
+fn blocking_pop_generic_command(srv: &mut Server, c: &mut Client, serve: ServeFn) {
     let timeout_idx = c.argv.len() - 1;
     let Some(deadline) = get_timeout_or_reply(srv, c, timeout_idx) else {
         return;
     };
     let keys: Vec<Bytes> = c.argv.get(1..timeout_idx).unwrap_or_default().to_vec();
-    match first_key_of_type(srv, c, &keys, Value::as_list_mut) {
-        Err(WrongType) => {}
-        Ok(Some(i)) => {
-            if let Some(key) = keys.get(i) {
-                reply_popped_with_key(srv, c, key, where_);
-            }
-        }
-        // Inside EXEC, answer as a timeout would, without waiting (Redis 7.0).
-        Ok(None) if !c.may_block() => c.reply.null_array(),
-        Ok(None) => block_for_keys(srv, c, &keys, deadline, serve),
-    }
+    serve_or_block_for_keys(srv, c, &keys, deadline, Value::as_list_mut, serve);
 }
 
 /// The BLPOP/BRPOP reply, `[key, element]`, popping from the list at `key` (non-empty).
@@ -1094,16 +1084,7 @@ fn blmpop_command(srv: &mut Server, c: &mut Client) {
         return;
     };
     let keys: Vec<Bytes> = c.argv.get(args.keys).unwrap_or_default().to_vec();
-    match first_key_of_type(srv, c, &keys, Value::as_list_mut) {
-        Err(WrongType) => {}
-        Ok(Some(i)) => {
-            if let Some(key) = keys.get(i) {
-                list_pop_range_and_reply_with_key(srv, c, c.db, key, args.where_, args.count);
-            }
-        }
-        Ok(None) if !c.may_block() => c.reply.null_array(),
-        Ok(None) => block_for_keys(srv, c, &keys, deadline, serve_blmpop),
-    }
+    serve_or_block_for_keys(srv, c, &keys, deadline, Value::as_list_mut, serve_blmpop);
 }
 
 /// Serves a waiting BLMPOP from `key`: up to COUNT elements, `[key, [elements]]`.

@@ -25,11 +25,11 @@ use std::collections::HashSet;
 
 use bytes::Bytes;
 
-use crate::blocked::{block_for_keys, get_timeout_or_reply, ServeFn};
+use crate::blocked::{get_timeout_or_reply, serve_or_block_for_keys, ServeFn};
 use crate::client::{close_client_async, Client};
 use crate::commands::hashes::parse_random_count_or_reply;
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
-use crate::commands::{acl, check_type, errors, first_key_of_type, flags::*, Command, WrongType};
+use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{
     lookup_key_read, lookup_key_write, lru_clock, set_key_notify_new, signal_modified_key,
 };
@@ -1925,17 +1925,7 @@ fn blocking_generic_zpop_command(
     let Some(deadline) = get_timeout_or_reply(srv, c, timeout_idx) else {
         return;
     };
-    match first_key_of_type(srv, c, keys, Value::as_zset_mut) {
-        Err(WrongType) => {}
-        Ok(Some(i)) => {
-            if let Some(key) = keys.get(i) {
-                serve(srv, c, key);
-            }
-        }
-        // Inside EXEC, answer as a timeout would, without waiting (Redis 7.0).
-        Ok(None) if !c.may_block() => c.reply.null_array(),
-        Ok(None) => block_for_keys(srv, c, keys, deadline, serve),
-    }
+    serve_or_block_for_keys(srv, c, keys, deadline, Value::as_zset_mut, serve);
 }
 
 /// Pops for a BZPOPMIN from `key`: `[key, member, score]`.
