@@ -12,7 +12,8 @@
 //! - [`dict`] — the incrementally rehashed hash table (dict.c);
 //! - [`types`] — the value types; [`config`] — settings; [`util`] — parsing, glob, formatting;
 //! - [`acl`] — the default user and authentication (acl.c);
-//! - [`blocked`] — clients parked by BLPOP and friends until a key is ready (blocked.c).
+//! - [`blocked`] — clients parked by BLPOP and friends until a key is ready (blocked.c);
+//! - [`persist`] — RDB snapshots and the append-only file (rdb.c, aof.c).
 
 pub mod acl;
 pub mod blocked;
@@ -25,6 +26,7 @@ pub mod event_loop;
 pub mod expire;
 pub mod logging;
 pub mod notify;
+pub mod persist;
 pub mod resp;
 pub mod server;
 pub mod tracking;
