@@ -85,6 +85,16 @@ pub struct Config {
     pub client_obuf_limits: [ClientBufferLimit; 3],
     /// `notify-keyspace-events` as `crate::notify` flags; 0 (the default) publishes nothing.
     pub notify_keyspace_events: u32,
+    /// The working directory as last set by `dir`. The setting itself is the process's
+    /// current directory (Redis chdirs to it, and RDB and AOF files are named relative to it),
+    /// so CONFIG GET reads the directory back from the system rather than from this field.
+    pub dir: String,
+    /// File name (not a path) of the RDB snapshot inside `dir`.
+    pub dbfilename: String,
+    /// Compress string values longer than 20 bytes with LZF in RDB files.
+    pub rdbcompression: bool,
+    /// End RDB files with a CRC64 of their contents (zero when off, which loaders skip).
+    pub rdbchecksum: bool,
 }
 
 /// The client classes `client-output-buffer-limit` distinguishes, in the order CONFIG GET
@@ -169,6 +179,10 @@ impl Default for Config {
             zset_max_listpack_value: crate::types::zset::ZSET_MAX_LISTPACK_VALUE as u64,
             client_obuf_limits: CLIENT_OBUF_LIMITS_DEFAULT,
             notify_keyspace_events: 0,
+            dir: "./".into(),
+            dbfilename: "dump.rdb".into(),
+            rdbcompression: true,
+            rdbchecksum: true,
         }
     }
 }
@@ -215,6 +229,11 @@ pub enum Kind {
     /// `notify-keyspace-events`: class letters stored as `crate::notify` flags, printed in
     /// Redis's normal form (`KEA` reads back as `AKE`).
     KeyspaceEvents(Field<u32>),
+    /// `dir`: setting it changes the process's working directory at once (so a directory
+    /// that does not exist is refused where it is named), and reading it asks the system.
+    Dir(Field<String>),
+    /// A bare file name, refused with the given text when it contains a `/`.
+    FileName(Field<String>, &'static str),
 }
 
 /// What must happen at run time after CONFIG SET stores a new value (Redis's `apply`
@@ -271,6 +290,11 @@ pub struct ConfigSpec {
     pub mutable: bool,
     /// What a change needs at run time.
     pub apply: Apply,
+    /// Redis's PROTECTED_CONFIG: settable in the config file and on the command line but
+    /// refused by CONFIG SET, because a client that can change where files are written can
+    /// write files anywhere (Redis allows it only with `enable-protected-configs`, which
+    /// rredis does not have).
+    pub protected: bool,
 }
 
 impl ConfigSpec {
@@ -281,6 +305,7 @@ impl ConfigSpec {
             kind,
             mutable: true,
             apply: Apply::Nothing,
+            protected: false,
         }
     }
 
@@ -295,6 +320,14 @@ impl ConfigSpec {
     /// The same row with a run-time action.
     const fn with_apply(self, apply: Apply) -> ConfigSpec {
         ConfigSpec { apply, ..self }
+    }
+
+    /// The same row, refused by CONFIG SET (see [`ConfigSpec::protected`]).
+    const fn protected(self) -> ConfigSpec {
+        ConfigSpec {
+            protected: true,
+            ..self
+        }
     }
 }
 
@@ -394,6 +427,17 @@ pub static CONFIGS: &[ConfigSpec] = &[
         "notify-keyspace-events",
         Kind::KeyspaceEvents(field!(notify_keyspace_events)),
     ),
+    ConfigSpec::mutable("dir", Kind::Dir(field!(dir))).protected(),
+    ConfigSpec::mutable(
+        "dbfilename",
+        Kind::FileName(
+            field!(dbfilename),
+            "dbfilename can't be a path, just a filename",
+        ),
+    )
+    .protected(),
+    ConfigSpec::mutable("rdbcompression", Kind::Bool(field!(rdbcompression))),
+    ConfigSpec::mutable("rdbchecksum", Kind::Bool(field!(rdbchecksum))),
 ];
 
 /// C's INT_MIN, INT_MAX and LONG_MAX (64-bit), the bounds of Redis's int and long long
@@ -416,7 +460,11 @@ impl ConfigSpec {
             Kind::Bool(f) => if *(f.get)(config) { "yes" } else { "no" }.to_string(),
             Kind::Int(f, _, _) => (f.get)(config).to_string(),
             Kind::Memory(f, _, _) => (f.get)(config).to_string(),
-            Kind::Str(f) | Kind::Enum(f, _) => (f.get)(config).clone(),
+            Kind::Str(f) | Kind::Enum(f, _) | Kind::FileName(f, _) => (f.get)(config).clone(),
+            Kind::Dir(f) => match std::env::current_dir() {
+                Ok(path) => path.display().to_string(),
+                Err(_) => (f.get)(config).clone(),
+            },
             Kind::Addresses(f) => (f.get)(config).join(" "),
             Kind::KeyspaceEvents(f) => {
                 crate::notify::keyspace_events_flags_to_string(*(f.get)(config))
@@ -474,6 +522,16 @@ impl ConfigSpec {
                 *(f.get_mut)(config) = check_range(n, *min, *max)?;
             }
             Kind::Str(f) => *(f.get_mut)(config) = arg.clone(),
+            Kind::FileName(f, refusal) => {
+                if arg.contains('/') {
+                    return Err(refusal.to_string());
+                }
+                *(f.get_mut)(config) = arg.clone();
+            }
+            Kind::Dir(f) => {
+                std::env::set_current_dir(arg).map_err(|e| os_error_text(&e))?;
+                *(f.get_mut)(config) = arg.clone();
+            }
             Kind::Enum(f, choices) => {
                 let lower = arg.to_ascii_lowercase();
                 if !choices.contains(&lower.as_str()) {
@@ -505,6 +563,16 @@ impl ConfigSpec {
                 .collect(),
             _ => vec![value.to_string()],
         }
+    }
+}
+
+/// An I/O error as C's strerror words it ("No such file or directory"), without the
+/// " (os error 2)" std appends.
+fn os_error_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(end) => text[..end].to_string(),
+        None => text,
     }
 }
 
@@ -624,6 +692,8 @@ pub fn config_set(
         let spec = lookup_config(name).ok_or_else(|| ConfigSetError::Unknown(name.into()))?;
         let refusal = if !spec.mutable {
             Some("can't set immutable config")
+        } else if spec.protected {
+            Some("can't set protected config")
         } else if specs.iter().any(|seen| std::ptr::eq(*seen, spec)) {
             Some("duplicate parameter")
         } else {
