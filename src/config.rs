@@ -95,6 +95,11 @@ pub struct Config {
     pub rdbcompression: bool,
     /// End RDB files with a CRC64 of their contents (zero when off, which loaders skip).
     pub rdbchecksum: bool,
+    /// Commands that execute for at least this many µs go to the slow log; negative
+    /// disables it, 0 logs every command.
+    pub slowlog_log_slower_than: i64,
+    /// Most entries the slow log keeps.
+    pub slowlog_max_len: i64,
 }
 
 /// The client classes `client-output-buffer-limit` distinguishes, in the order CONFIG GET
@@ -183,6 +188,8 @@ impl Default for Config {
             dbfilename: "dump.rdb".into(),
             rdbcompression: true,
             rdbchecksum: true,
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
         }
     }
 }
@@ -295,6 +302,9 @@ pub struct ConfigSpec {
     /// write files anywhere (Redis allows it only with `enable-protected-configs`, which
     /// rredis does not have).
     pub protected: bool,
+    /// Redis's SENSITIVE_CONFIG: a secret, so CONFIG SET's value for it is redacted from the
+    /// slow log and from MONITOR.
+    pub sensitive: bool,
 }
 
 impl ConfigSpec {
@@ -306,6 +316,7 @@ impl ConfigSpec {
             mutable: true,
             apply: Apply::Nothing,
             protected: false,
+            sensitive: false,
         }
     }
 
@@ -320,6 +331,14 @@ impl ConfigSpec {
     /// The same row with a run-time action.
     const fn with_apply(self, apply: Apply) -> ConfigSpec {
         ConfigSpec { apply, ..self }
+    }
+
+    /// The same row, kept out of logs (see [`ConfigSpec::sensitive`]).
+    const fn sensitive(self) -> ConfigSpec {
+        ConfigSpec {
+            sensitive: true,
+            ..self
+        }
     }
 
     /// The same row, refused by CONFIG SET (see [`ConfigSpec::protected`]).
@@ -371,7 +390,7 @@ pub static CONFIGS: &[ConfigSpec] = &[
         "maxmemory-policy",
         Kind::Enum(field!(maxmemory_policy), &["noeviction"]),
     ),
-    ConfigSpec::mutable("requirepass", Kind::Str(field!(requirepass))),
+    ConfigSpec::mutable("requirepass", Kind::Str(field!(requirepass))).sensitive(),
     ConfigSpec::mutable(
         "hash-max-listpack-entries",
         Kind::Int(field!(hash_max_listpack_entries), 0, LONG_MAX as i64),
@@ -438,6 +457,14 @@ pub static CONFIGS: &[ConfigSpec] = &[
     .protected(),
     ConfigSpec::mutable("rdbcompression", Kind::Bool(field!(rdbcompression))),
     ConfigSpec::mutable("rdbchecksum", Kind::Bool(field!(rdbchecksum))),
+    ConfigSpec::mutable(
+        "slowlog-log-slower-than",
+        Kind::Int(field!(slowlog_log_slower_than), -1, i64::MAX),
+    ),
+    ConfigSpec::mutable(
+        "slowlog-max-len",
+        Kind::Int(field!(slowlog_max_len), 0, LONG_MAX as i64),
+    ),
 ];
 
 /// C's INT_MIN, INT_MAX and LONG_MAX (64-bit), the bounds of Redis's int and long long

@@ -13,7 +13,8 @@
 //! - [`types`] — the value types; [`config`] — settings; [`util`] — parsing, glob, formatting;
 //! - [`acl`] — the default user and authentication (acl.c);
 //! - [`blocked`] — clients parked by BLPOP and friends until a key is ready (blocked.c);
-//! - [`persist`] — RDB snapshots and the append-only file (rdb.c, aof.c).
+//! - [`persist`] — RDB snapshots and the append-only file (rdb.c, aof.c);
+//! - [`pause`] — CLIENT PAUSE: commands postponed while writes or all commands are paused.
 
 pub mod acl;
 pub mod blocked;
@@ -26,6 +27,7 @@ pub mod event_loop;
 pub mod expire;
 pub mod logging;
 pub mod notify;
+pub mod pause;
 pub mod persist;
 pub mod resp;
 pub mod server;

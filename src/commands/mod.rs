@@ -22,10 +22,12 @@ pub mod hashes;
 pub mod introspection;
 pub mod keyspace;
 pub mod lists;
+pub mod monitor;
 pub mod multi;
 pub mod pubsub;
 pub mod server_cmds;
 pub mod sets;
+pub mod slowlog;
 pub mod sort;
 pub mod strings;
 pub mod zsets;
@@ -257,6 +259,8 @@ pub static TABLES: &[&[Command]] = &[
     expire::COMMANDS,
     server_cmds::COMMANDS,
     introspection::COMMANDS,
+    slowlog::COMMANDS,
+    monitor::COMMANDS,
 ];
 
 /// Iterates over every top-level command row.
