@@ -1273,4 +1273,179 @@ mod tests {
         assert!(err.message.contains("larger than the data left"), "{err}");
         assert_eq!(err.offset, 12);
     }
+
+    /// A ziplist of string entries (what Redis before 7.0 wrote for small lists, hashes and
+    /// sorted sets): prevlen, 6-bit string header, bytes.
+    fn ziplist(entries: &[&[u8]]) -> Vec<u8> {
+        let mut zl = vec![0u8; 10];
+        let (mut prev, mut last) = (0usize, 10usize);
+        for e in entries {
+            last = zl.len();
+            zl.push(prev as u8);
+            zl.push(e.len() as u8);
+            zl.extend_from_slice(e);
+            prev = zl.len() - last;
+        }
+        zl.push(0xff);
+        let total = zl.len() as u32;
+        zl[0..4].copy_from_slice(&total.to_le_bytes());
+        zl[4..8].copy_from_slice(&(last as u32).to_le_bytes());
+        zl[8..10].copy_from_slice(&(entries.len() as u16).to_le_bytes());
+        zl
+    }
+
+    /// A file of `body` (opcodes and keys) after the header, with EOF and checksum.
+    fn file_of(body: &[u8]) -> Vec<u8> {
+        let mut file = b"REDIS0009".to_vec();
+        file.extend_from_slice(body);
+        file.push(OPCODE_EOF);
+        let crc = crc64(0, &file);
+        file.extend_from_slice(&crc.to_le_bytes());
+        file
+    }
+
+    fn key(buf: &mut Vec<u8>, t: u8, name: &str) {
+        buf.push(t);
+        save_string(buf, name.as_bytes(), false);
+    }
+
+    fn text(v: &Value) -> Vec<Vec<u8>> {
+        match v {
+            Value::Str(s) => vec![s.to_vec()],
+            Value::List(l) => l.iter().map(|e| e.to_vec()).collect(),
+            Value::Hash(h) => {
+                let mut pairs: Vec<Vec<u8>> = h
+                    .iter()
+                    .map(|(f, v)| [&f[..], b"=", &v[..]].concat())
+                    .collect();
+                pairs.sort();
+                pairs
+            }
+            Value::ZSet(z) => z
+                .iter()
+                .map(|(m, s)| format!("{}={s}", String::from_utf8_lossy(m)).into_bytes())
+                .collect(),
+            Value::Set(s) => {
+                let mut m: Vec<Vec<u8>> = s.iter().map(|m| m.to_vec()).collect();
+                m.sort();
+                m
+            }
+        }
+    }
+
+    /// Every encoding older Redis versions wrote loads, into rredis's own encodings.
+    #[test]
+    fn old_encodings_load() {
+        let srv = Server::new(crate::config::Config::default(), None);
+        let mut b = Vec::new();
+        // RDB_TYPE_LIST: a count and strings; with a TTL in seconds, IDLE and FREQ before.
+        b.push(OPCODE_EXPIRETIME);
+        b.extend_from_slice(&2_000_000_000i32.to_le_bytes());
+        b.extend_from_slice(&[OPCODE_IDLE, 10, OPCODE_FREQ, 5]);
+        key(&mut b, TYPE_LIST, "list");
+        b.push(3);
+        for e in ["a", "12", "c"] {
+            save_string(&mut b, e.as_bytes(), false);
+        }
+        // RDB_TYPE_ZSET: scores as text, 254 = +inf.
+        key(&mut b, TYPE_ZSET, "zset");
+        b.extend_from_slice(b"\x02\x01a\x031.5\x01b\xfe");
+        key(&mut b, TYPE_HASH_ZIPMAP, "zipmap");
+        save_string(&mut b, b"\x01\x01f\x02\x00vv\xff", false);
+        key(&mut b, TYPE_LIST_ZIPLIST, "zl-list");
+        save_string(&mut b, &ziplist(&[b"x", b"y"]), false);
+        key(&mut b, TYPE_ZSET_ZIPLIST, "zl-zset");
+        save_string(&mut b, &ziplist(&[b"m", b"2.5", b"n", b"3"]), false);
+        key(&mut b, TYPE_HASH_ZIPLIST, "zl-hash");
+        save_string(&mut b, &ziplist(&[b"f", b"1", b"g", b"two"]), false);
+        key(&mut b, TYPE_LIST_QUICKLIST, "quicklist");
+        b.push(2);
+        save_string(&mut b, &ziplist(&[b"p", b"q"]), true);
+        save_string(&mut b, &ziplist(&[b"r"]), true);
+        key(&mut b, TYPE_SET_INTSET, "intset");
+        save_string(&mut b, &intset_blob(&[-1, 5, 70000]), false);
+        let (dbs, stats) = load_databases(&file_of(&b), &srv, true).unwrap();
+        assert_eq!(stats.keys_loaded, 8);
+        let get = |k: &str| &dbs[0].dict.get(k.as_bytes()).unwrap().value;
+        let strs = |v: &[&str]| v.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+        assert_eq!(text(get("list")), strs(&["a", "12", "c"]));
+        assert_eq!(dbs[0].get_expire(b"list"), Some(2_000_000_000_000));
+        assert_eq!(text(get("zset")), strs(&["a=1.5", "b=inf"]));
+        assert_eq!(text(get("zipmap")), strs(&["f=vv"]));
+        assert_eq!(text(get("zl-list")), strs(&["x", "y"]));
+        assert_eq!(text(get("zl-zset")), strs(&["m=2.5", "n=3"]));
+        assert_eq!(get("zl-zset").encoding(), "listpack");
+        assert_eq!(text(get("zl-hash")), strs(&["f=1", "g=two"]));
+        assert_eq!(text(get("quicklist")), strs(&["p", "q", "r"]));
+        assert_eq!(text(get("intset")), strs(&["-1", "5", "70000"]));
+        assert_eq!(get("intset").encoding(), "intset");
+    }
+
+    /// A loaded value takes the encoding the current limits call for, as Redis converts.
+    #[test]
+    fn loaded_values_follow_the_limits() {
+        let mut config = crate::config::Config::default();
+        config.hash_max_listpack_entries = 1;
+        config.zset_max_listpack_entries = 1;
+        config.set_max_intset_entries = 2;
+        let srv = Server::new(config, None);
+        let mut b = Vec::new();
+        key(&mut b, TYPE_HASH_ZIPLIST, "h");
+        save_string(&mut b, &ziplist(&[b"f", b"1", b"g", b"2"]), false);
+        key(&mut b, TYPE_ZSET_ZIPLIST, "z");
+        save_string(&mut b, &ziplist(&[b"m", b"1", b"n", b"2"]), false);
+        key(&mut b, TYPE_SET_INTSET, "s");
+        save_string(&mut b, &intset_blob(&[1, 2, 3]), false);
+        let (dbs, _) = load_databases(&file_of(&b), &srv, true).unwrap();
+        let enc = |k: &str| dbs[0].dict.get(k.as_bytes()).unwrap().value.encoding();
+        assert_eq!(enc("h"), "hashtable");
+        assert_eq!(enc("z"), "skiplist");
+        assert_eq!(enc("s"), "hashtable");
+    }
+
+    /// What rredis cannot hold is refused with an error naming it and its offset.
+    #[test]
+    fn unsupported_content_is_refused_clearly() {
+        let srv = Server::new(crate::config::Config::default(), None);
+        let cases: [(&[u8], &str, usize); 7] = [
+            (b"\x07\x01k", "module data (RDB type 7)", 12),
+            (b"\x0f\x01k", "stream (RDB type 15)", 12),
+            (b"\x13\x01k", "stream (RDB type 19)", 12),
+            (b"\xf5", "functions", 9),
+            (b"\xf7", "module auxiliary data", 9),
+            (b"\xfe\x40\x63", "more than 16 databases", 9),
+            (b"\x08\x01k", "Unknown RDB opcode or type 8", 9),
+        ];
+        for (body, message, offset) in cases {
+            let Err(e) = load_databases(&file_of(body), &srv, true) else {
+                panic!("{message}: loaded");
+            };
+            assert!(e.message.contains(message), "{e}");
+            assert_eq!(e.offset, offset, "{e}");
+        }
+        let Err(e) = load_databases(b"REDIS0011\xff", &srv, true) else {
+            panic!("version 11 loaded");
+        };
+        assert!(
+            e.message.contains("Can't handle RDB format version 0011"),
+            "{e}"
+        );
+        // Duplicate keys and members.
+        let mut b = Vec::new();
+        key(&mut b, TYPE_STRING, "k");
+        b.extend_from_slice(b"\x01v");
+        key(&mut b, TYPE_STRING, "k");
+        b.extend_from_slice(b"\x01v");
+        let Err(e) = load_databases(&file_of(&b), &srv, true) else {
+            panic!("duplicate key loaded");
+        };
+        assert!(e.message.contains("Duplicate key 'k'"), "{e}");
+        let mut b = Vec::new();
+        key(&mut b, TYPE_SET, "s");
+        b.extend_from_slice(b"\x02\x01a\x01a");
+        let Err(e) = load_databases(&file_of(&b), &srv, true) else {
+            panic!("duplicate member loaded");
+        };
+        assert!(e.message.contains("Duplicate set members"), "{e}");
+    }
 }
