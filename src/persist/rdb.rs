@@ -1384,10 +1384,12 @@ mod tests {
     /// A loaded value takes the encoding the current limits call for, as Redis converts.
     #[test]
     fn loaded_values_follow_the_limits() {
-        let mut config = crate::config::Config::default();
-        config.hash_max_listpack_entries = 1;
-        config.zset_max_listpack_entries = 1;
-        config.set_max_intset_entries = 2;
+        let config = crate::config::Config {
+            hash_max_listpack_entries: 1,
+            zset_max_listpack_entries: 1,
+            set_max_intset_entries: 2,
+            ..Default::default()
+        };
         let srv = Server::new(config, None);
         let mut b = Vec::new();
         key(&mut b, TYPE_HASH_ZIPLIST, "h");
