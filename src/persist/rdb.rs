@@ -413,6 +413,17 @@ fn used_memory() -> u64 {
 
 /// Writes a snapshot of every database of `srv` to `w`, in RDB format (rdbSaveRio).
 pub fn save_snapshot(w: &mut dyn Write, srv: &Server) -> io::Result<()> {
+    save_rio(w, srv, false)
+}
+
+/// [`save_snapshot`] as the start of an AOF base file (Redis's RDB preamble): the same
+/// image, with the `aof-base` AUX field set to 1.
+pub fn save_aof_preamble(w: &mut dyn Write, srv: &Server) -> io::Result<()> {
+    save_rio(w, srv, true)
+}
+
+/// The body of [`save_snapshot`] and [`save_aof_preamble`].
+fn save_rio(w: &mut dyn Write, srv: &Server, aof_base: bool) -> io::Result<()> {
     let opts = SaveOptions::from_server(srv);
     let mut rio = Rio {
         out: w,
@@ -434,7 +445,7 @@ pub fn save_snapshot(w: &mut dyn Write, srv: &Server) -> io::Result<()> {
         "used-mem",
         used_memory().to_string().as_bytes(),
     );
-    save_aux(&mut rio.buf, "aof-base", b"0");
+    save_aux(&mut rio.buf, "aof-base", if aof_base { b"1" } else { b"0" });
     for (id, db) in srv.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -857,13 +868,26 @@ pub struct LoadStats {
     pub keys_loaded: u64,
     pub keys_expired: u64,
     pub empty_keys_skipped: u64,
+    /// Bytes of the image read, checksum included (an AOF base file goes on after them).
+    pub consumed: usize,
+}
+
+/// How a load treats what it reads (Redis's RDBFLAGS_*).
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    /// Verify the CRC-64 when the file has one (`rdbchecksum`).
+    pub check_sum: bool,
+    /// Drop keys whose deadline has passed, as a master loading a snapshot does. An AOF
+    /// preamble keeps them (the commands after it may still refer to them; expiry takes
+    /// them later), as Redis does.
+    pub drop_expired: bool,
 }
 
 /// Parses a whole RDB image into fresh databases (rdbLoadRio). Nothing of `srv` changes.
 pub fn load_databases(
     data: &[u8],
     srv: &Server,
-    check_sum: bool,
+    opts: LoadOptions,
 ) -> Result<(Vec<Db>, LoadStats), RdbError> {
     let mut r = Reader::new(data);
     let magic = r.bytes(9)?;
@@ -965,7 +989,7 @@ pub fn load_databases(
             continue;
         };
         // Redis (as a master) drops keys whose deadline has passed.
-        if when.is_some_and(|w| w < now) {
+        if opts.drop_expired && when.is_some_and(|w| w < now) {
             stats.keys_expired += 1;
             continue;
         }
@@ -992,7 +1016,7 @@ pub fn load_databases(
     if version >= 5 {
         let sum_at = r.pos;
         let expected = u64::from_le_bytes(r.array()?);
-        if check_sum && expected != 0 {
+        if opts.check_sum && expected != 0 {
             let got = crc64(0, &data[..sum_at]);
             if got != expected {
                 return Err(r.error(
@@ -1004,6 +1028,7 @@ pub fn load_databases(
             }
         }
     }
+    stats.consumed = r.pos;
     Ok((dbs, stats))
 }
 
@@ -1037,11 +1062,11 @@ fn log_aux_field(name: &[u8], value: &[u8]) {
 /// Loads a whole RDB image into `srv`'s databases, replacing what they held. On error
 /// nothing of `srv` has changed: the file is parsed into fresh databases first.
 pub fn load_from(data: &[u8], srv: &mut Server) -> Result<(), RdbError> {
-    let (loaded, stats) = load_databases(data, srv, srv.config.rdbchecksum)?;
-    for (db, new) in srv.dbs.iter_mut().zip(loaded) {
-        db.dict = new.dict;
-        db.expires = new.expires;
-    }
+    let opts = LoadOptions {
+        check_sum: srv.config.rdbchecksum,
+        drop_expired: true,
+    };
+    let stats = install(data, srv, opts)?;
     log::info!(
         "Done loading RDB, keys loaded: {}, keys expired: {}.",
         stats.keys_loaded,
@@ -1051,6 +1076,27 @@ pub fn load_from(data: &[u8], srv: &mut Server) -> Result<(), RdbError> {
         log::info!("Empty keys skipped: {}", stats.empty_keys_skipped);
     }
     Ok(())
+}
+
+/// Loads the RDB preamble at the start of an AOF base file into `srv`'s databases (as
+/// [`load_from`], keeping expired keys) and returns its length in bytes: the AOF commands
+/// start there.
+pub fn load_aof_preamble(data: &[u8], srv: &mut Server) -> Result<usize, RdbError> {
+    let opts = LoadOptions {
+        check_sum: srv.config.rdbchecksum,
+        drop_expired: false,
+    };
+    Ok(install(data, srv, opts)?.consumed)
+}
+
+/// Parses `data` into fresh databases and, only if that succeeded, swaps them in.
+fn install(data: &[u8], srv: &mut Server, opts: LoadOptions) -> Result<LoadStats, RdbError> {
+    let (loaded, stats) = load_databases(data, srv, opts)?;
+    for (db, new) in srv.dbs.iter_mut().zip(loaded) {
+        db.dict = new.dict;
+        db.expires = new.expires;
+    }
+    Ok(stats)
 }
 
 /// Reads `path` and loads it with [`load_from`].
@@ -1109,6 +1155,15 @@ pub fn restore_payload(payload: &[u8], srv: &Server) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CHECKED: LoadOptions = LoadOptions {
+        check_sum: true,
+        drop_expired: true,
+    };
+    const UNCHECKED: LoadOptions = LoadOptions {
+        check_sum: false,
+        drop_expired: true,
+    };
 
     fn opts() -> SaveOptions {
         SaveOptions {
@@ -1226,7 +1281,7 @@ mod tests {
         file.push(OPCODE_EOF);
         let crc = crc64(0, &file);
         file.extend_from_slice(&crc.to_le_bytes());
-        let (dbs, stats) = load_databases(&file, &srv, true).unwrap();
+        let (dbs, stats) = load_databases(&file, &srv, CHECKED).unwrap();
         assert_eq!(stats.keys_loaded, 6);
         assert_eq!(dbs[0].len(), 6);
         // Every value comes back equal, element for element and in the same encoding.
@@ -1241,7 +1296,7 @@ mod tests {
         }
         for cut in 0..file.len() {
             assert!(
-                load_databases(&file[..cut], &srv, true).is_err(),
+                load_databases(&file[..cut], &srv, CHECKED).is_err(),
                 "cut {cut}"
             );
         }
@@ -1256,7 +1311,7 @@ mod tests {
                 bad[i] ^= 1 << (seed >> 60 & 7);
             }
             // Without the checksum, so the corruption reaches the parsers.
-            let _ = load_databases(&bad, &srv, false);
+            let _ = load_databases(&bad, &srv, UNCHECKED);
         }
     }
 
@@ -1267,7 +1322,7 @@ mod tests {
         let mut file = b"REDIS0010\x02\x01k\x81".to_vec();
         file.extend_from_slice(&(1u64 << 60).to_be_bytes());
         file.push(OPCODE_EOF);
-        let Err(err) = load_databases(&file, &srv, true) else {
+        let Err(err) = load_databases(&file, &srv, CHECKED) else {
             panic!("a 2^60-member set loaded");
         };
         assert!(err.message.contains("larger than the data left"), "{err}");
@@ -1364,7 +1419,7 @@ mod tests {
         save_string(&mut b, &ziplist(&[b"r"]), true);
         key(&mut b, TYPE_SET_INTSET, "intset");
         save_string(&mut b, &intset_blob(&[-1, 5, 70000]), false);
-        let (dbs, stats) = load_databases(&file_of(&b), &srv, true).unwrap();
+        let (dbs, stats) = load_databases(&file_of(&b), &srv, CHECKED).unwrap();
         assert_eq!(stats.keys_loaded, 8);
         let get = |k: &str| &dbs[0].dict.get(k.as_bytes()).unwrap().value;
         let strs = |v: &[&str]| v.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
@@ -1398,7 +1453,7 @@ mod tests {
         save_string(&mut b, &ziplist(&[b"m", b"1", b"n", b"2"]), false);
         key(&mut b, TYPE_SET_INTSET, "s");
         save_string(&mut b, &intset_blob(&[1, 2, 3]), false);
-        let (dbs, _) = load_databases(&file_of(&b), &srv, true).unwrap();
+        let (dbs, _) = load_databases(&file_of(&b), &srv, CHECKED).unwrap();
         let enc = |k: &str| dbs[0].dict.get(k.as_bytes()).unwrap().value.encoding();
         assert_eq!(enc("h"), "hashtable");
         assert_eq!(enc("z"), "skiplist");
@@ -1419,13 +1474,13 @@ mod tests {
             (b"\x08\x01k", "Unknown RDB opcode or type 8", 9),
         ];
         for (body, message, offset) in cases {
-            let Err(e) = load_databases(&file_of(body), &srv, true) else {
+            let Err(e) = load_databases(&file_of(body), &srv, CHECKED) else {
                 panic!("{message}: loaded");
             };
             assert!(e.message.contains(message), "{e}");
             assert_eq!(e.offset, offset, "{e}");
         }
-        let Err(e) = load_databases(b"REDIS0011\xff", &srv, true) else {
+        let Err(e) = load_databases(b"REDIS0011\xff", &srv, CHECKED) else {
             panic!("version 11 loaded");
         };
         assert!(
@@ -1438,16 +1493,42 @@ mod tests {
         b.extend_from_slice(b"\x01v");
         key(&mut b, TYPE_STRING, "k");
         b.extend_from_slice(b"\x01v");
-        let Err(e) = load_databases(&file_of(&b), &srv, true) else {
+        let Err(e) = load_databases(&file_of(&b), &srv, CHECKED) else {
             panic!("duplicate key loaded");
         };
         assert!(e.message.contains("Duplicate key 'k'"), "{e}");
         let mut b = Vec::new();
         key(&mut b, TYPE_SET, "s");
         b.extend_from_slice(b"\x02\x01a\x01a");
-        let Err(e) = load_databases(&file_of(&b), &srv, true) else {
+        let Err(e) = load_databases(&file_of(&b), &srv, CHECKED) else {
             panic!("duplicate member loaded");
         };
         assert!(e.message.contains("Duplicate set members"), "{e}");
+    }
+
+    /// An AOF base file's RDB preamble: `aof-base 1`, its length is reported so the AOF
+    /// part can follow, and keys past their deadline are kept.
+    #[test]
+    fn aof_preamble() {
+        let mut srv = Server::new(crate::config::Config::default(), None);
+        let obj = |v: &[u8]| Obj {
+            value: Value::Str(RString::from_bytes(v)),
+            lru: 0,
+        };
+        srv.dbs[0].add(b"old", obj(b"1"), Some(1_000));
+        srv.dbs[2].add(b"k", obj(b"v"), None);
+        let mut image = Vec::new();
+        save_aof_preamble(&mut image, &srv).unwrap();
+        assert!(image.windows(10).any(|w| w == b"aof-base\xc0\x01"));
+        let preamble_len = image.len();
+        image.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+        let mut fresh = Server::new(crate::config::Config::default(), None);
+        assert_eq!(load_aof_preamble(&image, &mut fresh).unwrap(), preamble_len);
+        assert_eq!(fresh.dbs[0].get_expire(b"old"), Some(1_000));
+        assert_eq!(fresh.dbs[2].len(), 1);
+        // A snapshot load drops the expired key.
+        load_from(&image[..preamble_len], &mut fresh).unwrap();
+        assert_eq!(fresh.dbs[0].len(), 0);
+        assert_eq!(fresh.dbs[2].len(), 1);
     }
 }
