@@ -145,7 +145,13 @@ fn compress_with(input: &[u8], out_len: usize, htab: &mut [u32]) -> Option<Vec<u
 /// Decompresses `input`, which must expand to exactly `out_len` bytes. Any run reaching
 /// outside either buffer, and any size other than `out_len`, is an error (never a panic).
 pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, &'static str> {
-    let mut out: Vec<u8> = Vec::with_capacity(out_len.min(input.len().saturating_mul(300)));
+    // The most a stream can expand: a 3-byte reference yields 264 bytes. A longer announced
+    // size is refused before anything is allocated for it.
+    const MAX_EXPANSION: usize = 88;
+    if out_len > input.len().saturating_mul(MAX_EXPANSION) {
+        return Err("LZF length larger than its data can expand to");
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(out_len);
     let mut ip = 0usize;
     while let Some(&ctrl) = input.get(ip) {
         ip += 1;
@@ -239,6 +245,7 @@ mod tests {
         assert!(decompress(b"\x00a\xe0", 10).is_err()); // truncated reference
         assert!(decompress(b"\x00a", 2).is_err()); // shorter than announced
         assert!(decompress(b"\x01ab", 1).is_err()); // longer than announced
+        assert!(decompress(b"\x00a", 1 << 60).is_err()); // absurd size, refused up front
         assert_eq!(decompress(b"\x00a\x20\x00", 4).unwrap(), b"aaaa");
         // Every prefix and every single-byte change of a valid stream: never a panic.
         let good = compress(&[b'x'; 300], 296).unwrap();
