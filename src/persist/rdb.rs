@@ -954,8 +954,13 @@ pub fn load_databases(
                 continue;
             }
             OPCODE_RESIZEDB => {
-                r.len()?;
-                r.len()?;
+                // Pre-size the tables, as Redis does; a key takes at least 3 bytes, so the
+                // sizes are capped by what the rest of the file can hold.
+                let most = r.remaining() / 3;
+                let keys = usize::try_from(r.len()?).unwrap_or(usize::MAX).min(most);
+                let expires = usize::try_from(r.len()?).unwrap_or(usize::MAX).min(most);
+                dbs[db_id].dict.expand_for(keys);
+                dbs[db_id].expires.expand_for(expires);
                 continue;
             }
             OPCODE_AUX => {
