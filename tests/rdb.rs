@@ -678,5 +678,12 @@ fn save_resets_dirty_and_lastsave() {
     assert!(r
         .cmd_str(&["SAVE"])
         .starts_with("-ERR Command not allowed inside a transaction"));
+    assert_eq!(r.cmd(&["DISCARD"]), b"+OK\r\n");
+    // The directory is gone: SAVE fails with Redis's bare error and the counter stays.
+    r.cmd(&["SET", "b", "2"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(r.cmd(&["SAVE"]), b"-ERR\r\n");
+    let info = r.cmd_str(&["INFO", "persistence"]);
+    assert!(info.contains("rdb_changes_since_last_save:1"), "{info}");
     let _ = std::fs::remove_dir_all(&dir);
 }
