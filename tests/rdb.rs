@@ -687,3 +687,44 @@ fn save_resets_dirty_and_lastsave() {
     assert!(info.contains("rdb_changes_since_last_save:1"), "{info}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// RESTORE's keyspace events, message by message as Redis 7.0 sends them: `new` and
+/// `restore` for a created key, `del` when REPLACE meets a deadline already past.
+#[test]
+fn restore_events_match_redis() {
+    let Some(real) = real_redis_with("restore_events_match_redis", &[]) else {
+        return;
+    };
+    let ours = Server::start();
+    let payload = with_footer(b"\x00\x05hello", 10);
+    let events = |server: &Server| -> Vec<Vec<u8>> {
+        let (mut sub, mut r) = (server.raw(), server.raw());
+        r.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+        sub.cmd(&["PSUBSCRIBE", "__key*__:*"]);
+        for args in [
+            vec![&b"RESTORE"[..], b"k", b"0", &payload],
+            vec![b"RESTORE", b"k", b"0", &payload, b"REPLACE"],
+            vec![b"RESTORE", b"k", b"1000", &payload, b"REPLACE", b"ABSTTL"],
+            vec![b"RESTORE", b"t", b"5000", &payload],
+        ] {
+            cmd(&mut r, &args);
+        }
+        r.cmd(&["PUBLISH", "__keyspace@0__:end", "end"]);
+        let mut seen = Vec::new();
+        loop {
+            let message = sub.read_reply();
+            if message.ends_with(b"$3\r\nend\r\n") {
+                return seen;
+            }
+            seen.push(message);
+        }
+    };
+    let (from_ours, from_redis) = (events(&ours), events(&real));
+    let show = |v: &[Vec<u8>]| {
+        v.iter()
+            .map(|m| String::from_utf8_lossy(m).replace("\r\n", " "))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(show(&from_ours), show(&from_redis));
+    assert!(from_redis.len() >= 8, "{:?}", show(&from_redis));
+}
