@@ -38,6 +38,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::Instant;
 
+use crate::commands::server_cmds::used_memory;
 use crate::db::{lru_clock, Db, LRU_CLOCK_MAX};
 use crate::persist::crc64::crc64;
 use crate::persist::lzf;
@@ -401,14 +402,6 @@ fn save_aux(buf: &mut Vec<u8>, name: &str, value: &[u8]) {
     buf.push(OPCODE_AUX);
     save_string(buf, name.as_bytes(), false);
     save_string(buf, value, false);
-}
-
-/// The process's resident set size, in bytes, for the `used-mem` AUX field (0 if unknown).
-fn used_memory() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096)
 }
 
 /// Writes a snapshot of every database of `srv` to `w`, in RDB format (rdbSaveRio).
