@@ -374,6 +374,36 @@ fn dump_payloads_match_and_cross_restore() {
             );
         }
     }
+    // Without compression the payloads still match.
+    for r in [&mut a, &mut b] {
+        assert_eq!(
+            r.cmd(&["CONFIG", "SET", "rdbcompression", "no"]),
+            b"+OK\r\n"
+        );
+    }
+    for k in ["s:long", "l:r:big", "h:small", "set:int"] {
+        assert_eq!(
+            a.cmd(&["DUMP", k]),
+            b.cmd(&["DUMP", k]),
+            "DUMP {k} without compression"
+        );
+    }
+    // Lists cut under other node limits.
+    for (fill, n) in [("5", 23), ("-1", 2000), ("-5", 9000)] {
+        let key = format!("fill{fill}");
+        let mut push = vec![b"RPUSH".to_vec(), key.clone().into_bytes()];
+        push.extend((0..n).map(|i| format!("v{i}").into_bytes()));
+        let push: Vec<&[u8]> = push.iter().map(|x| x.as_slice()).collect();
+        for r in [&mut a, &mut b] {
+            r.cmd(&["CONFIG", "SET", "list-max-listpack-size", fill]);
+            cmd(r, &push);
+        }
+        assert_eq!(
+            a.cmd(&["DUMP", &key]),
+            b.cmd(&["DUMP", &key]),
+            "list-max-listpack-size {fill}"
+        );
+    }
     let copies = |r: &mut Raw| -> Vec<KeyState> {
         snapshot(r)
             .into_iter()
