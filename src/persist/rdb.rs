@@ -179,7 +179,7 @@ fn save_len(buf: &mut Vec<u8>, len: u64) {
 /// Appends a string as Redis's rdbSaveRawString does: as an 8/16/32-bit integer when it is
 /// the canonical text of one, LZF-compressed when that is allowed and saves at least five
 /// bytes (the compressor gets `len - 4` bytes of room), else as length and bytes.
-pub fn save_string(buf: &mut Vec<u8>, s: &[u8], compression: bool) {
+fn save_string(buf: &mut Vec<u8>, s: &[u8], compression: bool) {
     if s.len() <= INT_ENCODING_MAX_LEN {
         if let Some(v) = parse_i64(s) {
             if save_int_encoded(buf, v) {
@@ -235,7 +235,7 @@ fn object_type(value: &Value) -> u8 {
 
 /// Appends a value's type byte and body (rdbSaveObjectType + rdbSaveObject), as a DUMP
 /// payload starts.
-pub fn save_object(buf: &mut Vec<u8>, value: &Value, opts: SaveOptions) {
+fn save_object(buf: &mut Vec<u8>, value: &Value, opts: SaveOptions) {
     buf.push(object_type(value));
     save_value(buf, value, opts);
 }
@@ -497,7 +497,7 @@ pub fn dump_payload(value: &Value, opts: SaveOptions) -> Vec<u8> {
 
 /// The settings that shape how a loaded value is stored: the encoding limits in force.
 #[derive(Debug, Clone, Copy)]
-pub struct LoadLimits {
+struct LoadLimits {
     pub hash: ListpackLimits,
     pub zset: ZsetLimits,
     pub max_intset: usize,
@@ -517,7 +517,7 @@ impl LoadLimits {
 
 /// A cursor over the bytes being loaded; every read is bounds-checked and an error carries
 /// the offset where the failing item started.
-pub struct Reader<'a> {
+struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
 }
@@ -529,7 +529,7 @@ enum Len {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(data: &'a [u8]) -> Reader<'a> {
+    fn new(data: &'a [u8]) -> Reader<'a> {
         Reader { data, pos: 0 }
     }
 
@@ -601,7 +601,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string in any of its encodings (rdbGenericLoadStringObject).
-    pub fn string(&mut self) -> Result<Cow<'a, [u8]>, RdbError> {
+    fn string(&mut self) -> Result<Cow<'a, [u8]>, RdbError> {
         let at = self.pos;
         match self.len_or_encoding()? {
             Len::Plain(n) => {
@@ -659,11 +659,7 @@ fn is_object_type(t: u8) -> bool {
 
 /// Reads one value of RDB type `t` (rdbLoadObject). `Ok(None)` is an empty collection,
 /// which Redis skips in a file and RESTORE refuses.
-pub fn load_object(
-    r: &mut Reader<'_>,
-    t: u8,
-    limits: LoadLimits,
-) -> Result<Option<Value>, RdbError> {
+fn load_object(r: &mut Reader<'_>, t: u8, limits: LoadLimits) -> Result<Option<Value>, RdbError> {
     let at = r.pos;
     let with_offset = |e: String| RdbError {
         offset: at,
