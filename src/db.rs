@@ -38,7 +38,7 @@ use crate::util::now_ms;
 pub type Key = Box<[u8]>;
 
 /// The LRU clock wraps at 24 bits of seconds, as Redis's object header field does (~194 days).
-const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
 
 /// The LRU clock, as Redis's `server.lruclock`: refreshed by `server_cron` every tick (its
 /// resolution is a second anyway), so stamping an object on every lookup costs a load instead

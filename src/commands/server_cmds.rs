@@ -1185,7 +1185,7 @@ fn info_clients(srv: &mut Server, me: &Client, out: &mut String) {
 /// figure would not; `used_memory_rss` is the whole resident set (`VmRSS`). Both come from
 /// /proc/self/status, in kB, so they are exact to the kilobyte and 0 where /proc is missing.
 fn info_memory(srv: &mut Server, me: &Client, out: &mut String) {
-    let used = proc_kb("/proc/self/status", "RssAnon:") * 1024;
+    let used = used_memory();
     let rss = proc_kb("/proc/self/status", "VmRSS:") * 1024;
     let total_system = proc_kb("/proc/meminfo", "MemTotal:") * 1024;
     srv.stats.used_memory_peak = srv.stats.used_memory_peak.max(used);
@@ -1228,6 +1228,12 @@ fn info_memory(srv: &mut Server, me: &Client, out: &mut String) {
     field(out, "mem_allocator", "libc");
     field(out, "lazyfree_pending_objects", 0);
     field(out, "lazyfreed_objects", 0);
+}
+
+/// INFO's `used_memory` estimate (see [`info_memory`]), which the RDB writer also records in
+/// its `used-mem` AUX field.
+pub fn used_memory() -> u64 {
+    proc_kb("/proc/self/status", "RssAnon:") * 1024
 }
 
 /// The kB figure on the line of `path` that starts with `key` (the /proc status format
