@@ -29,6 +29,8 @@ use crate::commands::{flags, unknown_subcommand, Command, CommandTable, LookupEr
 use crate::config::Config;
 use crate::db::Db;
 use crate::expire::{active_expire_cycle, ExpireCycle};
+use crate::persist::bgsave::RdbSaveState;
+use crate::persist::fork::{check_children_done, has_active_child_process, ActiveChild};
 use crate::util::{now_ms, Rng};
 
 /// Bytes asked of the kernel per read: the size of `Server::read_buf`.
@@ -62,6 +64,12 @@ pub struct Stats {
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub total_error_replies: u64,
+    /// Forks for background saves and rewrites, and how long the last one took the parent,
+    /// in microseconds (INFO's total_forks, latest_fork_usec; see [`crate::persist::fork`]).
+    pub total_forks: u64,
+    pub latest_fork_usec: u64,
+    /// RDB saves started, foreground or background (INFO's rdb_saves).
+    pub rdb_saves: u64,
     /// Highest `used_memory` INFO has reported (INFO's used_memory_peak). rredis has no
     /// allocator hook to see every peak, so this is the peak among the samples INFO took.
     pub used_memory_peak: u64,
@@ -209,6 +217,11 @@ pub struct Server {
     pub pubsub: PubSub,
     /// Client-side caching: who may cache which keys (see [`crate::tracking`]).
     pub tracking: crate::tracking::Tracking,
+    /// The forked child writing an RDB snapshot or rewriting the AOF, if one runs (at most
+    /// one; see [`crate::persist::fork`]).
+    pub child: Option<ActiveChild>,
+    /// Outcome and timing of RDB saves (see [`crate::persist::bgsave`]).
+    pub rdb: RdbSaveState,
 }
 
 impl Server {
@@ -249,6 +262,8 @@ impl Server {
             last_cron: Instant::now(),
             pubsub: PubSub::default(),
             tracking: crate::tracking::Tracking::default(),
+            child: None,
+            rdb: RdbSaveState::default(),
         }
     }
 
@@ -407,6 +422,9 @@ pub fn server_cron(srv: &mut Server) {
     clients_cron(srv, now);
     active_expire_cycle(srv, crate::expire::CycleKind::Slow);
     databases_cron(srv);
+    if has_active_child_process(srv) {
+        check_children_done(srv);
+    }
 }
 
 /// Per-client housekeeping: idle timeouts and giving back buffer memory. A blocked client
@@ -440,8 +458,12 @@ fn clients_cron(srv: &mut Server, now: i64) {
 }
 
 /// Database housekeeping: finish rehashes a little at a time and shrink tables emptied by
-/// deletions (Redis's databasesCron).
+/// deletions (Redis's databasesCron). Not while a child runs: moving every entry of a table
+/// would touch pages the child still shares, copying them for nothing.
 fn databases_cron(srv: &mut Server) {
+    if has_active_child_process(srv) {
+        return;
+    }
     for db in &mut srv.dbs {
         db.dict.shrink_if_needed();
         db.expires.shrink_if_needed();

@@ -1195,7 +1195,7 @@ fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
 }
 
 /// `# Stats`: the server's counters. Features rredis does not have yet (replication,
-/// eviction, pub/sub, forks, defragmentation, tracking) report 0, which is what happened.
+/// eviction, defragmentation) report 0, which is what happened.
 fn info_stats(srv: &mut Server, _me: &Client, out: &mut String) {
     let st = &srv.stats;
     let kbps = |bytes_per_sec: u64| format!("{:.2}", bytes_per_sec as f64 / 1024.0);
@@ -1244,8 +1244,8 @@ fn info_stats(srv: &mut Server, _me: &Client, out: &mut String) {
         "pubsubshard_channels",
         srv.pubsub.shard_channel_count(),
     );
-    field(out, "latest_fork_usec", 0);
-    field(out, "total_forks", 0);
+    field(out, "latest_fork_usec", st.latest_fork_usec);
+    field(out, "total_forks", st.total_forks);
     field(out, "migrate_cached_sockets", 0);
     field(out, "slave_expires_tracked_keys", 0);
     field(out, "active_defrag_hits", 0);
