@@ -29,8 +29,13 @@ use crate::commands::{flags, unknown_subcommand, Command, CommandTable, LookupEr
 use crate::config::Config;
 use crate::db::Db;
 use crate::expire::{active_expire_cycle, ExpireCycle};
-use crate::persist::bgsave::RdbSaveState;
-use crate::persist::fork::{check_children_done, has_active_child_process, ActiveChild};
+use crate::persist::bgsave::{
+    rdb_save, rdb_save_points_cron, start_scheduled_bgsave, writes_denied_by_disk_error,
+    RdbSaveState,
+};
+use crate::persist::fork::{
+    check_children_done, has_active_child_process, kill_child, ActiveChild, ChildKind,
+};
 use crate::util::{now_ms, Rng};
 
 /// Bytes asked of the kernel per read: the size of `Server::read_buf`.
@@ -319,6 +324,14 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
     if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.config, c) {
         return reject_command(srv, c, cmd, "NOAUTH Authentication required.");
     }
+    // While snapshots fail, writes are refused (MISCONF) so clients learn their data is not
+    // reaching the disk; PING too, as in Redis, so health checks notice. An EXEC counts as a
+    // write if it would run one.
+    if let Some(msg) = writes_denied_by_disk_error(srv) {
+        if is_write_command(c, cmd) || cmd.name == "ping" {
+            return reject_command(srv, c, cmd, &msg);
+        }
+    }
     // A RESP2 connection with subscriptions reads messages as arrays in its reply stream, so
     // only commands whose replies it can tell apart from them may run (RESP3 pushes are
     // out of band: no limit there).
@@ -366,6 +379,16 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
         crate::tracking::tracking_remember_keys(srv, c, cmd);
     }
     srv.stats.total_commands_processed += 1;
+}
+
+/// True if `cmd` may change the data set: a command with the `write` flag, or an EXEC whose
+/// transaction queued one (Redis's processCommand `is_write_command`).
+fn is_write_command(c: &Client, cmd: &Command) -> bool {
+    cmd.flags & flags::WRITE != 0
+        || (cmd.name == "exec"
+            && c.multi
+                .as_ref()
+                .is_some_and(|m| m.commands.iter().any(|q| q.cmd.flags & flags::WRITE != 0)))
 }
 
 /// Answers a request refused before it ran with the error `msg` and flags the client's
@@ -424,7 +447,52 @@ pub fn server_cron(srv: &mut Server) {
     databases_cron(srv);
     if has_active_child_process(srv) {
         check_children_done(srv);
+    } else {
+        rdb_save_points_cron(srv);
     }
+    start_scheduled_bgsave(srv);
+}
+
+/// How a shutdown treats the snapshot (SHUTDOWN's options; a signal uses the defaults).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShutdownFlags {
+    /// SAVE: write the snapshot even without save points.
+    pub save: bool,
+    /// NOSAVE: do not write it even with save points.
+    pub nosave: bool,
+    /// FORCE: exit even if the snapshot could not be written.
+    pub force: bool,
+}
+
+/// Gets the server ready to exit (Redis's prepareForShutdown and finishShutdown): a running
+/// child is killed (its half-written file would otherwise race the final save), then, if
+/// save points are configured (unless NOSAVE) or SAVE was asked for, the snapshot is written
+/// in the foreground. True if the server may exit now, and then `srv.shutdown` says so; false
+/// if the save failed without FORCE: the server keeps running, as Redis does, since exiting
+/// would lose the data that could not be saved.
+pub fn prepare_for_shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
+    log::warn!("User requested shutdown...");
+    match srv.child.map(|child| child.kind) {
+        Some(ChildKind::Rdb) => log::warn!("There is a child saving an .rdb. Killing it!"),
+        Some(ChildKind::Aof) => log::warn!("There is a child rewriting the AOF. Killing it!"),
+        None => {}
+    }
+    kill_child(srv);
+    if (!srv.config.save_params.is_empty() && !flags.nosave) || flags.save {
+        log::info!("Saving the final RDB snapshot before exiting.");
+        if rdb_save(srv).is_err() {
+            if !flags.force {
+                log::warn!("Error trying to save the DB, can't exit.");
+                log::warn!(
+                    "Errors trying to shut down the server. Check the logs for more information."
+                );
+                return false;
+            }
+            log::warn!("Error trying to save the DB. Exit anyway.");
+        }
+    }
+    srv.shutdown = Shutdown::Requested;
+    true
 }
 
 /// Per-client housekeeping: idle timeouts and giving back buffer memory. A blocked client

@@ -23,6 +23,7 @@ pub mod introspection;
 pub mod keyspace;
 pub mod lists;
 pub mod multi;
+pub mod persistence;
 pub mod pubsub;
 pub mod server_cmds;
 pub mod sets;
@@ -257,6 +258,7 @@ pub static TABLES: &[&[Command]] = &[
     expire::COMMANDS,
     server_cmds::COMMANDS,
     introspection::COMMANDS,
+    persistence::COMMANDS,
 ];
 
 /// Iterates over every top-level command row.

@@ -65,6 +65,7 @@ fn unix_seconds() -> i64 {
 /// Also what a BGSAVE child runs: there the bookkeeping changes only the child's copy of the
 /// server, which dies with it; the parent does its own in [`background_save_done_handler`].
 pub fn rdb_save(srv: &mut Server) -> std::io::Result<()> {
+    srv.stats.rdb_saves += 1;
     let path = Path::new(&srv.config.dbfilename).to_path_buf();
     if let Err(e) = save_to_file(srv, &path) {
         let cwd = std::env::current_dir()
@@ -96,9 +97,12 @@ pub fn rdb_save_background(srv: &mut Server) -> bool {
     srv.rdb.dirty_before_bgsave = srv.dirty;
     srv.rdb.lastbgsave_try = unix_seconds();
     match redis_fork(srv, ChildKind::Rdb) {
-        Ok(Forked::Child) => run_child(|| match rdb_save(srv) {
-            Ok(()) => CHILD_OK,
-            Err(_) => CHILD_FAILED,
+        Ok(Forked::Child) => run_child(|| {
+            rdb_key_save_delay(srv);
+            match rdb_save(srv) {
+                Ok(()) => CHILD_OK,
+                Err(_) => CHILD_FAILED,
+            }
         }),
         Ok(Forked::Parent(pid)) => {
             log::info!("Background saving started by pid {pid}");
@@ -110,6 +114,20 @@ pub fn rdb_save_background(srv: &mut Server) -> bool {
             false
         }
     }
+}
+
+/// Waits `rdb-key-save-delay` microseconds for every key about to be saved (a testing knob
+/// that keeps a BGSAVE child alive long enough to observe). Redis waits between keys; the
+/// child here waits for all of them before writing, which keeps the file format code free of
+/// it and gives the same total.
+fn rdb_key_save_delay(srv: &Server) {
+    let Ok(per_key) = u64::try_from(srv.config.rdb_key_save_delay) else {
+        return;
+    };
+    let keys: u64 = srv.dbs.iter().map(|db| db.dict.len() as u64).sum();
+    std::thread::sleep(std::time::Duration::from_micros(
+        per_key.saturating_mul(keys),
+    ));
 }
 
 /// Takes in the outcome of a BGSAVE child that `check_children_done` reaped (Redis's
@@ -146,4 +164,57 @@ pub fn background_save_done_handler(
 /// leaves nothing to remove.
 pub fn rdb_remove_temp_file(pid: libc::pid_t) {
     let _ = std::fs::remove_file(format!("temp-{pid}.rdb"));
+}
+
+/// Starts a BGSAVE when a save point is met (Redis's serverCron): at least `changes` writes
+/// since the last save and more than `seconds` seconds since it. After a failed save, no point
+/// fires again until [`CONFIG_BGSAVE_RETRY_DELAY`] has passed since that attempt. Called by
+/// the cron only while no child runs.
+pub fn rdb_save_points_cron(srv: &mut Server) {
+    let now = unix_seconds();
+    let may_retry =
+        srv.rdb.lastbgsave_ok || now - srv.rdb.lastbgsave_try > CONFIG_BGSAVE_RETRY_DELAY;
+    let due =
+        srv.config.save_params.iter().find(|sp| {
+            srv.dirty >= sp.changes as u64 && now - srv.lastsave > sp.seconds && may_retry
+        });
+    if let Some(sp) = due.copied() {
+        log::info!(
+            "{} changes in {} seconds. Saving...",
+            sp.changes,
+            sp.seconds
+        );
+        rdb_save_background(srv);
+    }
+}
+
+/// Runs the BGSAVE that BGSAVE SCHEDULE deferred, once no child is active (and, after a
+/// failure, once the retry delay has passed), as Redis's serverCron does.
+pub fn start_scheduled_bgsave(srv: &mut Server) {
+    if !srv.rdb.bgsave_scheduled || has_active_child_process(srv) {
+        return;
+    }
+    let may_retry = srv.rdb.lastbgsave_ok
+        || unix_seconds() - srv.rdb.lastbgsave_try > CONFIG_BGSAVE_RETRY_DELAY;
+    if may_retry && rdb_save_background(srv) {
+        srv.rdb.bgsave_scheduled = false;
+    }
+}
+
+/// Redis's -MISCONF error, given to writes while snapshots are failing.
+pub const MISCONF_RDB_ERROR: &str = "MISCONF Redis is configured to save RDB snapshots, but it's \
+    currently unable to persist to disk. Commands that may modify the data set are disabled, \
+    because this instance is configured to report errors during writes if RDB snapshotting \
+    fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about \
+    the RDB error.";
+
+/// The error writes get while the data cannot reach the disk (Redis's
+/// writeCommandsDeniedByDiskError with writeCommandsGetDiskErrorMessage): the last save
+/// failed, save points are configured and `stop-writes-on-bgsave-error` is on. `None` while
+/// writes are allowed. The AOF work adds its own failure (a failed AOF write) here.
+pub fn writes_denied_by_disk_error(srv: &Server) -> Option<String> {
+    let rdb_failing = srv.config.stop_writes_on_bgsave_error
+        && !srv.config.save_params.is_empty()
+        && !srv.rdb.lastbgsave_ok;
+    rdb_failing.then(|| MISCONF_RDB_ERROR.to_string())
 }
