@@ -73,7 +73,8 @@ pub struct Stats {
     /// in microseconds (INFO's total_forks, latest_fork_usec; see [`crate::persist::fork`]).
     pub total_forks: u64,
     pub latest_fork_usec: u64,
-    /// RDB saves started, foreground or background (INFO's rdb_saves).
+    /// RDB saves started by SAVE and BGSAVE, save points included (INFO's rdb_saves; as in
+    /// Redis, the saves SHUTDOWN and FLUSHALL make do not count).
     pub rdb_saves: u64,
     /// Highest `used_memory` INFO has reported (INFO's used_memory_peak). rredis has no
     /// allocator hook to see every peak, so this is the peak among the samples INFO took.

@@ -514,3 +514,35 @@ fn save_settings_and_bgsave_errors_match_redis() {
         ],
     );
 }
+
+#[test]
+fn flushall_kills_the_bgsave_and_saves_the_empty_data_set() {
+    let dir = TempDir::new("flushall");
+    let srv = start_in(
+        &dir,
+        &["--save", "3600 1", "--rdb-key-save-delay", "10000000"],
+    );
+    let mut c = srv.raw();
+    c.cmd(&["SET", "a", "1"]);
+    c.cmd(&["SET", "b", "1"]);
+    assert_eq!(c.cmd(&["BGSAVE"]), b"+Background saving started\r\n");
+    assert_eq!(c.cmd(&["FLUSHALL"]), b"+OK\r\n");
+    // The child (10 s to go) is gone at once, and the empty data set is on disk.
+    assert_eq!(info(&mut c, "persistence", "rdb_bgsave_in_progress"), "0");
+    assert_eq!(info(&mut c, "persistence", "rdb_last_bgsave_status"), "ok");
+    assert_eq!(
+        info(&mut c, "persistence", "rdb_changes_since_last_save"),
+        "0"
+    );
+    assert!(dir.join("dump.rdb").is_file());
+    assert!(dir.temp_files().is_empty(), "{:?}", dir.temp_files());
+    // Without save points nothing is saved and the deletions count as changes.
+    c.cmd(&["CONFIG", "SET", "save", ""]);
+    c.cmd(&["SET", "a", "1"]);
+    c.cmd(&["SET", "b", "1"]);
+    c.cmd(&["FLUSHALL"]);
+    assert_eq!(
+        info(&mut c, "persistence", "rdb_changes_since_last_save"),
+        "4"
+    );
+}

@@ -9,8 +9,8 @@
 use std::path::Path;
 
 use crate::persist::fork::{
-    has_active_child_process, redis_fork, run_child, ActiveChild, ChildKind, Forked, CHILD_FAILED,
-    CHILD_OK,
+    has_active_child_process, kill_child, redis_fork, run_child, ActiveChild, ChildKind, Forked,
+    CHILD_FAILED, CHILD_OK,
 };
 use crate::persist::rdb::save_to_file;
 use crate::server::Server;
@@ -65,7 +65,6 @@ fn unix_seconds() -> i64 {
 /// Also what a BGSAVE child runs: there the bookkeeping changes only the child's copy of the
 /// server, which dies with it; the parent does its own in [`background_save_done_handler`].
 pub fn rdb_save(srv: &mut Server) -> std::io::Result<()> {
-    srv.stats.rdb_saves += 1;
     let path = Path::new(&srv.config.dbfilename).to_path_buf();
     if let Err(e) = save_to_file(srv, &path) {
         let cwd = std::env::current_dir()
@@ -157,6 +156,19 @@ pub fn background_save_done_handler(
         }
     }
     srv.rdb.save_time_last = child.start.elapsed().as_secs() as i64;
+}
+
+/// What FLUSHALL owes the snapshot (Redis's flushAllDataAndResetRDB): a running BGSAVE is
+/// killed, since it would write the keys just deleted, and with save points configured the
+/// now empty data set is saved at once, so a restart cannot bring the keys back.
+pub fn rdb_reset_after_flushall(srv: &mut Server) {
+    if srv.child.is_some_and(|child| child.kind == ChildKind::Rdb) {
+        kill_child(srv);
+    }
+    if !srv.config.save_params.is_empty() {
+        // A failure is logged by rdb_save; FLUSHALL itself succeeded either way.
+        let _ = rdb_save(srv);
+    }
 }
 
 /// Removes the temporary file a BGSAVE child `pid` was writing, `temp-<pid>.rdb` in the
