@@ -445,6 +445,7 @@ fn before_sleep(srv: &mut Server, registry: &Registry) {
     }
     // BCAST invalidations collected this turn go out with this turn's replies.
     crate::tracking::tracking_broadcast_invalidation_messages(srv);
+    crate::commands::pubsub::deliver_pending_messages(srv, None);
     let mut list = std::mem::take(&mut srv.pending_writes);
     for &token in &list {
         let Some(mut c) = take_client(srv, token) else {

@@ -361,7 +361,9 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         // running one, as in Redis (its current_client stays the pusher while it serves).
         crate::tracking::tracking_invalidate_changed_keys(srv);
     }
-    // Invalidations owed to this client follow its reply (Redis's afterCommand).
+    // Keyspace events this client caused and is subscribed to follow its reply, then the
+    // invalidations owed to it (Redis's afterCommand).
+    crate::commands::pubsub::deliver_pending_messages(srv, Some(c));
     crate::tracking::tracking_handle_pending_key_invalidations(srv, c);
 }
 
