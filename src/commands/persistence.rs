@@ -48,3 +48,61 @@ fn bgsave_command(srv: &mut Server, c: &mut Client) {
         c.reply.error("ERR");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::persist::fork::{kill_child, redis_fork, Forked};
+
+    /// A client on a real loopback connection (the handlers only write into its reply).
+    fn client() -> Client {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sock = std::net::TcpStream::connect(addr).unwrap();
+        Client::new(1, 0, mio::net::TcpStream::from_std(sock), addr)
+    }
+
+    fn run(srv: &mut Server, c: &mut Client, args: &[&str]) -> String {
+        c.argv.0 = args
+            .iter()
+            .map(|a| bytes::Bytes::from(a.to_string()))
+            .collect();
+        bgsave_command(srv, c);
+        let reply = String::from_utf8_lossy(c.reply.pending()).into_owned();
+        c.reply.consume(c.reply.pending_len());
+        reply
+    }
+
+    /// With an AOF rewrite child running (which only the AOF work can start from a client),
+    /// BGSAVE is refused and BGSAVE SCHEDULE defers the save, in Redis's words.
+    #[test]
+    fn bgsave_beside_an_aof_child() {
+        let mut srv = Server::new(Config::default(), None);
+        let mut c = client();
+        match redis_fork(&mut srv, ChildKind::Aof).unwrap() {
+            Forked::Child => {
+                // SAFETY: pause has no preconditions; the child waits to be killed.
+                unsafe { libc::pause() };
+                crate::persist::fork::exit_from_child(0)
+            }
+            Forked::Parent(_) => {}
+        }
+        assert_eq!(
+            run(&mut srv, &mut c, &["bgsave"]),
+            "-ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE \
+             SCHEDULE in order to schedule a BGSAVE whenever possible.\r\n"
+        );
+        assert!(!srv.rdb.bgsave_scheduled);
+        assert_eq!(
+            run(&mut srv, &mut c, &["bgsave", "SCHEDULE"]),
+            "+Background saving scheduled\r\n"
+        );
+        assert!(srv.rdb.bgsave_scheduled);
+        kill_child(&mut srv);
+        assert_eq!(
+            run(&mut srv, &mut c, &["bgsave", "schedule", "x"]),
+            "-ERR syntax error\r\n"
+        );
+    }
+}
