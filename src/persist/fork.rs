@@ -89,6 +89,7 @@ pub fn redis_fork(srv: &mut Server, kind: ChildKind) -> io::Result<Forked> {
             srv.stats.latest_fork_usec = start.elapsed().as_micros() as u64;
             srv.stats.total_forks += 1;
             srv.child = Some(ActiveChild { pid, kind, start });
+            update_dict_resize_policy(srv);
             Ok(Forked::Parent(pid))
         }
     }
@@ -147,6 +148,7 @@ pub fn check_children_done(srv: &mut Server) {
     match srv.child {
         Some(child) if child.pid == pid => {
             srv.child = None;
+            update_dict_resize_policy(srv);
             match child.kind {
                 ChildKind::Rdb => {
                     crate::persist::bgsave::background_save_done_handler(
@@ -167,6 +169,16 @@ pub fn check_children_done(srv: &mut Server) {
     }
 }
 
+/// Holds back the growth of the keyspace tables while a child runs and allows it again
+/// when none does (Redis's updateDictResizePolicy; see `Dict::set_resize_allowed`).
+fn update_dict_resize_policy(srv: &mut Server) {
+    let allowed = !has_active_child_process(srv);
+    for db in &mut srv.dbs {
+        db.dict.set_resize_allowed(allowed);
+        db.expires.set_resize_allowed(allowed);
+    }
+}
+
 /// Ends the running child, if any, and waits for it (Redis's killRDBChild and
 /// killAppendOnlyChild, for SHUTDOWN and FLUSHALL). SIGUSR1 is what Redis sends: the child has
 /// no handler for it, so it dies at once. The file it was writing is removed: an RDB child's
@@ -175,6 +187,7 @@ pub fn kill_child(srv: &mut Server) {
     let Some(child) = srv.child.take() else {
         return;
     };
+    update_dict_resize_policy(srv);
     let mut status: libc::c_int = 0;
     // SAFETY: signalling and reaping our own child; waitpid with a valid out-pointer.
     unsafe {
