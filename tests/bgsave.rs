@@ -332,7 +332,7 @@ fn shutdown_nosave_and_no_save_points_write_nothing_but_save_does() {
             true,
         ),
     ] {
-        let dir = TempDir::new(&format!("shutdown-{name}"));
+        let dir = TempDir::new(&format!("shutdown-option-{name}"));
         let mut srv = start_in(&dir, &["--save", points]);
         let mut c = srv.raw();
         c.cmd(&["SET", "k", "v"]);
