@@ -270,12 +270,9 @@ pub fn run(srv: &mut Server) -> io::Result<()> {
                             "SIGTERM"
                         };
                         log::warn!("Received {name} scheduling shutdown...");
-                        if !prepare_for_shutdown(srv, ShutdownFlags::default()) {
-                            log::warn!(
-                                "{name} received but errors trying to shut down the server, \
-                                 check the logs for more information"
-                            );
-                        }
+                        // If the final save fails the server keeps running, as Redis
+                        // does; prepare_for_shutdown has logged why.
+                        prepare_for_shutdown(srv, ShutdownFlags::default());
                     }
                 }
                 Token(t) if t > LISTENER_BASE - srv.listeners.len() => {
