@@ -131,6 +131,11 @@ fn bgsave_writes_the_snapshot_and_resets_the_changes() {
     assert_eq!(info(&mut c, "persistence", "rdb_saves"), "1");
     assert_eq!(info(&mut c, "persistence", "rdb_last_bgsave_time_sec"), "0");
     assert_eq!(info(&mut c, "stats", "total_forks"), "1");
+    // The child reported what it copied on write: at least the pages it wrote itself.
+    let cow: u64 = info(&mut c, "persistence", "rdb_last_cow_size")
+        .parse()
+        .expect("a number");
+    assert!(cow > 0, "rdb_last_cow_size {cow}");
     let lastsave = c.cmd_str(&["LASTSAVE"]);
     assert!(
         lastsave >= started,
@@ -235,6 +240,7 @@ fn save_point_starts_a_bgsave() {
         "Background saving started by pid",
         ":C ", // the child's own lines
         "DB saved on disk",
+        "Fork CoW for RDB: current ",
     ] {
         assert!(text.contains(line), "no {line:?} in the log:\n{text}");
     }

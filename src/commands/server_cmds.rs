@@ -1161,9 +1161,9 @@ fn bytes_to_human(n: u64) -> String {
 }
 
 /// `# Persistence`: the state of RDB saves ([`crate::persist::bgsave::RdbSaveState`]) and of
-/// the running child, if any. The child's progress and copy-on-write figures (current_cow_*,
-/// current_fork_perc, current_save_keys_*, rdb_last_cow_size) are reported by Redis's child
-/// through a pipe, which rredis's child does not have: they stay 0.
+/// the running child, if any. The child reports its copy-on-write size once, when it is done
+/// (rdb_last_cow_size); the figures Redis's child sends every second while it runs
+/// (current_cow_*, current_fork_perc, current_save_keys_*) stay 0.
 fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
     let rdb_child = srv.child.filter(|child| child.kind == ChildKind::Rdb);
     field(out, "loading", 0);
@@ -1186,7 +1186,7 @@ fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
         rdb_child.map_or(-1, |child| child.start.elapsed().as_secs() as i64),
     );
     field(out, "rdb_saves", srv.stats.rdb_saves);
-    field(out, "rdb_last_cow_size", 0);
+    field(out, "rdb_last_cow_size", srv.rdb.last_cow_size);
     field(out, "rdb_last_load_keys_expired", 0);
     field(out, "rdb_last_load_keys_loaded", 0);
     field(out, "aof_enabled", 0);

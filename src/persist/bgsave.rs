@@ -9,8 +9,8 @@
 use std::path::Path;
 
 use crate::persist::fork::{
-    has_active_child_process, kill_child, redis_fork, run_child, ActiveChild, ChildKind, Forked,
-    CHILD_FAILED, CHILD_OK,
+    has_active_child_process, kill_child, redis_fork, run_child, send_child_cow_info, ActiveChild,
+    ChildKind, Forked, CHILD_FAILED, CHILD_OK,
 };
 use crate::persist::rdb::save_to_file;
 use crate::server::Server;
@@ -39,6 +39,8 @@ pub struct RdbSaveState {
     /// BGSAVE SCHEDULE (or BGSAVE inside MULTI) asked for a save while another child ran:
     /// the cron starts it once no child is active.
     pub bgsave_scheduled: bool,
+    /// Bytes the last successful BGSAVE child copied on write (INFO's rdb_last_cow_size).
+    pub last_cow_size: u64,
 }
 
 impl Default for RdbSaveState {
@@ -49,6 +51,7 @@ impl Default for RdbSaveState {
             lastbgsave_try: 0,
             save_time_last: -1,
             bgsave_scheduled: false,
+            last_cow_size: 0,
         }
     }
 }
@@ -99,7 +102,10 @@ pub fn rdb_save_background(srv: &mut Server) -> bool {
         Ok(Forked::Child) => run_child(|| {
             rdb_key_save_delay(srv);
             match rdb_save(srv) {
-                Ok(()) => CHILD_OK,
+                Ok(()) => {
+                    send_child_cow_info("RDB");
+                    CHILD_OK
+                }
                 Err(_) => CHILD_FAILED,
             }
         }),
@@ -139,9 +145,11 @@ pub fn background_save_done_handler(
     child: ActiveChild,
     exitcode: i32,
     bysignal: i32,
+    cow_bytes: u64,
 ) {
     if bysignal == 0 && exitcode == 0 {
         log::info!("Background saving terminated with success");
+        srv.rdb.last_cow_size = cow_bytes;
         srv.dirty = srv.dirty.saturating_sub(srv.rdb.dirty_before_bgsave);
         srv.lastsave = unix_seconds();
         srv.rdb.lastbgsave_ok = true;

@@ -20,6 +20,7 @@
 //! handlers, so the allocator is usable in the child.
 
 use std::io;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Instant;
 
 use crate::server::Server;
@@ -41,6 +42,10 @@ pub struct ActiveChild {
     pub kind: ChildKind,
     /// When it was forked (INFO's rdb_current_bgsave_time_sec, the last save's duration).
     pub start: Instant,
+    /// Read end of the pipe the child reports its copy-on-write size through (Redis's
+    /// child_info_pipe), -1 if the pipe could not be made. Closed when the child is reaped
+    /// or killed ([`receive_child_info`]).
+    pub info_fd: libc::c_int,
 }
 
 /// Which side of a fork the caller is on.
@@ -71,13 +76,27 @@ pub fn redis_fork(srv: &mut Server, kind: ChildKind) -> io::Result<Forked> {
         return Err(io::Error::other("a child process is already active"));
     }
     let start = Instant::now();
+    let mut pipe: [libc::c_int; 2] = [-1, -1];
+    // SAFETY: pipe2 writes two descriptors into the array it is given. Non-blocking: the
+    // parent reads only once the child has exited, and must never wait on it.
+    if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } == -1 {
+        pipe = [-1, -1];
+    }
+    let [info_read, info_write] = pipe;
     // SAFETY: fork() in a single-threaded process; the child only runs the caller's work and
     // then _exit (see `run_child`).
     let pid = unsafe { libc::fork() };
     match pid {
-        -1 => Err(io::Error::last_os_error()),
+        -1 => {
+            let e = io::Error::last_os_error();
+            close_fd(info_read);
+            close_fd(info_write);
+            Err(e)
+        }
         0 => {
             crate::logging::set_child_role();
+            close_fd(info_read);
+            CHILD_INFO_FD.store(info_write, Ordering::Relaxed);
             // SAFETY: setting a signal's disposition to the default has no preconditions.
             unsafe {
                 libc::signal(libc::SIGINT, libc::SIG_DFL);
@@ -86,12 +105,81 @@ pub fn redis_fork(srv: &mut Server, kind: ChildKind) -> io::Result<Forked> {
             Ok(Forked::Child)
         }
         pid => {
+            close_fd(info_write);
             srv.stats.latest_fork_usec = start.elapsed().as_micros() as u64;
             srv.stats.total_forks += 1;
-            srv.child = Some(ActiveChild { pid, kind, start });
+            srv.child = Some(ActiveChild {
+                pid,
+                kind,
+                start,
+                info_fd: info_read,
+            });
             update_dict_resize_policy(srv);
             Ok(Forked::Parent(pid))
         }
+    }
+}
+
+/// In a child: the write end of its info pipe (see `ActiveChild::info_fd`); -1 in the
+/// server itself.
+static CHILD_INFO_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// Closes a descriptor this module opened; -1 (none) is skipped.
+fn close_fd(fd: libc::c_int) {
+    if fd >= 0 {
+        // SAFETY: closing a descriptor this module owns and nothing else uses.
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// In a child that finished its work: measures the memory it holds privately, which is what
+/// copy-on-write cost (its own pages plus those it copied), logs it and sends it to the
+/// server through the info pipe (Redis's sendChildCowInfo). `what` names the work ("RDB").
+pub fn send_child_cow_info(what: &str) {
+    let cow = private_dirty_bytes();
+    let mb = cow >> 20;
+    log::info!("Fork CoW for {what}: current {mb} MB, peak {mb} MB, average {mb} MB");
+    let fd = CHILD_INFO_FD.load(Ordering::Relaxed);
+    if fd >= 0 {
+        let bytes = cow.to_le_bytes();
+        // SAFETY: writing 8 bytes from a live buffer to our own pipe. A failed write only
+        // loses the report, which then reads as 0.
+        unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+    }
+}
+
+/// This process's private dirty memory in bytes, from /proc/self/smaps_rollup (Redis's
+/// zmalloc_get_private_dirty); 0 where the kernel does not provide it.
+fn private_dirty_bytes() -> u64 {
+    let text = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
+    text.lines()
+        .filter_map(|line| line.strip_prefix("Private_Dirty:"))
+        .filter_map(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .sum::<u64>()
+        * 1024
+}
+
+/// Reads what `child` reported through its info pipe (its copy-on-write size in bytes, 0 if
+/// it sent nothing) and closes the pipe (Redis's receiveChildInfo). Called once the child has
+/// ended, so whatever it wrote is there.
+fn receive_child_info(child: &ActiveChild) -> u64 {
+    if child.info_fd < 0 {
+        return 0;
+    }
+    let mut bytes = [0u8; 8];
+    // SAFETY: reading at most 8 bytes into a live buffer from our own non-blocking pipe.
+    let n = unsafe { libc::read(child.info_fd, bytes.as_mut_ptr().cast(), bytes.len()) };
+    close_fd(child.info_fd);
+    if n == bytes.len() as isize {
+        u64::from_le_bytes(bytes)
+    } else {
+        0
     }
 }
 
@@ -149,10 +237,11 @@ pub fn check_children_done(srv: &mut Server) {
         Some(child) if child.pid == pid => {
             srv.child = None;
             update_dict_resize_policy(srv);
+            let cow_bytes = receive_child_info(&child);
             match child.kind {
                 ChildKind::Rdb => {
                     crate::persist::bgsave::background_save_done_handler(
-                        srv, child, exitcode, bysignal,
+                        srv, child, exitcode, bysignal, cow_bytes,
                     );
                 }
                 // AOF rewrite: the AOF work calls its done handler here (Redis's
@@ -160,7 +249,8 @@ pub fn check_children_done(srv: &mut Server) {
                 ChildKind::Aof => {
                     log::warn!(
                         "AOF rewrite child {pid} ended (exit code {exitcode}, signal \
-                         {bysignal}); AOF rewrites are not handled yet"
+                         {bysignal}, {cow_bytes} bytes copy-on-write); AOF rewrites are not \
+                         handled yet"
                     );
                 }
             }
@@ -188,6 +278,7 @@ pub fn kill_child(srv: &mut Server) {
         return;
     };
     update_dict_resize_policy(srv);
+    receive_child_info(&child);
     let mut status: libc::c_int = 0;
     // SAFETY: signalling and reaping our own child; waitpid with a valid out-pointer.
     unsafe {
