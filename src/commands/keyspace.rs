@@ -715,12 +715,14 @@ fn flushdb_command(srv: &mut Server, c: &mut Client) {
     }
 }
 
-/// FLUSHALL [ASYNC|SYNC]: deletes every key of every database.
+/// FLUSHALL [ASYNC|SYNC]: deletes every key of every database, and resets the snapshot to
+/// match ([`crate::persist::bgsave::rdb_reset_after_flushall`]).
 fn flushall_command(srv: &mut Server, c: &mut Client) {
     if flush_args_ok_or_reply(c) {
         let removed: usize = srv.dbs.iter_mut().map(|db| db.clear()).sum();
         srv.dirty += removed as u64;
         crate::db::signal_flushed_db(srv);
+        crate::persist::bgsave::rdb_reset_after_flushall(srv);
         c.reply.ok();
     }
 }
