@@ -62,6 +62,24 @@ pub const QUERY_BUF_KEEP: usize = 32 * 1024;
 /// Seconds of inactivity after which the cron gives back a client's spare buffer memory.
 const IDLE_SHRINK_SECONDS: i64 = 2;
 
+/// Most distinct error codes INFO errorstats tracks (Redis's ERROR_STATS_NUMBER), so a
+/// client inventing codes cannot grow the table without bound.
+pub const ERRORSTATS_LIMIT: usize = 128;
+
+/// Counts the error replies `c` was sent since the last call (Redis's afterErrorReply):
+/// INFO's total_error_replies and errorstats.
+pub fn account_error_replies(srv: &mut Server, c: &mut Client) {
+    for code in c.reply.take_error_codes() {
+        srv.stats.total_error_replies += 1;
+        let stats = &mut srv.stats.errorstats;
+        if let Some(count) = stats.get_mut(&code) {
+            *count += 1;
+        } else if stats.len() < ERRORSTATS_LIMIT {
+            stats.insert(code, 1);
+        }
+    }
+}
+
 /// Counters INFO stats reports. CONFIG RESETSTAT zeroes them ([`Stats::reset`]).
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -74,6 +92,9 @@ pub struct Stats {
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub total_error_replies: u64,
+    /// Error replies by code (INFO errorstats), sorted by code as Redis lists them; at most
+    /// [`ERRORSTATS_LIMIT`] codes, later new ones are only counted in the total.
+    pub errorstats: std::collections::BTreeMap<Box<[u8]>, u64>,
     /// Forks for background saves and rewrites, and how long the last one took the parent,
     /// in microseconds (INFO's total_forks, latest_fork_usec; see [`crate::persist::fork`]).
     pub total_forks: u64,
