@@ -100,6 +100,10 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     /// Most entries the slow log keeps.
     pub slowlog_max_len: i64,
+    /// Events at least this many ms long are recorded by the latency monitor; 0 disables it.
+    pub latency_monitor_threshold: i64,
+    /// Who may run DEBUG: `no`, `yes`, or `local` (loopback connections only).
+    pub enable_debug_command: String,
     /// Save points (`save <seconds> <changes> ...`): the cron starts a BGSAVE when one is met
     /// (see `crate::persist::bgsave::rdb_save_points_cron`). Empty disables snapshotting,
     /// also the one SHUTDOWN takes by default.
@@ -229,6 +233,8 @@ impl Default for Config {
             rdbchecksum: true,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            enable_debug_command: "no".into(),
             save_params: SAVE_PARAMS_DEFAULT.to_vec(),
             save_params_loaded: false,
             stop_writes_on_bgsave_error: true,
@@ -521,6 +527,14 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ConfigSpec::mutable(
         "slowlog-max-len",
         Kind::Int(field!(slowlog_max_len), 0, LONG_MAX as i64),
+    ),
+    ConfigSpec::immutable(
+        "enable-debug-command",
+        Kind::Enum(field!(enable_debug_command), &["no", "yes", "local"]),
+    ),
+    ConfigSpec::mutable(
+        "latency-monitor-threshold",
+        Kind::Int(field!(latency_monitor_threshold), 0, i64::MAX),
     ),
     ConfigSpec::mutable("save", Kind::SaveParams(field!(save_params))),
     ConfigSpec::mutable(

@@ -21,6 +21,8 @@ use crate::client::{
     close_client_async, close_client_on_output_buffer_limit_reached, put_client, take_client,
     Client, ReplyMode,
 };
+use crate::commands::debug::{debug_allowed, DEBUG_NOT_ALLOWED};
+use crate::commands::latency::latency_add_sample_if_needed;
 use crate::commands::monitor::replication_feed_monitors;
 use crate::commands::multi::{
     exec_command_abort, flag_transaction, queue_multi_command, runs_inside_multi,
@@ -251,6 +253,11 @@ pub struct Server {
     pub tracking: crate::tracking::Tracking,
     /// The slow log (see [`crate::commands::slowlog`]).
     pub slowlog: crate::commands::slowlog::SlowLog,
+    /// False after DEBUG SET-ACTIVE-EXPIRE 0: the cron's expiry cycle does not run (keys
+    /// still expire when looked up).
+    pub active_expire_enabled: bool,
+    /// The latency monitor's events (see [`crate::commands::latency`]).
+    pub latency: crate::commands::latency::LatencyMonitor,
     /// Tokens of the clients in MONITOR mode, in the order they started.
     pub monitors: Vec<usize>,
     /// CLIENT PAUSE in force, if any (see [`crate::pause`]).
@@ -308,6 +315,8 @@ impl Server {
             pubsub: PubSub::default(),
             tracking: crate::tracking::Tracking::default(),
             slowlog: Default::default(),
+            latency: Default::default(),
+            active_expire_enabled: true,
             monitors: Vec::new(),
             client_pause: None,
             paused_clients: Vec::new(),
@@ -413,6 +422,9 @@ fn process_command_generic(srv: &mut Server, c: &mut Client) {
     if c.monitor && cmd.flags & (flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) != 0 {
         return reject_command(srv, c, cmd, "ERR Replica can't interact with the keyspace");
     }
+    if cmd.flags & flags::PROTECTED != 0 && !debug_allowed(srv, c) {
+        return reject_command(srv, c, cmd, DEBUG_NOT_ALLOWED);
+    }
     if pause_covers(srv, c, cmd) {
         return postpone_client(srv, c);
     }
@@ -454,6 +466,12 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
     // A command that blocked is logged when it is served, not now (Redis: the slow log
     // is about execution time, not waiting).
     if cmd.flags & flags::SKIP_SLOWLOG == 0 && c.blocked.is_none() {
+        let event = if cmd.flags & flags::FAST != 0 {
+            "fast-command"
+        } else {
+            "command"
+        };
+        latency_add_sample_if_needed(srv, event, ((end - start) / 1000) as u64);
         slowlog_push_current_command(srv, c, end - start);
     }
     if !srv.monitors.is_empty() && cmd.flags & (flags::SKIP_MONITOR | flags::ADMIN) == 0 {
