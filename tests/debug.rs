@@ -84,7 +84,7 @@ fn debug_subcommands_match_redis() {
         &["DEBUG", "SLEEP", "0"],
         &["DEBUG", "SLEEP", "x"],
         &["DEBUG", "SET-ACTIVE-EXPIRE", "0"],
-        &["SET", "short", "v", "PX", "1"],
+        &["SET", "short", "v", "PX", "100000"],
         &["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
         &["DEBUG", "RELOAD", "BOGUS"],
         &["DEBUG", "RELOAD"],

@@ -187,13 +187,17 @@ fn debug_populate(srv: &mut Server, c: &mut Client) {
     c.reply.ok();
 }
 
+/// DEBUG PROTOCOL double's value: Redis's sample, which happens to look like pi.
+#[allow(clippy::approx_constant)]
+const DEBUG_PROTOCOL_DOUBLE: f64 = 3.141;
+
 /// DEBUG PROTOCOL type: a sample reply of each RESP type, for client library tests.
 fn debug_protocol(c: &mut Client) {
     let r = &mut c.reply;
     match c.argv.arg(2).to_ascii_lowercase().as_slice() {
         b"string" => r.bulk(b"Hello World"),
         b"integer" => r.int(12345),
-        b"double" => r.double(3.141),
+        b"double" => r.double(DEBUG_PROTOCOL_DOUBLE),
         b"bignum" => {
             let digits = b"1234567999999999999999999999999999999";
             if r.resp >= 3 {
