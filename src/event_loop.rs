@@ -24,7 +24,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use socket2::{Domain, Socket, Type};
 
-use crate::acl::{client_set_default_auth, default_user_nopass};
+use crate::acl::client_set_default_auth;
 use crate::blocked::{handle_blocked_clients_timeout, next_deadline};
 use crate::client::{handle_client_input, put_client, take_client, write_to_client, Client};
 use crate::commands::multi::discard_transaction;
@@ -340,7 +340,7 @@ fn accept_one(srv: &mut Server, registry: &Registry, mut sock: TcpStream, addr: 
         srv.stats.rejected_connections += 1;
         return;
     }
-    if srv.config.protected_mode && default_user_nopass(&srv.config) && !addr.ip().is_loopback() {
+    if srv.config.protected_mode && srv.acl.default_user_nopass() && !addr.ip().is_loopback() {
         let _ = sock.write(PROTECTED_MODE_DENIED);
         srv.stats.rejected_connections += 1;
         return;
@@ -357,7 +357,7 @@ fn accept_one(srv: &mut Server, registry: &Registry, mut sock: TcpStream, addr: 
     let id = srv.next_client_id;
     srv.next_client_id += 1;
     let mut client = Box::new(Client::new(id, token, sock, addr));
-    client_set_default_auth(&srv.config, &mut client);
+    client_set_default_auth(&srv.acl, &mut client);
     entry.insert(Some(client));
     srv.stats.total_connections_received += 1;
     log::debug!("Accepted {addr}");

@@ -108,6 +108,10 @@ fn main() -> ExitCode {
         std::process::id()
     );
     let mut srv = Server::new(config, config_file);
+    if let Err(e) = rredis::acl::load_users_at_startup(&mut srv) {
+        log::warn!("{e}");
+        return ExitCode::FAILURE;
+    }
     if let Err(e) = event_loop::listen(&mut srv) {
         log::warn!(
             "Failed listening on port {} (TCP), aborting: {e}",

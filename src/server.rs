@@ -15,7 +15,7 @@ use mio::net::TcpListener;
 use mio::Registry;
 use slab::Slab;
 
-use crate::acl::auth_required;
+use crate::acl::{auth_required, check_all_perm, noperm_error, Acl};
 use crate::blocked::{handle_clients_blocked_on_keys, Blocked};
 use crate::client::{
     close_client_async, close_client_on_output_buffer_limit_reached, put_client, take_client,
@@ -209,6 +209,10 @@ pub struct Server {
     pub pubsub: PubSub,
     /// Client-side caching: who may cache which keys (see [`crate::tracking`]).
     pub tracking: crate::tracking::Tracking,
+    /// Users, their permissions, and the ACL log (see [`crate::acl`]).
+    pub acl: Acl,
+    /// When the last POST / Host: security warning was logged, unix ms (0: never).
+    pub last_security_warning_ms: i64,
 }
 
 impl Server {
@@ -222,6 +226,8 @@ impl Server {
         let databases = config.databases.max(1) as usize;
         let start_time_ms = now_ms();
         crate::db::update_lru_clock();
+        let commands = CommandTable::default();
+        let acl = Acl::new(&commands, &config.requirepass);
         Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             config,
@@ -229,7 +235,7 @@ impl Server {
             clients: Slab::new(),
             listeners: Vec::new(),
             registry: None,
-            commands: CommandTable::default(),
+            commands,
             stats: Stats::default(),
             next_client_id: 1,
             dirty: 0,
@@ -249,6 +255,8 @@ impl Server {
             last_cron: Instant::now(),
             pubsub: PubSub::default(),
             tracking: crate::tracking::Tracking::default(),
+            acl,
+            last_security_warning_ms: 0,
         }
     }
 
@@ -282,6 +290,13 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
             t.caching = false;
         }
     }
+    // An HTTP request (a browser made to talk to Redis by a hostile page, or SSRF): close
+    // without a reply (Redis's securityWarningCommand).
+    if let Some(name) = c.argv.first() {
+        if name.eq_ignore_ascii_case(b"post") || name.eq_ignore_ascii_case(b"host:") {
+            return security_warning_command(srv, c);
+        }
+    }
     // CLIENT LIST's cmd= names what was looked up, even if refused: NULL when nothing was.
     let cmd = match srv.commands.resolve(&c.argv) {
         Ok(cmd) => cmd,
@@ -301,8 +316,16 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
         return reject_command(srv, c, cmd, &msg);
     }
-    if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.config, c) {
+    if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.acl, c) {
         return reject_command(srv, c, cmd, "NOAUTH Authentication required.");
+    }
+    if c.multi.is_some() && cmd.flags & flags::NO_MULTI != 0 {
+        let msg = "ERR Command not allowed inside a transaction";
+        return reject_command(srv, c, cmd, msg);
+    }
+    // The user's permissions: the command, its keys, its channels (see `crate::acl`).
+    if let Err(reason) = check_all_perm(srv, c, cmd) {
+        return reject_command(srv, c, cmd, &noperm_error(reason, cmd));
     }
     // A RESP2 connection with subscriptions reads messages as arrays in its reply stream, so
     // only commands whose replies it can tell apart from them may run (RESP3 pushes are
@@ -310,14 +333,8 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
     if c.pubsub.is_subscribed() && c.reply.resp == 2 && !allowed_in_pubsub_context(cmd) {
         return reject_command(srv, c, cmd, &only_pubsub_allowed_error(cmd));
     }
-    if c.multi.is_some() {
-        if cmd.flags & flags::NO_MULTI != 0 {
-            let msg = "ERR Command not allowed inside a transaction";
-            return reject_command(srv, c, cmd, msg);
-        }
-        if !runs_inside_multi(cmd) {
-            return queue_multi_command(srv, c, cmd);
-        }
+    if c.multi.is_some() && !runs_inside_multi(cmd) {
+        return queue_multi_command(srv, c, cmd);
     }
     call(srv, c, cmd);
     // Output limits are checked where output is added: here for the client's own replies
@@ -353,6 +370,23 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
         crate::tracking::tracking_remember_keys(srv, c, cmd);
     }
     srv.stats.total_commands_processed += 1;
+}
+
+/// Least time between two logged security warnings, in ms (Redis: 60 s), so an attack
+/// cannot flood the log.
+const SECURITY_WARNING_PERIOD_MS: i64 = 60_000;
+
+/// Logs a possible cross-protocol attack (rate-limited) and closes the connection.
+fn security_warning_command(srv: &mut Server, c: &mut Client) {
+    if srv.now_ms - srv.last_security_warning_ms > SECURITY_WARNING_PERIOD_MS {
+        log::warn!(
+            "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: \
+             commands to Redis. This is likely due to an attacker attempting to use Cross \
+             Protocol Scripting to compromise your Redis instance. Connection aborted."
+        );
+        srv.last_security_warning_ms = srv.now_ms;
+    }
+    close_client_async(srv, c);
 }
 
 /// Answers a request refused before it ran with the error `msg` and flags the client's
