@@ -816,7 +816,7 @@ pub struct LogEntry {
     pub reason: Denied,
     /// `toplevel` or `multi`.
     pub context: &'static str,
-    /// The command's full name, the key or channel, or `AUTH`.
+    /// The command's full name, the key or channel, or the AUTH / HELLO as typed.
     pub object: Bytes,
     pub username: Bytes,
     /// When the latest folded denial happened, unix ms.
@@ -999,11 +999,13 @@ pub fn authenticate_user(
         c.user = Bytes::copy_from_slice(username);
         c.authenticated = true;
     } else {
+        // The object is the command as typed: AUTH, or HELLO for its AUTH option.
+        let object = c.argv.first().cloned().unwrap_or_default();
         let entry = log_entry(
             srv,
             c,
             Denied::Auth,
-            Bytes::from_static(b"AUTH"),
+            object,
             Bytes::copy_from_slice(username),
         );
         let max_len = srv.config.acllog_max_len as usize;
@@ -1095,7 +1097,7 @@ pub fn parse_acl_file(
         let argv: Vec<&str> = line.split(' ').collect();
         let (Some(&"user"), Some(name)) = (argv.first(), argv.get(1)) else {
             errors.push_str(&format!(
-                "{path}:{linenum} should start with user keyword. "
+                "{path}:{linenum} should start with user keyword followed by the username. "
             ));
             continue;
         };
@@ -1118,7 +1120,7 @@ pub fn parse_acl_file(
             .collect();
         let Ok(rules) = merge_selector_args(&rules) else {
             errors.push_str(&format!(
-                "{path}:{linenum}: Unmatched parenthesis in selector declaration."
+                "{path}:{linenum}: Unmatched parenthesis in selector definition."
             ));
             continue;
         };
@@ -1228,15 +1230,22 @@ pub fn load_users_at_startup(srv: &mut crate::server::Server) -> Result<(), Stri
             .iter()
             .map(|r| Bytes::copy_from_slice(r.as_bytes()))
             .collect();
-        let existing = srv.acl.user(name.as_bytes()).cloned();
-        let user = set_user_rules(
-            &srv.commands,
-            name.as_bytes(),
-            existing.as_ref(),
-            &rules,
-            allchannels,
-        )
-        .map_err(|e| fail(&e))?;
+        let rules = merge_selector_args(&rules).map_err(|e| fail(&e))?;
+        let mut user = srv
+            .acl
+            .user(name.as_bytes())
+            .cloned()
+            .unwrap_or_else(|| User::new(name.as_bytes(), allchannels));
+        for rule in &rules {
+            user.set(&srv.commands, rule, allchannels).map_err(|e| {
+                format!(
+                    "Error loading ACL rule '{}' for the user named '{name}': {}\n\
+                     Critical error while loading ACLs. Exiting.",
+                    String::from_utf8_lossy(rule),
+                    e.text()
+                )
+            })?;
+        }
         srv.acl.users.insert(user.name.clone(), user);
     }
     srv.config.users = lines;
@@ -1273,6 +1282,63 @@ fn os_error(e: &std::io::Error) -> String {
     match text.find(" (os error") {
         Some(at) => text[..at].to_string(),
         None => text,
+    }
+}
+
+/// After ACL SETUSER changed `original` into `new`, disconnects the user's subscribers
+/// whose subscriptions the new channel rules no longer allow (Redis's
+/// ACLKillPubsubClientsIfNeeded). As in Redis, the channel patterns of every selector form
+/// one list, and nothing is checked when a new selector allows every channel or when the
+/// original allowed only patterns all still in the new list. The running client (not in the
+/// slab) is closed after its reply.
+pub fn kill_pubsub_clients_if_needed(
+    srv: &mut crate::server::Server,
+    current: &mut Client,
+    new: &User,
+    original: &User,
+) {
+    let selectors = |u: &User| -> Vec<Selector> {
+        std::iter::once(&u.root)
+            .chain(&u.selectors)
+            .cloned()
+            .collect()
+    };
+    let new_selectors = selectors(new);
+    if new_selectors.iter().any(|s| s.allchannels) {
+        return;
+    }
+    let upcoming = Selector {
+        channels: new_selectors.into_iter().flat_map(|s| s.channels).collect(),
+        ..Selector::default()
+    };
+    let original = selectors(original);
+    let kept = !original.iter().any(|s| s.allchannels)
+        && original
+            .iter()
+            .flat_map(|s| &s.channels)
+            .all(|c| upcoming.channels.contains(c));
+    if kept {
+        return;
+    }
+    let violates = |c: &Client| {
+        c.user == new.name
+            && c.pubsub
+                .subscriptions()
+                .any(|(channel, is_pattern)| !upcoming.channel_allowed(channel, is_pattern))
+    };
+    if violates(current) {
+        current.close_after_reply = true;
+    }
+    let victims: Vec<usize> = srv
+        .clients
+        .iter()
+        .filter_map(|(token, slot)| slot.as_deref().filter(|c| violates(c)).map(|_| token))
+        .collect();
+    for token in victims {
+        if let Some(mut c) = crate::client::take_client(srv, token) {
+            crate::client::close_client_async(srv, &mut c);
+            crate::client::put_client(srv, c);
+        }
     }
 }
 

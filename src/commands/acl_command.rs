@@ -7,8 +7,8 @@ use std::io::Read;
 use bytes::Bytes;
 
 use crate::acl::{
-    bad_user_name, category_by_name, kill_user_clients, load_from_file, save_to_file,
-    set_user_rules, Denied, DEFAULT_USER,
+    bad_user_name, category_by_name, kill_pubsub_clients_if_needed, kill_user_clients,
+    load_from_file, save_to_file, set_user_rules, Denied, DEFAULT_USER,
 };
 use crate::client::Client;
 use crate::commands::{acl, all_commands, container_command, flags::*, Command, NO_KEYS};
@@ -83,7 +83,9 @@ fn acl_setuser_command(srv: &mut Server, c: &mut Client) {
         allchannels,
     ) {
         Ok(user) => {
-            srv.acl.users.insert(name, user);
+            if let Some(original) = srv.acl.users.insert(name, user.clone()) {
+                kill_pubsub_clients_if_needed(srv, c, &user, &original);
+            }
             c.reply.ok();
         }
         Err(e) => c.reply.error(&format!("ERR {e}")),
