@@ -275,8 +275,10 @@ pub struct CommandTable {
     by_name: HashMap<&'static [u8], &'static Command>,
     /// Each row's ACL id (its place among every row and subcommand row, in table order),
     /// keyed by the row's address: rows are statics, so the address names the row. ACL
-    /// bitmaps are indexed by these ids (see [`crate::acl`]).
-    ids: HashMap<usize, usize>,
+    /// bitmaps are indexed by these ids (see [`crate::acl`]). Looked up on every command's
+    /// permission check, hence foldhash rather than SipHash (the keys are addresses, not
+    /// client data).
+    ids: HashMap<usize, usize, foldhash::fast::RandomState>,
 }
 
 /// Why a command could not be resolved.
