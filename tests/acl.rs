@@ -744,3 +744,45 @@ fn users_from_the_config_file() {
     assert!(!status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A non-loopback address of this machine, if it has one (the source address of a route
+/// outward; no packet is sent).
+fn outward_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn protected_mode_refuses_outside_clients_without_a_password() {
+    let test = "protected_mode_refuses_outside_clients_without_a_password";
+    let Some(ip) = outward_address() else {
+        eprintln!("\n*** SKIPPING {test}: no non-loopback address on this machine ***\n");
+        return;
+    };
+    let ours = Server::start_with(&["--bind", "0.0.0.0"]);
+    let real = real_redis_with(test, &["--bind", "0.0.0.0"]);
+    let mut replies = Vec::new();
+    for srv in std::iter::once(&ours).chain(real.as_ref()) {
+        let stream = std::net::TcpStream::connect((ip, srv.port)).expect("connect");
+        let mut c = Raw::from_stream(stream);
+        let (denied, closed) = c.read_until_closed(Duration::from_secs(5));
+        assert!(closed, "connection left open");
+        replies.push(denied);
+        // With a password for the default user, outside clients are let in (to AUTH).
+        srv.raw().cmd(&["CONFIG", "SET", "requirepass", "pw"]);
+        let stream = std::net::TcpStream::connect((ip, srv.port)).expect("connect");
+        let mut c = Raw::from_stream(stream);
+        assert_eq!(c.cmd_str(&["PING"]), "-NOAUTH Authentication required.\r\n");
+    }
+    let text = String::from_utf8_lossy(&replies[0]).into_owned();
+    assert!(
+        text.starts_with("-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.")
+            && text.ends_with("accepting connections from the outside.\r\n"),
+        "{text}"
+    );
+    if let Some(theirs) = replies.get(1) {
+        assert_eq!(&replies[0], theirs);
+    }
+}
