@@ -38,6 +38,10 @@ pub const DEFAULT_USER: &[u8] = b"default";
 /// its own, in ms (Redis's ACL_LOG_GROUPING_MAX_TIME_DELTA).
 const LOG_GROUPING_MAX_TIME_DELTA_MS: i64 = 60_000;
 
+/// How many of the newest ACL LOG entries a denial may be folded into (Redis bounds the
+/// search at 10 so logging stays cheap).
+const LOG_GROUPING_SCAN: usize = 10;
+
 /// Why a command (or AUTH) was refused. The order is Redis's: when no selector allows a
 /// command, the highest reason among them is reported (ACLCheckAllUserCommandPerm).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -882,11 +886,11 @@ impl Acl {
             .is_some_and(|u| u.nopass && u.enabled)
     }
 
-    /// Records a denial (Redis's addACLLogEntry): folded into a recent entry with the same
-    /// reason, context, object and user, else added as the newest; the oldest entries go
-    /// beyond `max_len`.
+    /// Records a denial (Redis's addACLLogEntry): folded into a recent entry (among the
+    /// newest [`LOG_GROUPING_SCAN`]) with the same reason, context, object and user, which
+    /// becomes the newest, else added as the newest; the oldest entries go beyond `max_len`.
     pub fn add_log_entry(&mut self, entry: LogEntry, max_len: usize) {
-        let similar = self.log.iter().position(|e| {
+        let similar = self.log.iter().take(LOG_GROUPING_SCAN).position(|e| {
             e.reason == entry.reason
                 && e.context == entry.context
                 && e.object == entry.object
@@ -1403,6 +1407,34 @@ mod tests {
             u.describe(&table),
             "off %R~r* %W~w* ~b* ~k* resetchannels -@all"
         );
+    }
+
+    #[test]
+    fn log_folds_recent_similar_denials() {
+        let table = CommandTable::default();
+        let mut acl = Acl::new(&table, "");
+        let entry = |object: &str| LogEntry {
+            count: 1,
+            reason: Denied::Key,
+            context: "toplevel",
+            object: Bytes::copy_from_slice(object.as_bytes()),
+            username: Bytes::from_static(b"u"),
+            ctime_ms: 1000,
+            client_info: String::new(),
+        };
+        for i in 0..12 {
+            acl.add_log_entry(entry(&i.to_string()), 128);
+        }
+        // Among the newest ten: folded, and moved to the front.
+        acl.add_log_entry(entry("5"), 128);
+        assert_eq!(acl.log.len(), 12);
+        assert_eq!((&acl.log[0].object[..], acl.log[0].count), (&b"5"[..], 2));
+        // Older than the newest ten: a new entry.
+        acl.add_log_entry(entry("0"), 128);
+        assert_eq!(acl.log.len(), 13);
+        assert_eq!(acl.log[0].count, 1);
+        acl.add_log_entry(entry("x"), 2);
+        assert_eq!(acl.log.len(), 2);
     }
 
     #[test]
