@@ -912,7 +912,7 @@ impl Acl {
 /// Parses the rules of a `user` line (config file, ACL file) or of ACL SETUSER: arguments
 /// from `(` to the one ending in `)` form one selector (Redis's ACLMergeSelectorArguments).
 /// The error is Redis's, naming where the open selector started.
-pub fn merge_selector_args(args: &[Bytes]) -> Result<Vec<Bytes>, String> {
+fn merge_selector_args(args: &[Bytes]) -> Result<Vec<Bytes>, String> {
     let mut merged = Vec::new();
     // The selector being merged, and the argument that opened it (for the error).
     let mut open: Option<(Vec<u8>, &Bytes)> = None;
@@ -1084,7 +1084,7 @@ pub fn noperm_error(reason: Denied, cmd: &Command) -> String {
 
 /// Parses the lines of an ACL file (Redis's ACLLoadFromFile): `user <name> <rules...>` per
 /// line, split at single spaces. The error lists every bad line as Redis does.
-pub fn parse_acl_file(
+fn parse_acl_file(
     table: &CommandTable,
     path: &str,
     text: &str,

@@ -273,10 +273,11 @@ impl Server {
 }
 
 /// Runs one parsed request of client `c` (Redis's processCommand): resolve the command,
-/// check arity, check the client may run it (authentication, `no_multi` inside MULTI), then
-/// queue it if the client is in MULTI, else [`call`] it. A rejected request is answered with
-/// its error and flags the client's transaction, if any ([`reject_command`]). Errors are
-/// replied to; the connection stays open. (Error replies are counted for INFO by the reply
+/// check arity, check the client may run it (authentication, `no_multi` inside MULTI, its
+/// user's permissions: see [`crate::acl`]), then queue it if the client is in MULTI, else
+/// [`call`] it. A rejected request is answered with its error and flags the client's
+/// transaction, if any ([`reject_command`]). Errors are replied to; the connection stays
+/// open. (Error replies are counted for INFO by the reply
 /// layer, whoever writes them.)
 ///
 /// Clients blocked on keys are served here, after the command, never inside [`call`]: so an
