@@ -787,3 +787,158 @@ fn protected_mode_refuses_outside_clients_without_a_password() {
         assert_eq!(&replies[0], theirs);
     }
 }
+
+/// Random users and random commands: ACL SETUSER's reply and ACL DRYRUN's verdict must be
+/// Redis's for every pair, which covers how categories, commands, subcommands, first
+/// arguments, key patterns with read/write permissions, channels and selectors combine.
+#[test]
+fn random_rules_and_dryruns_match_redis() {
+    let test = "acl::random_rules_and_dryruns_match_redis";
+    let Some(mut twin) = common::Twin::start(test, &[]) else {
+        return;
+    };
+    let mut rng = common::TestRng::from_env_or(test, 0xac1_0001);
+    const RULES: &[&str] = &[
+        "on",
+        "off",
+        "allkeys",
+        "resetkeys",
+        "allchannels",
+        "resetchannels",
+        "allcommands",
+        "nocommands",
+        "reset",
+        "+@all",
+        "-@all",
+        "+@read",
+        "-@read",
+        "+@write",
+        "-@write",
+        "+@string",
+        "-@string",
+        "+@list",
+        "+@hash",
+        "-@hash",
+        "+@set",
+        "+@sortedset",
+        "+@keyspace",
+        "-@keyspace",
+        "+@dangerous",
+        "-@dangerous",
+        "+@admin",
+        "-@admin",
+        "+@fast",
+        "-@fast",
+        "+@slow",
+        "-@slow",
+        "+@pubsub",
+        "-@pubsub",
+        "+@connection",
+        "+@transaction",
+        "+@blocking",
+        "-@blocking",
+        "+get",
+        "-get",
+        "+set",
+        "-set",
+        "+incr",
+        "+lpush",
+        "-lpush",
+        "+publish",
+        "+subscribe",
+        "+psubscribe",
+        "+config",
+        "-config",
+        "+config|get",
+        "-config|set",
+        "+client|id",
+        "-client|list",
+        "+select|0",
+        "+select",
+        "+object|encoding",
+        "+sort",
+        "+copy",
+        "+lmove",
+        "~*",
+        "~r*",
+        "~w*",
+        "%R~r*",
+        "%W~w*",
+        "%RW~b*",
+        "%R~*",
+        "%W~*",
+        "~a?",
+        "&*",
+        "&ch*",
+        "&c*",
+        "&news",
+        "&n*",
+        "(~a* +get)",
+        "(%R~b* +@all)",
+        "(&x* +publish)",
+        "clearselectors",
+        "+nosuch",
+        "%~x",
+    ];
+    const COMMANDS: &[&[&str]] = &[
+        &["get", "r1"],
+        &["get", "w1"],
+        &["get", "b1"],
+        &["get", "a1"],
+        &["get", "ax"],
+        &["set", "w1", "v"],
+        &["set", "r1", "v"],
+        &["set", "b1", "v", "GET"],
+        &["incr", "w1"],
+        &["append", "b1", "x"],
+        &["mget", "r1", "w1", "b1"],
+        &["mset", "w1", "1", "b1", "2"],
+        &["del", "w1", "r1"],
+        &["exists", "r1"],
+        &["copy", "r1", "w1"],
+        &["lmove", "r1", "w1", "left", "right"],
+        &["sort", "r1", "store", "w1"],
+        &["sort_ro", "r1"],
+        &["lpush", "w1", "x"],
+        &["lrange", "r1", "0", "-1"],
+        &["keys", "*"],
+        &["flushall"],
+        &["ping"],
+        &["auth", "x"],
+        &["publish", "ch1", "m"],
+        &["publish", "news", "m"],
+        &["publish", "x1", "m"],
+        &["subscribe", "ch1", "news"],
+        &["psubscribe", "ch*"],
+        &["psubscribe", "n*"],
+        &["config", "get", "port"],
+        &["config", "set", "hz", "10"],
+        &["client", "id"],
+        &["client", "list"],
+        &["select", "0"],
+        &["select", "1"],
+        &["object", "encoding", "r1"],
+        &["object", "freq", "r1"],
+        &["multi"],
+        &["exec"],
+        &["blpop", "r1", "w1", "0"],
+        &["zadd", "b1", "1", "m"],
+        &["hset", "a1", "f", "v"],
+    ];
+    for _ in 0..1000 {
+        let mut setuser = vec!["ACL", "SETUSER", "u", "reset"];
+        // Half the users start from every command, so the key and channel rules get tested.
+        if rng.chance(50) {
+            setuser.push("+@all");
+        }
+        for _ in 0..rng.range(1, 6) {
+            setuser.push(rng.pick(RULES));
+        }
+        twin.run(&setuser, common::Check::Exact);
+        for _ in 0..8 {
+            let mut dryrun = vec!["ACL", "DRYRUN", "u"];
+            dryrun.extend_from_slice(rng.pick(COMMANDS));
+            twin.run(&dryrun, common::Check::Exact);
+        }
+    }
+}
