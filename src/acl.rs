@@ -1065,6 +1065,26 @@ pub fn check_all_perm(
     Err(denial.reason)
 }
 
+/// True if `c`'s user may run its current command and read any key at all (Redis's
+/// ACLUserCheckCmdWithUnrestrictedKeyAccess for read access): one selector allows the
+/// command and has `allkeys` or a readable `*` pattern. SORT's BY and GET patterns name keys
+/// the key specs cannot show, so they need this.
+pub fn client_has_unrestricted_read_access(srv: &crate::server::Server, c: &Client) -> bool {
+    let (Some(user), Some(cmd)) = (
+        srv.acl.user(&c.user),
+        srv.commands.get_by_full_name(c.cmd.as_bytes()),
+    ) else {
+        return false;
+    };
+    std::iter::once(&user.root).chain(&user.selectors).any(|s| {
+        s.check_command(&srv.commands, cmd, &c.argv).is_ok()
+            && (s.allkeys
+                || s.keys
+                    .iter()
+                    .any(|k| k.perms & PERM_READ != 0 && k.pattern[..] == *b"*"))
+    })
+}
+
 /// The NOPERM error for a command refused at the top level (processCommand's words).
 pub fn noperm_error(reason: Denied, cmd: &Command) -> String {
     match reason {

@@ -942,3 +942,38 @@ fn random_rules_and_dryruns_match_redis() {
         }
     }
 }
+
+#[test]
+fn sort_by_and_get_patterns_need_access_to_every_key() {
+    let mut p = Pair::new("sort_by_and_get_patterns_need_access_to_every_key", 3);
+    p.cmd(0, &["RPUSH", "l", "1", "2"]);
+    p.cmd(0, &["ACL", "SETUSER", "s1", "on", "nopass", "+@all", "~l*"]);
+    p.cmd(
+        0,
+        &["ACL", "SETUSER", "s2", "on", "nopass", "+@all", "%R~*"],
+    );
+    p.cmd(
+        0,
+        &[
+            "ACL",
+            "SETUSER",
+            "s3",
+            "on",
+            "nopass",
+            "+@all",
+            "~l*",
+            "(~* +sort)",
+        ],
+    );
+    for (n, user) in [(0, "s1"), (1, "s2"), (2, "s3")] {
+        p.cmd(n, &["AUTH", user, "x"]);
+        p.cmd(n, &["SORT", "l", "BY", "nosort"]);
+        p.cmd(n, &["SORT", "l", "BY", "w_*"]);
+        p.cmd(n, &["SORT", "l", "GET", "#"]);
+        p.cmd(n, &["SORT_RO", "l", "BY", "w_", "GET", "w_*"]);
+    }
+    assert_eq!(
+        p.cmd(0, &["SORT", "l", "BY", "w_*"]),
+        err("ERR BY option of SORT denied due to insufficient ACL permissions.")
+    );
+}
