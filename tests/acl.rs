@@ -731,6 +731,19 @@ fn users_from_the_config_file() {
          $47\r\nuser bob on nopass ~b* resetchannels -@all +get\r\n\
          $93\r\nuser default on #796e80c7e5bf8a48cb603f229eeec578ec72443dbfe37710cc80de67228c6713 ~* &* +@all\r\n"
     );
+    // On the command line the words after --user up to the next option are its rules.
+    let cli = Server::start_with(&[
+        "--user", "carol", "on", "nopass", "+@all", "~c*", "--hz", "10",
+    ]);
+    let list = cli.raw().cmd_str(&["ACL", "LIST"]);
+    assert!(
+        list.contains("user carol on nopass ~c* resetchannels +@all\r\n"),
+        "{list}"
+    );
+    assert_eq!(
+        cli.raw().cmd_str(&["ACL", "USERS"]),
+        "*2\r\n$5\r\ncarol\r\n$7\r\ndefault\r\n"
+    );
     // A bad rule stops the start-up.
     let bad = dir.join("bad.conf");
     std::fs::write(&bad, "user alice on >pw +nosuch\n").expect("write config");
