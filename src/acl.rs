@@ -86,7 +86,7 @@ struct KeyPattern {
 
 /// One set of permissions (Redis's aclSelector). Owned by its [`User`]; a copy is worked on
 /// while ACL SETUSER applies rules, and replaces the user's only if every rule was valid.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Selector {
     /// One bit per command id (`CommandTable::id`): the command may run.
     allowed: Vec<u64>,
@@ -572,7 +572,7 @@ fn command_channels(cmd: &Command, argv: &[Bytes]) -> Vec<(usize, bool)> {
 
 /// One user (Redis's `user`). Owned by [`Acl::users`]; dies with ACL DELUSER or ACL LOAD,
 /// which also disconnect its clients.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct User {
     pub name: Bytes,
     pub enabled: bool,
