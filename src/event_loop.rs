@@ -30,7 +30,7 @@ use crate::client::{handle_client_input, put_client, take_client, write_to_clien
 use crate::commands::multi::discard_transaction;
 use crate::commands::pubsub::pubsub_unsubscribe_all;
 use crate::expire::{active_expire_cycle, CycleKind, FAST_CYCLE};
-use crate::server::{server_cron, Server, Shutdown};
+use crate::server::{prepare_for_shutdown, server_cron, Server, Shutdown, ShutdownFlags};
 use crate::util::now_ms;
 
 /// Token of the signal pipe.
@@ -271,7 +271,9 @@ pub fn run(srv: &mut Server) -> io::Result<()> {
                             "SIGTERM"
                         };
                         log::warn!("Received {name} scheduling shutdown...");
-                        srv.shutdown = Shutdown::Requested;
+                        // If the final save fails the server keeps running, as Redis
+                        // does; prepare_for_shutdown has logged why.
+                        prepare_for_shutdown(srv, ShutdownFlags::default());
                     }
                 }
                 Token(t) if t > LISTENER_BASE - srv.listeners.len() => {
@@ -291,7 +293,6 @@ pub fn run(srv: &mut Server) -> io::Result<()> {
         }
         before_sleep(srv, registry);
     }
-    log::warn!("User requested shutdown...");
     Ok(())
 }
 
@@ -309,6 +310,11 @@ fn next_timeout(srv: &Server) -> Duration {
         // Wake up when the first blocked client's wait is over (1 ms after, as the
         // deadline is exclusive and the clock is read in whole milliseconds).
         let until = u64::try_from(deadline + 1 - now_ms()).unwrap_or(0);
+        timeout = timeout.min(Duration::from_millis(until));
+    }
+    if let Some(pause) = srv.client_pause {
+        // Wake up when the pause is over, to run the requests it postponed.
+        let until = u64::try_from(pause.end_ms - now_ms()).unwrap_or(0);
         timeout = timeout.min(Duration::from_millis(until));
     }
     timeout
@@ -441,6 +447,7 @@ fn before_sleep(srv: &mut Server, registry: &Registry) {
         handle_blocked_clients_timeout(srv);
     }
     // BCAST invalidations collected this turn go out with this turn's replies.
+    crate::pause::handle_unpaused_clients(srv);
     crate::tracking::tracking_broadcast_invalidation_messages(srv);
     crate::commands::pubsub::deliver_pending_messages(srv, None);
     let mut list = std::mem::take(&mut srv.pending_writes);
@@ -469,6 +476,8 @@ fn free_closing_clients(srv: &mut Server, registry: &Registry) {
             pubsub_unsubscribe_all(srv, &mut c);
             // And its BCAST registrations (default-mode entries are skipped when met).
             crate::tracking::disable_tracking(srv, &mut c);
+            crate::commands::monitor::stop_monitoring(srv, &mut c);
+            crate::pause::remove_postponed_client(srv, &mut c);
             let _ = registry.deregister(&mut c.sock);
             log::debug!("Client closed id={} addr={}", c.id, c.addr);
         }

@@ -14,7 +14,8 @@
 //! - [`acl`] — users, permissions, authentication, the ACL log (acl.c); [`sha256`] — the
 //!   digest ACL passwords are kept as (sha256.c);
 //! - [`blocked`] — clients parked by BLPOP and friends until a key is ready (blocked.c);
-//! - [`persist`] — RDB snapshots and the append-only file (rdb.c, aof.c).
+//! - [`persist`] — RDB snapshots and the append-only file (rdb.c, aof.c);
+//! - [`pause`] — CLIENT PAUSE: commands postponed while writes or all commands are paused.
 
 pub mod acl;
 pub mod blocked;
@@ -27,6 +28,7 @@ pub mod event_loop;
 pub mod expire;
 pub mod logging;
 pub mod notify;
+pub mod pause;
 pub mod persist;
 pub mod resp;
 pub mod server;

@@ -150,6 +150,12 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     log::info!("Server initialized");
+    // As Redis's loadDataFromDisk: a dump that cannot be read in full stops the start, rather
+    // than serving (and later saving over it) a partial dataset.
+    if let Err(e) = rredis::persist::rdb::load_data_from_disk(&mut srv) {
+        log::warn!("Fatal error loading the DB: {e}. Exiting.");
+        return ExitCode::FAILURE;
+    }
     match event_loop::run(&mut srv) {
         Ok(()) => {
             log::warn!("rredis is now ready to exit, bye bye...");

@@ -19,17 +19,29 @@ use crate::acl::{auth_required, check_all_perm, noperm_error, Acl};
 use crate::blocked::{handle_clients_blocked_on_keys, Blocked};
 use crate::client::{
     close_client_async, close_client_on_output_buffer_limit_reached, put_client, take_client,
-    Client,
+    Client, ReplyMode,
 };
+use crate::commands::monitor::replication_feed_monitors;
 use crate::commands::multi::{
     exec_command_abort, flag_transaction, queue_multi_command, runs_inside_multi,
 };
-use crate::commands::pubsub::{allowed_in_pubsub_context, only_pubsub_allowed_error, PubSub};
+use crate::commands::pubsub::{
+    allowed_in_pubsub_context, only_pubsub_allowed_error, replies_with_pushes, PubSub,
+};
+use crate::commands::slowlog::slowlog_push_current_command;
 use crate::commands::{flags, unknown_subcommand, Command, CommandTable, LookupError};
 use crate::config::Config;
 use crate::db::Db;
 use crate::expire::{active_expire_cycle, ExpireCycle};
-use crate::util::{now_ms, Rng};
+use crate::pause::{pause_covers, postpone_client};
+use crate::persist::bgsave::{
+    rdb_save, rdb_save_points_cron, start_scheduled_bgsave, writes_denied_by_disk_error,
+    RdbSaveState,
+};
+use crate::persist::fork::{
+    check_children_done, has_active_child_process, kill_child, ActiveChild, ChildKind,
+};
+use crate::util::{now_ms, now_us, Rng};
 
 /// Bytes asked of the kernel per read: the size of `Server::read_buf`.
 pub const READ_SIZE: usize = 16 * 1024;
@@ -62,6 +74,13 @@ pub struct Stats {
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub total_error_replies: u64,
+    /// Forks for background saves and rewrites, and how long the last one took the parent,
+    /// in microseconds (INFO's total_forks, latest_fork_usec; see [`crate::persist::fork`]).
+    pub total_forks: u64,
+    pub latest_fork_usec: u64,
+    /// RDB saves started by SAVE and BGSAVE, save points included (INFO's rdb_saves; as in
+    /// Redis, the saves SHUTDOWN and FLUSHALL make do not count).
+    pub rdb_saves: u64,
     /// Highest `used_memory` INFO has reported (INFO's used_memory_peak). rredis has no
     /// allocator hook to see every peak, so this is the peak among the samples INFO took.
     pub used_memory_peak: u64,
@@ -209,6 +228,24 @@ pub struct Server {
     pub pubsub: PubSub,
     /// Client-side caching: who may cache which keys (see [`crate::tracking`]).
     pub tracking: crate::tracking::Tracking,
+    /// The slow log (see [`crate::commands::slowlog`]).
+    pub slowlog: crate::commands::slowlog::SlowLog,
+    /// Tokens of the clients in MONITOR mode, in the order they started.
+    pub monitors: Vec<usize>,
+    /// CLIENT PAUSE in force, if any (see [`crate::pause`]).
+    pub client_pause: Option<crate::pause::ClientPause>,
+    /// Tokens of the clients parked by the pause, in the order they were parked.
+    pub paused_clients: Vec<usize>,
+    /// When the command about to run started, in µs since the epoch: set by
+    /// `process_command` from its clock read, and moved on by `call` to the end of each
+    /// command, so the commands of a transaction are timed one after the other with one
+    /// clock read each.
+    pub cmd_start_us: i64,
+    /// The forked child writing an RDB snapshot or rewriting the AOF, if one runs (at most
+    /// one; see [`crate::persist::fork`]).
+    pub child: Option<ActiveChild>,
+    /// Outcome and timing of RDB saves (see [`crate::persist::bgsave`]).
+    pub rdb: RdbSaveState,
     /// Users, their permissions, and the ACL log (see [`crate::acl`]).
     pub acl: Acl,
     /// When the last POST / Host: security warning was logged, unix ms (0: never).
@@ -255,6 +292,13 @@ impl Server {
             last_cron: Instant::now(),
             pubsub: PubSub::default(),
             tracking: crate::tracking::Tracking::default(),
+            slowlog: Default::default(),
+            monitors: Vec::new(),
+            client_pause: None,
+            paused_clients: Vec::new(),
+            cmd_start_us: 0,
+            child: None,
+            rdb: RdbSaveState::default(),
             acl,
             last_security_warning_ms: 0,
         }
@@ -283,7 +327,33 @@ impl Server {
 /// Clients blocked on keys are served here, after the command, never inside [`call`]: so an
 /// EXEC's pushes wake them only once the whole transaction has run.
 pub fn process_command(srv: &mut Server, c: &mut Client) {
-    srv.now_ms = now_ms();
+    let now = now_us();
+    srv.cmd_start_us = now;
+    srv.now_ms = now.div_euclid(1000);
+    c.redacted = 0;
+    // CLIENT REPLY: a command's reply is dropped once it is complete (so a reply the
+    // command itself turns back on, CLIENT REPLY ON's +OK, is kept).
+    if c.reply_mode == ReplyMode::SkipNext {
+        c.reply_mode = ReplyMode::Skip;
+    }
+    let reply_start = c.reply.deferred_len();
+    process_command_generic(srv, c);
+    // The subscription commands answer with push messages, which CLIENT REPLY lets through.
+    let muted = matches!(c.reply_mode, ReplyMode::Off | ReplyMode::Skip);
+    if muted && !replies_with_pushes(c.last_cmd) {
+        c.reply.truncate(reply_start);
+    }
+    if c.reply_mode == ReplyMode::Skip {
+        c.reply_mode = ReplyMode::On;
+    }
+    // Keyspace events this client caused and is subscribed to follow its reply, then the
+    // invalidations owed to it (Redis's afterCommand).
+    crate::commands::pubsub::deliver_pending_messages(srv, Some(c));
+    crate::tracking::tracking_handle_pending_key_invalidations(srv, c);
+}
+
+/// The body of [`process_command`], from the lookup to the blocked clients served after it.
+fn process_command_generic(srv: &mut Server, c: &mut Client) {
     // CLIENT CACHING applies to the next command only; inside MULTI to the whole
     // transaction (Redis's resetClient clears the flag unless in MULTI or after CLIENT).
     if let Some(t) = &mut c.tracking {
@@ -328,11 +398,26 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
     if let Err(reason) = check_all_perm(srv, c, cmd) {
         return reject_command(srv, c, cmd, &noperm_error(reason, cmd));
     }
+    // While snapshots fail, writes are refused (MISCONF) so clients learn their data is not
+    // reaching the disk; PING too, as in Redis, so health checks notice. An EXEC counts as a
+    // write if it would run one.
+    if let Some(msg) = writes_denied_by_disk_error(srv) {
+        if is_write_command(c, cmd) || cmd.name == "ping" {
+            return reject_command(srv, c, cmd, &msg);
+        }
+    }
     // A RESP2 connection with subscriptions reads messages as arrays in its reply stream, so
     // only commands whose replies it can tell apart from them may run (RESP3 pushes are
     // out of band: no limit there).
     if c.pubsub.is_subscribed() && c.reply.resp == 2 && !allowed_in_pubsub_context(cmd) {
         return reject_command(srv, c, cmd, &only_pubsub_allowed_error(cmd));
+    }
+    // A monitor is a replica to Redis, and replicas may not touch keys.
+    if c.monitor && cmd.flags & (flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) != 0 {
+        return reject_command(srv, c, cmd, "ERR Replica can't interact with the keyspace");
+    }
+    if pause_covers(srv, c, cmd) {
+        return postpone_client(srv, c);
     }
     if c.multi.is_some() && !runs_inside_multi(cmd) {
         return queue_multi_command(srv, c, cmd);
@@ -350,10 +435,6 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         // running one, as in Redis (its current_client stays the pusher while it serves).
         crate::tracking::tracking_invalidate_changed_keys(srv);
     }
-    // Keyspace events this client caused and is subscribed to follow its reply, then the
-    // invalidations owed to it (Redis's afterCommand).
-    crate::commands::pubsub::deliver_pending_messages(srv, Some(c));
-    crate::tracking::tracking_handle_pending_key_invalidations(srv, c);
 }
 
 /// Runs `cmd`'s handler on the request in `c.argv` and accounts for it (Redis's call()):
@@ -363,7 +444,18 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
 pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
     c.cmd = cmd.name;
     srv.tracking.current_client = c.id;
+    let start = srv.cmd_start_us;
     (cmd.handler)(srv, c);
+    let end = now_us();
+    srv.cmd_start_us = end;
+    // A command that blocked is logged when it is served, not now (Redis: the slow log
+    // is about execution time, not waiting).
+    if cmd.flags & flags::SKIP_SLOWLOG == 0 && c.blocked.is_none() {
+        slowlog_push_current_command(srv, c, end - start);
+    }
+    if !srv.monitors.is_empty() && cmd.flags & (flags::SKIP_MONITOR | flags::ADMIN) == 0 {
+        replication_feed_monitors(srv, c);
+    }
     crate::tracking::tracking_invalidate_changed_keys(srv);
     // A tracking client may now cache what this read returned (Redis's call():
     // trackingRememberKeys); one test for everybody else.
@@ -388,6 +480,16 @@ fn security_warning_command(srv: &mut Server, c: &mut Client) {
         srv.last_security_warning_ms = srv.now_ms;
     }
     close_client_async(srv, c);
+}
+
+/// True if `cmd` may change the data set: a command with the `write` flag, or an EXEC whose
+/// transaction queued one (Redis's processCommand `is_write_command`).
+fn is_write_command(c: &Client, cmd: &Command) -> bool {
+    cmd.flags & flags::WRITE != 0
+        || (cmd.name == "exec"
+            && c.multi
+                .as_ref()
+                .is_some_and(|m| m.commands.iter().any(|q| q.cmd.flags & flags::WRITE != 0)))
 }
 
 /// Answers a request refused before it ran with the error `msg` and flags the client's
@@ -444,6 +546,54 @@ pub fn server_cron(srv: &mut Server) {
     clients_cron(srv, now);
     active_expire_cycle(srv, crate::expire::CycleKind::Slow);
     databases_cron(srv);
+    if has_active_child_process(srv) {
+        check_children_done(srv);
+    } else {
+        rdb_save_points_cron(srv);
+    }
+    start_scheduled_bgsave(srv);
+}
+
+/// How a shutdown treats the snapshot (SHUTDOWN's options; a signal uses the defaults).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShutdownFlags {
+    /// SAVE: write the snapshot even without save points.
+    pub save: bool,
+    /// NOSAVE: do not write it even with save points.
+    pub nosave: bool,
+    /// FORCE: exit even if the snapshot could not be written.
+    pub force: bool,
+}
+
+/// Gets the server ready to exit (Redis's prepareForShutdown and finishShutdown): a running
+/// child is killed (its half-written file would otherwise race the final save), then, if
+/// save points are configured (unless NOSAVE) or SAVE was asked for, the snapshot is written
+/// in the foreground. True if the server may exit now, and then `srv.shutdown` says so; false
+/// if the save failed without FORCE: the server keeps running, as Redis does, since exiting
+/// would lose the data that could not be saved.
+pub fn prepare_for_shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
+    log::warn!("User requested shutdown...");
+    match srv.child.map(|child| child.kind) {
+        Some(ChildKind::Rdb) => log::warn!("There is a child saving an .rdb. Killing it!"),
+        Some(ChildKind::Aof) => log::warn!("There is a child rewriting the AOF. Killing it!"),
+        None => {}
+    }
+    kill_child(srv);
+    if (!srv.config.save_params.is_empty() && !flags.nosave) || flags.save {
+        log::info!("Saving the final RDB snapshot before exiting.");
+        if rdb_save(srv).is_err() {
+            if !flags.force {
+                log::warn!("Error trying to save the DB, can't exit.");
+                log::warn!(
+                    "Errors trying to shut down the server. Check the logs for more information."
+                );
+                return false;
+            }
+            log::warn!("Error trying to save the DB. Exit anyway.");
+        }
+    }
+    srv.shutdown = Shutdown::Requested;
+    true
 }
 
 /// Per-client housekeeping: idle timeouts and giving back buffer memory. A blocked client
@@ -477,8 +627,12 @@ fn clients_cron(srv: &mut Server, now: i64) {
 }
 
 /// Database housekeeping: finish rehashes a little at a time and shrink tables emptied by
-/// deletions (Redis's databasesCron).
+/// deletions (Redis's databasesCron). Not while a child runs: moving every entry of a table
+/// would touch pages the child still shares, copying them for nothing.
 fn databases_cron(srv: &mut Server) {
+    if has_active_child_process(srv) {
+        return;
+    }
     for db in &mut srv.dbs {
         db.dict.shrink_if_needed();
         db.expires.shrink_if_needed();

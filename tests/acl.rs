@@ -990,3 +990,17 @@ fn sort_by_and_get_patterns_need_access_to_every_key() {
         err("ERR BY option of SORT denied due to insufficient ACL permissions.")
     );
 }
+
+#[test]
+fn setuser_arguments_stay_out_of_the_slow_log() {
+    let srv = Server::start();
+    let mut c = srv.raw();
+    c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    c.cmd(&["ACL", "SETUSER", "zz", "on", ">secret"]);
+    let log = c.cmd_str(&["SLOWLOG", "GET", "2"]);
+    assert!(
+        log.contains("$3\r\nACL\r\n$7\r\nSETUSER\r\n$10\r\n(redacted)\r\n$10\r\n(redacted)\r\n$10\r\n(redacted)\r\n"),
+        "{log}"
+    );
+    assert!(!log.contains("secret"), "{log}");
+}

@@ -67,6 +67,10 @@ const GENPASS_DEFAULT_BITS: i64 = 256;
 /// ACL SETUSER username [rule ...]: creates or changes a user; every rule applies or none.
 /// The user's connected clients see the new permissions from their next command.
 fn acl_setuser_command(srv: &mut Server, c: &mut Client) {
+    // The name and the rules (passwords among them) stay out of MONITOR and the slow log.
+    for j in 2..c.argv.len() {
+        c.redact_argument(j);
+    }
     let name = c.argv.arg_bytes(2);
     if bad_user_name(&name) {
         return c

@@ -652,6 +652,15 @@ pub fn publish_from_server(srv: &mut Server, channel: &[u8], message: &[u8]) {
     pubsub_publish_message(srv, None, channel, message, PubSubType::Global);
 }
 
+/// True for the commands whose whole reply is push messages (subscription confirmations),
+/// which CLIENT REPLY OFF / SKIP do not drop (Redis's CLIENT_PUSHING).
+pub fn replies_with_pushes(name: &str) -> bool {
+    matches!(
+        name,
+        "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe"
+    )
+}
+
 /// Keeps a message for subscriber `token`, out of the slab at publication.
 #[cold]
 fn owe_message(

@@ -18,13 +18,15 @@ use std::os::fd::AsRawFd;
 use bytes::Bytes;
 
 use crate::blocked::{reply_to_blocked_client_timeout, unblock_client};
-use crate::client::{close_client_async, put_client, queue_write, take_client, Client};
+use crate::client::{close_client_async, put_client, queue_write, take_client, Client, ReplyMode};
 use crate::commands::multi::{is_dirty_cas, MultiCmd};
 use crate::commands::{
     acl, container_command, errors, flags::*, subcommand_syntax_error, Command, NO_KEYS,
 };
 use crate::config::{config_set, lookup_config, ConfigSetError, CONFIGS};
-use crate::server::{Server, Shutdown};
+use crate::pause::{pause_clients, unpause_clients, PauseKind};
+use crate::persist::fork::ChildKind;
+use crate::server::{prepare_for_shutdown, Server, ShutdownFlags};
 use crate::tracking::{
     check_prefix_collisions_or_reply, disable_tracking, enable_tracking, ClientTracking,
 };
@@ -121,6 +123,38 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         NO_KEYS,
         acl::CONNECTION,
         client_unblock_command,
+    ),
+    Command::new(
+        "client|pause",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_pause_command,
+    ),
+    Command::new(
+        "client|unpause",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_unpause_command,
+    ),
+    Command::new(
+        "client|reply",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_reply_command,
+    ),
+    Command::new(
+        "client|no-evict",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_no_evict_command,
     ),
     Command::new(
         "client|help",
@@ -550,6 +584,76 @@ impl KillFilter {
     }
 }
 
+/// CLIENT PAUSE timeout [WRITE|ALL]: for `timeout` ms, postpone every command (ALL, the
+/// default) or those that may change the dataset (WRITE); see [`crate::pause`].
+fn client_pause_command(srv: &mut Server, c: &mut Client) {
+    let kind = match c.argv.len() {
+        3 => PauseKind::All,
+        4 if c.argv.arg(3).eq_ignore_ascii_case(b"WRITE") => PauseKind::Write,
+        4 if c.argv.arg(3).eq_ignore_ascii_case(b"ALL") => PauseKind::All,
+        4 => return c.reply.error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
+        _ => return subcommand_syntax_error(c),
+    };
+    // Redis's getTimeoutFromObjectOrReply in milliseconds: 0 is a pause that is already
+    // over.
+    let ms = match parse_i64(c.argv.arg(2)) {
+        None => {
+            return c
+                .reply
+                .error("ERR timeout is not an integer or out of range")
+        }
+        Some(ms) if ms < 0 => return c.reply.error("ERR timeout is negative"),
+        Some(ms) => ms,
+    };
+    let end = if ms > 0 {
+        match ms.checked_add(srv.now_ms) {
+            Some(end) => end,
+            None => return c.reply.error("ERR timeout is out of range"),
+        }
+    } else {
+        0
+    };
+    pause_clients(srv, kind, end);
+    c.reply.ok();
+}
+
+/// CLIENT UNPAUSE: ends the pause; postponed commands run before the loop sleeps.
+fn client_unpause_command(srv: &mut Server, c: &mut Client) {
+    unpause_clients(srv);
+    c.reply.ok();
+}
+
+/// CLIENT REPLY ON|OFF|SKIP: turn this connection's replies on or off, or drop the next
+/// command's reply. OFF and SKIP are not answered (their own reply is the first dropped).
+fn client_reply_command(_srv: &mut Server, c: &mut Client) {
+    let mode = c.argv.arg(2);
+    if mode.eq_ignore_ascii_case(b"ON") {
+        c.reply_mode = ReplyMode::On;
+        c.reply.ok();
+    } else if mode.eq_ignore_ascii_case(b"OFF") {
+        c.reply_mode = ReplyMode::Off;
+    } else if mode.eq_ignore_ascii_case(b"SKIP") {
+        if c.reply_mode != ReplyMode::Off {
+            c.reply_mode = ReplyMode::SkipNext;
+        }
+    } else {
+        c.reply.error("ERR syntax error");
+    }
+}
+
+/// CLIENT NO-EVICT ON|OFF: sets the flag CLIENT LIST shows as `e`.
+fn client_no_evict_command(_srv: &mut Server, c: &mut Client) {
+    let flag = c.argv.arg(2);
+    if flag.eq_ignore_ascii_case(b"ON") {
+        c.no_evict = true;
+    } else if flag.eq_ignore_ascii_case(b"OFF") {
+        c.no_evict = false;
+    } else {
+        return c.reply.error("ERR syntax error");
+    }
+    c.reply.ok();
+}
+
 /// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: ends another client's blocking command as if
 /// it timed out (the default) or with the `-UNBLOCKED` error. Replies 1 if that client was
 /// blocked, 0 otherwise (no such client, or not blocked).
@@ -801,13 +905,16 @@ fn client_memory(client: &Client) -> usize {
 /// in it, and `oll`/`omem` (Redis's overflow list of reply blocks) are always 0.
 pub(crate) fn cat_client_info_string(srv: &Server, client: &Client, now: i64) -> String {
     let mut flags = String::new();
+    if client.monitor {
+        flags.push('O');
+    }
     if client.pubsub.is_subscribed() {
         flags.push('P');
     }
     if client.multi.is_some() {
         flags.push('x');
     }
-    if client.blocked.is_some() {
+    if client.blocked.is_some() || client.postponed {
         flags.push('b');
     }
     if let Some(t) = &client.tracking {
@@ -827,6 +934,9 @@ pub(crate) fn cat_client_info_string(srv: &Server, client: &Client, now: i64) ->
     }
     if client.close_asap {
         flags.push('A');
+    }
+    if client.no_evict {
+        flags.push('e');
     }
     if flags.is_empty() {
         flags.push('N');
@@ -1063,7 +1173,11 @@ fn info_clients(srv: &mut Server, me: &Client, out: &mut String) {
     field(out, "maxclients", srv.config.maxclients);
     field(out, "client_recent_max_input_buffer", max_input);
     field(out, "client_recent_max_output_buffer", max_output);
-    field(out, "blocked_clients", srv.blocked.count);
+    field(
+        out,
+        "blocked_clients",
+        srv.blocked.count + srv.paused_clients.len(),
+    );
     field(out, "tracking_clients", srv.tracking.clients);
     field(out, "clients_in_timeout_table", srv.blocked.timeouts.len());
 }
@@ -1076,7 +1190,7 @@ fn info_clients(srv: &mut Server, me: &Client, out: &mut String) {
 /// figure would not; `used_memory_rss` is the whole resident set (`VmRSS`). Both come from
 /// /proc/self/status, in kB, so they are exact to the kilobyte and 0 where /proc is missing.
 fn info_memory(srv: &mut Server, me: &Client, out: &mut String) {
-    let used = proc_kb("/proc/self/status", "RssAnon:") * 1024;
+    let used = used_memory();
     let rss = proc_kb("/proc/self/status", "VmRSS:") * 1024;
     let total_system = proc_kb("/proc/meminfo", "MemTotal:") * 1024;
     srv.stats.used_memory_peak = srv.stats.used_memory_peak.max(used);
@@ -1121,6 +1235,12 @@ fn info_memory(srv: &mut Server, me: &Client, out: &mut String) {
     field(out, "lazyfreed_objects", 0);
 }
 
+/// INFO's `used_memory` estimate (see [`info_memory`]), which the RDB writer also records in
+/// its `used-mem` AUX field.
+pub fn used_memory() -> u64 {
+    proc_kb("/proc/self/status", "RssAnon:") * 1024
+}
+
 /// The kB figure on the line of `path` that starts with `key` (the /proc status format
 /// `VmRSS:     1234 kB`), or 0.
 fn proc_kb(path: &str, key: &str) -> u64 {
@@ -1163,9 +1283,12 @@ fn bytes_to_human(n: u64) -> String {
     )
 }
 
-/// `# Persistence`: rredis does not persist yet, so nothing is loading, saving or ever
-/// saved; `rdb_last_save_time` is `Server::lastsave`, the start time until a save happens.
+/// `# Persistence`: the state of RDB saves ([`crate::persist::bgsave::RdbSaveState`]) and of
+/// the running child, if any. The child reports its copy-on-write size once, when it is done
+/// (rdb_last_cow_size); the figures Redis's child sends every second while it runs
+/// (current_cow_*, current_fork_perc, current_save_keys_*) stay 0.
 fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
+    let rdb_child = srv.child.filter(|child| child.kind == ChildKind::Rdb);
     field(out, "loading", 0);
     field(out, "async_loading", 0);
     field(out, "current_cow_peak", 0);
@@ -1175,13 +1298,18 @@ fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
     field(out, "current_save_keys_processed", 0);
     field(out, "current_save_keys_total", 0);
     field(out, "rdb_changes_since_last_save", srv.dirty);
-    field(out, "rdb_bgsave_in_progress", 0);
+    field(out, "rdb_bgsave_in_progress", u8::from(rdb_child.is_some()));
     field(out, "rdb_last_save_time", srv.lastsave);
-    field(out, "rdb_last_bgsave_status", "ok");
-    field(out, "rdb_last_bgsave_time_sec", -1);
-    field(out, "rdb_current_bgsave_time_sec", -1);
-    field(out, "rdb_saves", 0);
-    field(out, "rdb_last_cow_size", 0);
+    let status = if srv.rdb.lastbgsave_ok { "ok" } else { "err" };
+    field(out, "rdb_last_bgsave_status", status);
+    field(out, "rdb_last_bgsave_time_sec", srv.rdb.save_time_last);
+    field(
+        out,
+        "rdb_current_bgsave_time_sec",
+        rdb_child.map_or(-1, |child| child.start.elapsed().as_secs() as i64),
+    );
+    field(out, "rdb_saves", srv.stats.rdb_saves);
+    field(out, "rdb_last_cow_size", srv.rdb.last_cow_size);
     field(out, "rdb_last_load_keys_expired", 0);
     field(out, "rdb_last_load_keys_loaded", 0);
     field(out, "aof_enabled", 0);
@@ -1199,7 +1327,7 @@ fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
 }
 
 /// `# Stats`: the server's counters. Features rredis does not have yet (replication,
-/// eviction, pub/sub, forks, defragmentation, tracking) report 0, which is what happened.
+/// eviction, defragmentation) report 0, which is what happened.
 fn info_stats(srv: &mut Server, _me: &Client, out: &mut String) {
     let st = &srv.stats;
     let kbps = |bytes_per_sec: u64| format!("{:.2}", bytes_per_sec as f64 / 1024.0);
@@ -1248,8 +1376,8 @@ fn info_stats(srv: &mut Server, _me: &Client, out: &mut String) {
         "pubsubshard_channels",
         srv.pubsub.shard_channel_count(),
     );
-    field(out, "latest_fork_usec", 0);
-    field(out, "total_forks", 0);
+    field(out, "latest_fork_usec", st.latest_fork_usec);
+    field(out, "total_forks", st.total_forks);
     field(out, "migrate_cached_sockets", 0);
     field(out, "slave_expires_tracked_keys", 0);
     field(out, "active_defrag_hits", 0);
@@ -1400,7 +1528,7 @@ fn config_get_command(srv: &mut Server, c: &mut Client) {
             continue;
         }
         for spec in CONFIGS {
-            if string_match(pattern, spec.name.as_bytes(), true) {
+            if !spec.hidden && string_match(pattern, spec.name.as_bytes(), true) {
                 add(spec.name.as_bytes(), spec);
             }
         }
@@ -1418,10 +1546,17 @@ fn config_get_command(srv: &mut Server, c: &mut Client) {
 /// level, ...). If one fails, the old settings come back and every action runs again to undo
 /// what the others did, and the reply names the failure.
 fn config_set_command(srv: &mut Server, c: &mut Client) {
-    let args = c.argv.get(2..).unwrap_or_default();
-    if args.len() % 2 != 0 {
+    if c.argv.len() % 2 != 0 {
         return c.reply.error("ERR syntax error");
     }
+    // The value of a secret setting never reaches the slow log or a monitor.
+    for j in (2..c.argv.len()).step_by(2) {
+        let name = String::from_utf8_lossy(c.argv.arg(j)).into_owned();
+        if lookup_config(&name).is_some_and(|spec| spec.sensitive) {
+            c.redact_argument(j + 1);
+        }
+    }
+    let args = c.argv.get(2..).unwrap_or_default();
     let text: Vec<String> = args
         .iter()
         .map(|arg| String::from_utf8_lossy(arg).into_owned())
@@ -1492,23 +1627,24 @@ fn time_command(_srv: &mut Server, c: &mut Client) {
     c.reply.bulk_i64(now % 1_000_000);
 }
 
-/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: stops the server. On success there is no
-/// reply: the event loop ends after this turn and the process exits, closing every
-/// connection (the caller reads end-of-file, which redis-cli expects).
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: stops the server (Redis's shutdownCommand).
+/// On success there is no reply: the event loop ends after this turn and the process exits,
+/// closing every connection (the caller reads end-of-file, which redis-cli expects).
 ///
-/// rredis does not persist yet, so there is nothing to save by default and NOSAVE changes
-/// nothing; SAVE asks for a snapshot it cannot write, which fails the shutdown as a failed
-/// save does in Redis, unless FORCE says to exit anyway. NOW (do not wait for replicas)
+/// [`prepare_for_shutdown`] kills a running child and writes the final snapshot when save
+/// points are configured (SAVE: always; NOSAVE: never); if that save fails, the server
+/// stays up and says so, unless FORCE says to exit anyway. NOW (do not wait for replicas)
 /// changes nothing without replicas, and since a shutdown never waits, ABORT never finds
 /// one in progress.
 fn shutdown_command(srv: &mut Server, c: &mut Client) {
-    let (mut save, mut nosave, mut now, mut force, mut abort) = (false, false, false, false, false);
+    let mut flags = ShutdownFlags::default();
+    let (mut now, mut abort) = (false, false);
     for arg in c.argv.iter().skip(1) {
         match arg.to_ascii_lowercase().as_slice() {
-            b"save" => save = true,
-            b"nosave" => nosave = true,
+            b"save" => flags.save = true,
+            b"nosave" => flags.nosave = true,
             b"now" => now = true,
-            b"force" => force = true,
+            b"force" => flags.force = true,
             b"abort" => abort = true,
             _ => {
                 c.reply.error("ERR syntax error");
@@ -1516,7 +1652,8 @@ fn shutdown_command(srv: &mut Server, c: &mut Client) {
             }
         }
     }
-    if (abort && (save || nosave || now || force)) || (save && nosave) {
+    let any_flag = flags != ShutdownFlags::default() || now;
+    if (abort && any_flag) || (flags.save && flags.nosave) {
         c.reply.error("ERR syntax error");
         return;
     }
@@ -1524,15 +1661,10 @@ fn shutdown_command(srv: &mut Server, c: &mut Client) {
         c.reply.error("ERR No shutdown in progress.");
         return;
     }
-    if save {
-        log::warn!("Error trying to save the DB: rredis has no persistence yet.");
-        if !force {
-            c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
-            return;
-        }
-        log::warn!("Error trying to save the DB. Exit anyway (FORCE).");
+    if !prepare_for_shutdown(srv, flags) {
+        c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
     }
-    srv.shutdown = Shutdown::Requested;
     // Run nothing more this client pipelined after SHUTDOWN.
     c.close_after_reply = true;
 }

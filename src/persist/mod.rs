@@ -1,4 +1,10 @@
 //! Persistence (Redis's rdb.c and aof.c): point-in-time snapshots in the RDB format
 //! ([`rdb`]), written in the foreground by SAVE or by a forked child for BGSAVE, and read back
-//! at start-up.
+//! at start-up. [`packed`] holds the blob encodings (listpack, ziplist, intset, zipmap) RDB
+//! values are made of, [`lzf`] the string compression and [`crc64`] the checksum.
+pub mod bgsave;
+pub mod crc64;
+pub mod fork;
+pub mod lzf;
+pub mod packed;
 pub mod rdb;
