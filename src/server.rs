@@ -15,7 +15,7 @@ use mio::net::TcpListener;
 use mio::Registry;
 use slab::Slab;
 
-use crate::acl::auth_required;
+use crate::acl::{auth_required, check_all_perm, noperm_error, Acl};
 use crate::blocked::{handle_clients_blocked_on_keys, Blocked};
 use crate::client::{
     close_client_async, close_client_on_output_buffer_limit_reached, put_client, take_client,
@@ -274,6 +274,10 @@ pub struct Server {
     pub child: Option<ActiveChild>,
     /// Outcome and timing of RDB saves (see [`crate::persist::bgsave`]).
     pub rdb: RdbSaveState,
+    /// Users, their permissions, and the ACL log (see [`crate::acl`]).
+    pub acl: Acl,
+    /// When the last POST / Host: security warning was logged, unix ms (0: never).
+    pub last_security_warning_ms: i64,
 }
 
 impl Server {
@@ -287,6 +291,8 @@ impl Server {
         let databases = config.databases.max(1) as usize;
         let start_time_ms = now_ms();
         crate::db::update_lru_clock();
+        let commands = CommandTable::default();
+        let acl = Acl::new(&commands, &config.requirepass);
         Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             config,
@@ -294,7 +300,7 @@ impl Server {
             clients: Slab::new(),
             listeners: Vec::new(),
             registry: None,
-            commands: CommandTable::default(),
+            commands,
             stats: Stats::default(),
             next_client_id: 1,
             dirty: 0,
@@ -323,6 +329,8 @@ impl Server {
             cmd_start_us: 0,
             child: None,
             rdb: RdbSaveState::default(),
+            acl,
+            last_security_warning_ms: 0,
         }
     }
 
@@ -339,10 +347,11 @@ impl Server {
 }
 
 /// Runs one parsed request of client `c` (Redis's processCommand): resolve the command,
-/// check arity, check the client may run it (authentication, `no_multi` inside MULTI), then
-/// queue it if the client is in MULTI, else [`call`] it. A rejected request is answered with
-/// its error and flags the client's transaction, if any ([`reject_command`]). Errors are
-/// replied to; the connection stays open. (Error replies are counted for INFO by the reply
+/// check arity, check the client may run it (authentication, `no_multi` inside MULTI, its
+/// user's permissions: see [`crate::acl`]), then queue it if the client is in MULTI, else
+/// [`call`] it. A rejected request is answered with its error and flags the client's
+/// transaction, if any ([`reject_command`]). Errors are replied to; the connection stays
+/// open. (Error replies are counted for INFO by the reply
 /// layer, whoever writes them.)
 ///
 /// Clients blocked on keys are served here, after the command, never inside [`call`]: so an
@@ -382,6 +391,13 @@ fn process_command_generic(srv: &mut Server, c: &mut Client) {
             t.caching = false;
         }
     }
+    // An HTTP request (a browser made to talk to Redis by a hostile page, or SSRF): close
+    // without a reply (Redis's securityWarningCommand).
+    if let Some(name) = c.argv.first() {
+        if name.eq_ignore_ascii_case(b"post") || name.eq_ignore_ascii_case(b"host:") {
+            return security_warning_command(srv, c);
+        }
+    }
     // CLIENT LIST's cmd= names what was looked up, even if refused: NULL when nothing was.
     let cmd = match srv.commands.resolve(&c.argv) {
         Ok(cmd) => cmd,
@@ -401,8 +417,16 @@ fn process_command_generic(srv: &mut Server, c: &mut Client) {
         let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
         return reject_command(srv, c, cmd, &msg);
     }
-    if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.config, c) {
+    if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.acl, c) {
         return reject_command(srv, c, cmd, "NOAUTH Authentication required.");
+    }
+    if c.multi.is_some() && cmd.flags & flags::NO_MULTI != 0 {
+        let msg = "ERR Command not allowed inside a transaction";
+        return reject_command(srv, c, cmd, msg);
+    }
+    // The user's permissions: the command, its keys, its channels (see `crate::acl`).
+    if let Err(reason) = check_all_perm(srv, c, cmd) {
+        return reject_command(srv, c, cmd, &noperm_error(reason, cmd));
     }
     // While snapshots fail, writes are refused (MISCONF) so clients learn their data is not
     // reaching the disk; PING too, as in Redis, so health checks notice. An EXEC counts as a
@@ -428,14 +452,8 @@ fn process_command_generic(srv: &mut Server, c: &mut Client) {
     if pause_covers(srv, c, cmd) {
         return postpone_client(srv, c);
     }
-    if c.multi.is_some() {
-        if cmd.flags & flags::NO_MULTI != 0 {
-            let msg = "ERR Command not allowed inside a transaction";
-            return reject_command(srv, c, cmd, msg);
-        }
-        if !runs_inside_multi(cmd) {
-            return queue_multi_command(srv, c, cmd);
-        }
+    if c.multi.is_some() && !runs_inside_multi(cmd) {
+        return queue_multi_command(srv, c, cmd);
     }
     call(srv, c, cmd);
     // Output limits are checked where output is added: here for the client's own replies
@@ -484,6 +502,23 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
         crate::tracking::tracking_remember_keys(srv, c, cmd);
     }
     srv.stats.total_commands_processed += 1;
+}
+
+/// Least time between two logged security warnings, in ms (Redis: 60 s), so an attack
+/// cannot flood the log.
+const SECURITY_WARNING_PERIOD_MS: i64 = 60_000;
+
+/// Logs a possible cross-protocol attack (rate-limited) and closes the connection.
+fn security_warning_command(srv: &mut Server, c: &mut Client) {
+    if srv.now_ms - srv.last_security_warning_ms > SECURITY_WARNING_PERIOD_MS {
+        log::warn!(
+            "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: \
+             commands to Redis. This is likely due to an attacker attempting to use Cross \
+             Protocol Scripting to compromise your Redis instance. Connection aborted."
+        );
+        srv.last_security_warning_ms = srv.now_ms;
+    }
+    close_client_async(srv, c);
 }
 
 /// True if `cmd` may change the data set: a command with the `write` flag, or an EXEC whose

@@ -160,7 +160,7 @@ pub fn real_redis(test: &str) -> Option<Server> {
 }
 
 /// [`real_redis`] with extra command-line arguments (`--dir`, `--save "1 1"`: save points add
-/// up from none).
+/// up from none; `--aclfile`, `--requirepass` ...).
 pub fn real_redis_with(test: &str, args: &[&str]) -> Option<Server> {
     if !have_tool("redis-server", test) {
         return None;
