@@ -161,6 +161,11 @@ impl Selector {
         }
     }
 
+    /// True if this selector allows every command of `table` on every key and channel.
+    fn unrestricted(&self, table: &CommandTable) -> bool {
+        self.allkeys && self.allchannels && (0..table.row_count()).all(|id| self.bit(id))
+    }
+
     fn bit(&self, id: usize) -> bool {
         self.allowed
             .get(id / 64)
@@ -587,6 +592,10 @@ pub struct User {
     /// The rules outside parentheses, then each `(...)` selector.
     root: Selector,
     selectors: Vec<Selector>,
+    /// The root selector allows every command on every key and channel (the default user's
+    /// `+@all ~* &*`): the permission check, which runs before every command, then has
+    /// nothing to look up. Recomputed by [`User::set`] after each rule.
+    unrestricted: bool,
 }
 
 /// Lower-case hex of a digest, as ACL LIST prints it.
@@ -628,12 +637,25 @@ impl User {
             passwords: Vec::new(),
             root: Selector::new(allchannels),
             selectors: Vec::new(),
+            unrestricted: false,
         }
     }
 
     /// Applies one rule (Redis's ACLSetUser). `op` may be a whole `(...)` selector.
     /// `allchannels` is `acl-pubsub-default == allchannels`, for `reset` and new selectors.
     pub fn set(
+        &mut self,
+        table: &CommandTable,
+        op: &[u8],
+        allchannels: bool,
+    ) -> Result<(), SetError> {
+        let result = self.set_rule(table, op, allchannels);
+        self.unrestricted = self.root.unrestricted(table);
+        result
+    }
+
+    /// The body of [`User::set`].
+    fn set_rule(
         &mut self,
         table: &CommandTable,
         op: &[u8],
@@ -1052,6 +1074,9 @@ pub fn check_all_perm(
         // The user was deleted; its clients are being closed.
         return Err(Denied::Command);
     };
+    if user.unrestricted {
+        return Ok(());
+    }
     let Err(denial) = user.check_command(&srv.commands, cmd, &c.argv) else {
         return Ok(());
     };
