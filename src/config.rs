@@ -113,6 +113,10 @@ pub struct Config {
     pub slowlog_max_len: i64,
     /// Events at least this many ms long are recorded by the latency monitor; 0 disables it.
     pub latency_monitor_threshold: i64,
+    /// Keep a latency histogram per command (INFO latencystats).
+    pub latency_tracking: bool,
+    /// The percentiles INFO latencystats reports, each in 0..=100.
+    pub latency_tracking_info_percentiles: Vec<f64>,
     /// Who may run DEBUG: `no`, `yes`, or `local` (loopback connections only).
     pub enable_debug_command: String,
     /// Save points (`save <seconds> <changes> ...`): the cron starts a BGSAVE when one is met
@@ -250,6 +254,8 @@ impl Default for Config {
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
             enable_debug_command: "no".into(),
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             save_params: SAVE_PARAMS_DEFAULT.to_vec(),
             save_params_loaded: false,
             stop_writes_on_bgsave_error: true,
@@ -307,6 +313,9 @@ pub enum Kind {
     FileName(Field<String>, &'static str),
     /// `save`: pairs of `<seconds> <changes>`; no words (or one empty word) for none.
     SaveParams(Field<Vec<SaveParam>>),
+    /// Space-separated percentiles in 0..=100 (`latency-tracking-info-percentiles`),
+    /// printed as C's `%f` trimmed of trailing zeros.
+    Percentiles(Field<Vec<f64>>),
 }
 
 /// What must happen at run time after CONFIG SET stores a new value (Redis's `apply`
@@ -565,6 +574,11 @@ pub static CONFIGS: &[ConfigSpec] = &[
         "slowlog-max-len",
         Kind::Int(field!(slowlog_max_len), 0, LONG_MAX as i64),
     ),
+    ConfigSpec::mutable("latency-tracking", Kind::Bool(field!(latency_tracking))),
+    ConfigSpec::mutable(
+        "latency-tracking-info-percentiles",
+        Kind::Percentiles(field!(latency_tracking_info_percentiles)),
+    ),
     ConfigSpec::immutable(
         "enable-debug-command",
         Kind::Enum(field!(enable_debug_command), &["no", "yes", "local"]),
@@ -606,6 +620,11 @@ impl ConfigSpec {
             Kind::Int(f, _, _) => (f.get)(config).to_string(),
             Kind::Memory(f, _, _) => (f.get)(config).to_string(),
             Kind::Str(f) | Kind::Enum(f, _) | Kind::FileName(f, _) => (f.get)(config).clone(),
+            Kind::Percentiles(f) => (f.get)(config)
+                .iter()
+                .map(|&p| format_percentile(p))
+                .collect::<Vec<_>>()
+                .join(" "),
             Kind::Dir(f) => match std::env::current_dir() {
                 Ok(path) => path.display().to_string(),
                 Err(_) => (f.get)(config).clone(),
@@ -644,6 +663,22 @@ impl ConfigSpec {
                 return Err("Too many bind addresses specified.".into());
             }
             *(f.get_mut)(config) = args.to_vec();
+            return Ok(());
+        }
+        if let Kind::Percentiles(f) = &self.kind {
+            let mut values = Vec::with_capacity(args.len());
+            for arg in args {
+                let p: f64 = arg
+                    .parse()
+                    .map_err(|_| "Invalid latency-tracking-info-percentiles parameters")?;
+                if !(0.0..=100.0).contains(&p) {
+                    return Err("latency-tracking-info-percentiles parameters should sit \
+                                between [0.0,100.0]"
+                        .into());
+                }
+                values.push(p);
+            }
+            *(f.get_mut)(config) = values;
             return Ok(());
         }
         if let Kind::ObufLimits(f) = &self.kind {
@@ -698,7 +733,10 @@ impl ConfigSpec {
                 *(f.get_mut)(config) = crate::notify::keyspace_events_string_to_flags(arg)
                     .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
             }
-            Kind::Addresses(_) | Kind::ObufLimits(_) | Kind::SaveParams(_) => {}
+            Kind::Addresses(_)
+            | Kind::ObufLimits(_)
+            | Kind::SaveParams(_)
+            | Kind::Percentiles(_) => {}
         }
         Ok(())
     }
@@ -712,6 +750,7 @@ impl ConfigSpec {
             Kind::Addresses(_) | Kind::SaveParams(_) => {
                 value.split(' ').map(str::to_string).collect()
             }
+            Kind::Percentiles(_) => value.split_whitespace().map(str::to_string).collect(),
             Kind::ObufLimits(_) => split_args(value.as_bytes())
                 .unwrap_or_default()
                 .iter()
@@ -720,6 +759,12 @@ impl ConfigSpec {
             _ => vec![value.to_string()],
         }
     }
+}
+
+/// A percentile as Redis prints it: `%f` without trailing zeros (`99.9`, `50`).
+pub fn format_percentile(p: f64) -> String {
+    let text = format!("{p:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// An I/O error as C's strerror words it ("No such file or directory"), without the

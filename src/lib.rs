@@ -7,7 +7,8 @@
 //! - [`client`] — one connection's buffers and I/O (networking.c);
 //! - [`resp`] — the request parser and the reply encoder;
 //! - [`server`] — global state, `process_command`, `server_cron` (server.c);
-//! - [`commands`] — the command table and one module per command family;
+//! - [`commands`] — the command table and one module per command family; [`commandstats`] —
+//!   their per-command counters and latency histograms;
 //! - [`db`] — databases, keys, TTLs, lookups (db.c); [`expire`] — active expiry (expire.c);
 //! - [`dict`] — the incrementally rehashed hash table (dict.c);
 //! - [`types`] — the value types; [`config`] — settings; [`util`] — parsing, glob, formatting;
@@ -21,6 +22,7 @@ pub mod acl;
 pub mod blocked;
 pub mod client;
 pub mod commands;
+pub mod commandstats;
 pub mod config;
 pub mod db;
 pub mod dict;

@@ -256,6 +256,13 @@ pub struct Server {
     /// False after DEBUG SET-ACTIVE-EXPIRE 0: the cron's expiry cycle does not run (keys
     /// still expire when looked up).
     pub active_expire_enabled: bool,
+    /// Per-command counters, one per table row, indexed by `CommandTable::id` (see
+    /// [`crate::commandstats`]).
+    pub command_stats: Vec<crate::commandstats::CommandStats>,
+    /// The running client's count of pending error replies when its current command (or
+    /// the previous command of its transaction) started: an error reply beyond it makes the
+    /// command a failed call (Redis's prev_err_count).
+    pub errors_seen: usize,
     /// The latency monitor's events (see [`crate::commands::latency`]).
     pub latency: crate::commands::latency::LatencyMonitor,
     /// Tokens of the clients in MONITOR mode, in the order they started.
@@ -292,6 +299,7 @@ impl Server {
         let start_time_ms = now_ms();
         crate::db::update_lru_clock();
         let commands = CommandTable::default();
+        let command_stats = vec![Default::default(); commands.row_count()];
         let acl = Acl::new(&commands, &config.requirepass);
         Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
@@ -322,6 +330,8 @@ impl Server {
             tracking: crate::tracking::Tracking::default(),
             slowlog: Default::default(),
             latency: Default::default(),
+            command_stats,
+            errors_seen: 0,
             active_expire_enabled: true,
             monitors: Vec::new(),
             client_pause: None,
@@ -455,6 +465,7 @@ fn process_command_generic(srv: &mut Server, c: &mut Client) {
     if c.multi.is_some() && !runs_inside_multi(cmd) {
         return queue_multi_command(srv, c, cmd);
     }
+    srv.errors_seen = c.reply.pending_errors();
     call(srv, c, cmd);
     // Output limits are checked where output is added: here for the client's own replies
     // (a class without limits, the default for normal clients, costs one comparison), in
@@ -481,6 +492,7 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
     (cmd.handler)(srv, c);
     let end = now_us();
     srv.cmd_start_us = end;
+    update_command_stats(srv, c, cmd, end - start);
     // A command that blocked is logged when it is served, not now (Redis: the slow log
     // is about execution time, not waiting).
     if cmd.flags & flags::SKIP_SLOWLOG == 0 && c.blocked.is_none() {
@@ -531,11 +543,38 @@ fn is_write_command(c: &Client, cmd: &Command) -> bool {
                 .is_some_and(|m| m.commands.iter().any(|q| q.cmd.flags & flags::WRITE != 0)))
 }
 
+/// Counts one execution of `cmd` that took `duration` µs, failed if it replied with an
+/// error (Redis's call(): `calls`, `microseconds`, `failed_calls`, the latency histogram).
+fn update_command_stats(srv: &mut Server, c: &Client, cmd: &'static Command, duration: i64) {
+    let id = srv.commands.id(cmd);
+    let errors = c.reply.pending_errors();
+    let failed = errors > srv.errors_seen;
+    srv.errors_seen = errors;
+    let track_latency = srv.config.latency_tracking;
+    let Some(stats) = srv.command_stats.get_mut(id) else {
+        return;
+    };
+    let duration = duration.max(0) as u64;
+    stats.calls += 1;
+    stats.usec += duration;
+    stats.failed_calls += u64::from(failed);
+    if track_latency {
+        stats
+            .latency
+            .get_or_insert_with(Default::default)
+            .record(duration * 1000);
+    }
+}
+
 /// Answers a request refused before it ran with the error `msg` and flags the client's
 /// transaction (Redis's rejectCommand). A refused EXEC instead aborts the transaction, with
 /// the reason in its EXECABORT error.
 fn reject_command(srv: &mut Server, c: &mut Client, cmd: &Command, msg: &str) {
     flag_transaction(c);
+    let id = srv.commands.id(cmd);
+    if let Some(stats) = srv.command_stats.get_mut(id) {
+        stats.rejected_calls += 1;
+    }
     if cmd.name == "exec" {
         exec_command_abort(srv, c, msg);
     } else {

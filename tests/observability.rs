@@ -226,3 +226,98 @@ fn errorstats_match_redis() {
     }
     assert_eq!(sections[0], sections[1]);
 }
+
+/// INFO commandstats lines with the timings masked, sorted (Redis lists its command table in
+/// hash order).
+fn masked_commandstats(info: &str) -> Vec<String> {
+    let mut lines: Vec<String> = info
+        .lines()
+        .filter(|l| l.starts_with("cmdstat_"))
+        .map(|l| {
+            l.split(',')
+                .filter(|f| !f.starts_with("usec"))
+                .map(|f| f.split(":usec=").next().unwrap_or(f))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn commandstats_and_latencystats_match_redis() {
+    let Some(redis) = real_redis("commandstats_and_latencystats_match_redis") else {
+        return;
+    };
+    let ours = Server::start();
+    let mut results = Vec::new();
+    for server in [&ours, &redis] {
+        let mut conn = server.raw();
+        conn.cmd(&["CONFIG", "RESETSTAT"]);
+        for args in [
+            &["SET", "s", "v"][..],
+            &["GET", "s"],
+            &["GET", "s"],
+            &["LPUSH", "s", "x"],
+            &["GET"],
+            &["CLIENT", "GETNAME"],
+            &["MULTI"],
+            &["INCR", "n"],
+            &["INCR", "s"],
+            &["EXEC"],
+            &[
+                "CONFIG",
+                "SET",
+                "latency-tracking-info-percentiles",
+                "50 99.99 0",
+            ],
+        ] {
+            conn.cmd(args);
+        }
+        let stats = masked_commandstats(&conn.cmd_str(&["INFO", "commandstats"]));
+        let latency = conn.cmd_str(&["INFO", "latencystats"]);
+        let mut shapes: Vec<String> = latency
+            .lines()
+            .filter(|l| l.starts_with("latency_percentiles_usec_"))
+            .map(|l| {
+                let (name, values) = l.split_once(':').unwrap_or((l, ""));
+                let keys: Vec<&str> = values
+                    .split(',')
+                    .map(|v| v.split('=').next().unwrap_or(v))
+                    .collect();
+                format!("{name}:{}", keys.join(","))
+            })
+            .collect();
+        shapes.sort();
+        let sections = |info: String| -> Vec<String> {
+            info.lines()
+                .filter(|l| l.starts_with('#'))
+                .map(str::to_string)
+                .collect()
+        };
+        let everything = sections(conn.cmd_str(&["INFO", "everything"]));
+        let default = sections(conn.cmd_str(&["INFO", "default"]));
+        conn.cmd(&[
+            "CONFIG",
+            "SET",
+            "latency-tracking-info-percentiles",
+            "50 99 99.9",
+        ]);
+        let config = [
+            conn.cmd_str(&["CONFIG", "GET", "latency-tracking"]),
+            conn.cmd_str(&["CONFIG", "GET", "latency-tracking-info-percentiles"]),
+            conn.cmd_str(&[
+                "CONFIG",
+                "SET",
+                "latency-tracking-info-percentiles",
+                "50 101",
+            ]),
+            conn.cmd_str(&["CONFIG", "SET", "latency-tracking-info-percentiles", "abc"]),
+        ];
+        results.push((stats, shapes, everything, default, config));
+    }
+    assert_eq!(results[0].0, results[1].0, "commandstats");
+    assert_eq!(results[0].1, results[1].1, "latencystats");
+    assert_eq!(results[0], results[1]);
+}

@@ -23,7 +23,8 @@ use crate::commands::multi::{is_dirty_cas, MultiCmd};
 use crate::commands::{
     acl, container_command, errors, flags::*, subcommand_syntax_error, Command, NO_KEYS,
 };
-use crate::config::{config_set, lookup_config, ConfigSetError, CONFIGS};
+use crate::commandstats::CommandStats;
+use crate::config::{config_set, format_percentile, lookup_config, ConfigSetError, CONFIGS};
 use crate::pause::{pause_clients, unpause_clients, PauseKind};
 use crate::persist::fork::ChildKind;
 use crate::server::{prepare_for_shutdown, Server, ShutdownFlags};
@@ -1000,67 +1001,91 @@ struct InfoSection {
     title: &'static str,
     /// Appends its `field:value\r\n` lines.
     write: fn(&mut Server, &Client, &mut String),
+    /// Shown by a plain INFO (and `INFO default`); the others only when named or with
+    /// `all` / `everything`.
+    default: bool,
 }
 
-/// INFO's sections in Redis's output order. Every section rredis has is one of Redis's
-/// default sections; the per-command ones (commandstats, latencystats) need accounting
-/// rredis does not keep yet, so naming them selects nothing, as any unknown section name
-/// does.
+/// INFO's sections in Redis's output order. A plain INFO shows the default ones; `all` and
+/// `everything` add commandstats and latencystats; an unknown name selects nothing.
 static INFO_SECTIONS: &[InfoSection] = &[
     InfoSection {
         names: &["server"],
         title: "Server",
         write: info_server,
+        default: true,
     },
     InfoSection {
         names: &["clients"],
         title: "Clients",
         write: info_clients,
+        default: true,
     },
     InfoSection {
         names: &["memory"],
         title: "Memory",
         write: info_memory,
+        default: true,
     },
     InfoSection {
         names: &["persistence"],
         title: "Persistence",
         write: info_persistence,
+        default: true,
     },
     InfoSection {
         names: &["stats"],
         title: "Stats",
         write: info_stats,
+        default: true,
     },
     InfoSection {
         names: &["replication"],
         title: "Replication",
         write: info_replication,
+        default: true,
     },
     InfoSection {
         names: &["cpu"],
         title: "CPU",
         write: info_cpu,
+        default: true,
     },
     InfoSection {
         names: &["modules", "module_list"],
         title: "Modules",
         write: |_, _, _| {},
+        default: true,
+    },
+    InfoSection {
+        names: &["commandstats"],
+        title: "Commandstats",
+        write: info_commandstats,
+        default: false,
     },
     InfoSection {
         names: &["errorstats"],
         title: "Errorstats",
         write: info_errorstats,
+        default: true,
+    },
+    InfoSection {
+        names: &["latencystats"],
+        title: "Latencystats",
+        write: info_latencystats,
+        default: false,
     },
     InfoSection {
         names: &["cluster"],
         title: "Cluster",
         write: info_cluster,
+        default: true,
     },
     InfoSection {
         names: &["keyspace"],
         title: "Keyspace",
         write: info_keyspace,
+        default: true,
     },
 ];
 
@@ -1076,13 +1101,14 @@ fn info_command(srv: &mut Server, c: &mut Client) {
         .skip(1)
         .map(|a| a.to_ascii_lowercase())
         .collect();
-    let every = wanted.is_empty()
-        || wanted
-            .iter()
-            .any(|w| matches!(w.as_slice(), b"all" | b"default" | b"everything"));
+    let every = wanted
+        .iter()
+        .any(|w| matches!(w.as_slice(), b"all" | b"everything"));
+    let defaults = wanted.is_empty() || wanted.iter().any(|w| w == b"default");
     let mut text = String::with_capacity(4096);
     for section in INFO_SECTIONS {
         let selected = every
+            || (defaults && section.default)
             || section
                 .names
                 .iter()
@@ -1097,6 +1123,57 @@ fn info_command(srv: &mut Server, c: &mut Client) {
         (section.write)(srv, c, &mut text);
     }
     c.reply.verbatim(text.as_bytes());
+}
+
+/// Every table row with its id's slot of `Server::command_stats`, in id order.
+fn rows_with_stats(srv: &Server) -> impl Iterator<Item = (&'static Command, &CommandStats)> {
+    crate::commands::all_commands()
+        .flat_map(|cmd| std::iter::once(cmd).chain(cmd.subcommands))
+        .zip(&srv.command_stats)
+}
+
+/// `# Commandstats`: per command that ran or was refused, its calls, time and failures.
+fn info_commandstats(srv: &mut Server, _me: &Client, out: &mut String) {
+    for (cmd, stats) in rows_with_stats(srv) {
+        if stats.calls == 0 && stats.failed_calls == 0 && stats.rejected_calls == 0 {
+            continue;
+        }
+        let per_call = if stats.calls == 0 {
+            0.0
+        } else {
+            stats.usec as f64 / stats.calls as f64
+        };
+        let _ = write!(
+            out,
+            "cmdstat_{}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},\
+             failed_calls={}\r\n",
+            cmd.name, stats.calls, stats.usec, stats.rejected_calls, stats.failed_calls
+        );
+    }
+}
+
+/// `# Latencystats`: per command that ran, the configured percentiles of its execution
+/// time in µs.
+fn info_latencystats(srv: &mut Server, _me: &Client, out: &mut String) {
+    let percentiles = &srv.config.latency_tracking_info_percentiles;
+    for (cmd, stats) in rows_with_stats(srv) {
+        let Some(histogram) = &stats.latency else {
+            continue;
+        };
+        let values: Vec<String> = percentiles
+            .iter()
+            .map(|&p| {
+                let us = histogram.value_at_percentile(p) as f64 / 1000.0;
+                format!("p{}={us:.3}", format_percentile(p))
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "latency_percentiles_usec_{}:{}\r\n",
+            cmd.name,
+            values.join(",")
+        );
+    }
 }
 
 /// `# Errorstats`: error replies by code, in code order.
@@ -1621,6 +1698,7 @@ fn config_set_command(srv: &mut Server, c: &mut Client) {
 /// yet.
 fn config_resetstat_command(srv: &mut Server, c: &mut Client) {
     srv.stats.reset(now_ms());
+    srv.command_stats.fill(Default::default());
     c.reply.ok();
 }
 

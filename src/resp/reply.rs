@@ -115,6 +115,11 @@ impl Reply {
         self.raw(b"\r\n");
     }
 
+    /// How many error replies were appended since the codes were last taken.
+    pub fn pending_errors(&self) -> usize {
+        self.error_codes.len()
+    }
+
     /// The codes of the error replies appended since the last call, oldest first.
     pub fn take_error_codes(&mut self) -> Vec<Box<[u8]>> {
         std::mem::take(&mut self.error_codes)
