@@ -176,6 +176,11 @@ fn second_bgsave_while_one_runs_is_refused() {
     let busy = "-ERR Background save already in progress\r\n";
     assert_eq!(c.cmd_str(&["BGSAVE"]), busy);
     assert_eq!(c.cmd_str(&["BGSAVE", "SCHEDULE"]), busy);
+    assert_eq!(
+        c.cmd_str(&["SAVE"]),
+        busy,
+        "SAVE would race the child for the file"
+    );
     assert_eq!(c.cmd_str(&["BGSAVE", "now"]), "-ERR syntax error\r\n");
     // The server keeps serving, writes included, while the child saves.
     assert_eq!(c.cmd(&["SET", "f", "v"]), b"+OK\r\n");
