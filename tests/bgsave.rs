@@ -173,6 +173,17 @@ fn second_bgsave_while_one_runs_is_refused() {
         info(&mut c, "persistence", "rdb_current_bgsave_time_sec"),
         "0"
     );
+    // The child reports its progress: one key saved of five (it reports again only after a
+    // second and 1024 more keys), and what it copied so far.
+    assert_eq!(info(&mut c, "persistence", "current_save_keys_total"), "5");
+    wait_for("the child's first progress report", || {
+        info(&mut c, "persistence", "current_save_keys_processed") == "1"
+    });
+    assert_eq!(info(&mut c, "persistence", "current_fork_perc"), "20.00");
+    let cow: u64 = info(&mut c, "persistence", "current_cow_size")
+        .parse()
+        .expect("a number");
+    assert!(cow > 0, "current_cow_size {cow}");
     let busy = "-ERR Background save already in progress\r\n";
     assert_eq!(c.cmd_str(&["BGSAVE"]), busy);
     assert_eq!(c.cmd_str(&["BGSAVE", "SCHEDULE"]), busy);
@@ -199,6 +210,17 @@ fn second_bgsave_while_one_runs_is_refused() {
         info(&mut c, "persistence", "rdb_current_bgsave_time_sec"),
         "-1"
     );
+    for field in [
+        "current_save_keys_total",
+        "current_cow_size",
+        "current_cow_peak",
+    ] {
+        assert_eq!(
+            info(&mut c, "persistence", field),
+            "0",
+            "{field} after the save"
+        );
+    }
 }
 
 #[test]
