@@ -109,8 +109,11 @@ pub struct Client {
     pub db: usize,
     /// CLIENT SETNAME value; never contains spaces or newlines.
     pub name: Option<Bytes>,
-    /// The connection has authenticated as the default user, or needed not (see
-    /// [`crate::acl`]). Starts false; the accept handler sets it from `requirepass`.
+    /// The name of the user whose permissions apply (`Acl::users`; Redis's `c->user`):
+    /// `default` until AUTH names another.
+    pub user: Bytes,
+    /// The connection has authenticated as `user`, or needed not (see [`crate::acl`]).
+    /// Starts false; the accept handler sets it from the default user.
     pub authenticated: bool,
     /// Connection time and last activity, unix ms (CLIENT LIST age / idle, `timeout`).
     pub ctime_ms: i64,
@@ -195,6 +198,7 @@ impl Client {
             reply: Reply::default(),
             db: 0,
             name: None,
+            user: Bytes::from_static(crate::acl::DEFAULT_USER),
             authenticated: false,
             ctime_ms: now,
             last_interaction_ms: now,
@@ -355,7 +359,6 @@ fn read_once(srv: &mut Server, c: &mut Client) -> io::Result<usize> {
 
 /// Parses and runs every complete request in the query buffer.
 fn process_input_buffer(srv: &mut Server, c: &mut Client) {
-    let errors_before = c.reply.errors();
     while !c.close_asap
         && !c.close_after_reply
         && c.blocked.is_none()
@@ -363,6 +366,7 @@ fn process_input_buffer(srv: &mut Server, c: &mut Client) {
         && !c.querybuf.is_empty()
     {
         let max_bulk = srv.config.proto_max_bulk_len.min(usize::MAX as u64) as usize;
+        c.parser.unauthenticated = crate::acl::auth_required(&srv.acl, c);
         match c.parser.parse(&mut c.querybuf, &mut c.argv, max_bulk) {
             Ok(Parsed::NeedMore) => break,
             Ok(Parsed::Command) => {
@@ -383,7 +387,7 @@ fn process_input_buffer(srv: &mut Server, c: &mut Client) {
             }
         }
     }
-    srv.stats.total_error_replies += c.reply.errors() - errors_before;
+    crate::server::account_error_replies(srv, c);
 }
 
 /// Puts the client on the list of clients with replies to write before the loop sleeps.

@@ -63,6 +63,17 @@ pub struct Config {
     /// The default user's password; empty means none (every connection is authenticated
     /// from the start). See [`crate::acl`].
     pub requirepass: String,
+    /// The ACL file ACL LOAD / ACL SAVE use and users are loaded from at start-up; empty
+    /// for none (then `user` lines of the config file define users). See [`crate::acl`].
+    pub aclfile: String,
+    /// Whether new users may use every pub/sub channel (`allchannels`) or none
+    /// (`resetchannels`, Redis 7.0's default).
+    pub acl_pubsub_default: String,
+    /// Most entries ACL LOG keeps.
+    pub acllog_max_len: i64,
+    /// The `user` lines of the config file, each as its arguments (name, then rules), in
+    /// order; turned into users at start-up (Redis's ACLAppendUserForLoading).
+    pub users: Vec<Vec<String>>,
     /// Most fields a hash keeps in the compact `listpack` encoding (see `types/hash.rs`).
     pub hash_max_listpack_entries: i64,
     /// Longest field or value, in bytes, a `listpack` hash may hold.
@@ -100,6 +111,10 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     /// Most entries the slow log keeps.
     pub slowlog_max_len: i64,
+    /// Events at least this many ms long are recorded by the latency monitor; 0 disables it.
+    pub latency_monitor_threshold: i64,
+    /// Who may run DEBUG: `no`, `yes`, or `local` (loopback connections only).
+    pub enable_debug_command: String,
     /// Save points (`save <seconds> <changes> ...`): the cron starts a BGSAVE when one is met
     /// (see `crate::persist::bgsave::rdb_save_points_cron`). Empty disables snapshotting,
     /// also the one SHUTDOWN takes by default.
@@ -215,6 +230,10 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             requirepass: String::new(),
+            aclfile: String::new(),
+            acl_pubsub_default: "resetchannels".into(),
+            acllog_max_len: 128,
+            users: Vec::new(),
             hash_max_listpack_entries: crate::types::hash::HASH_MAX_LISTPACK_ENTRIES as i64,
             hash_max_listpack_value: crate::types::hash::HASH_MAX_LISTPACK_VALUE as u64,
             list_max_listpack_size: crate::types::list::LIST_MAX_LISTPACK_SIZE,
@@ -229,6 +248,8 @@ impl Default for Config {
             rdbchecksum: true,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            enable_debug_command: "no".into(),
             save_params: SAVE_PARAMS_DEFAULT.to_vec(),
             save_params_loaded: false,
             stop_writes_on_bgsave_error: true,
@@ -304,6 +325,8 @@ pub enum Apply {
     Port,
     /// Listen on the new addresses ([`change_listeners`]).
     Bind,
+    /// Make the new password the default user's only one ([`crate::acl`]).
+    RequirePass,
 }
 
 impl Apply {
@@ -318,6 +341,12 @@ impl Apply {
             }
             Apply::LogLevel => {
                 crate::logging::set_level(&srv.config.loglevel);
+                Ok(())
+            }
+            Apply::RequirePass => {
+                let table = &srv.commands;
+                srv.acl
+                    .update_default_user_password(table, &srv.config.requirepass);
                 Ok(())
             }
             Apply::Port | Apply::Bind => change_listeners(srv).map_err(|e| {
@@ -447,7 +476,21 @@ pub static CONFIGS: &[ConfigSpec] = &[
         "maxmemory-policy",
         Kind::Enum(field!(maxmemory_policy), &["noeviction"]),
     ),
-    ConfigSpec::mutable("requirepass", Kind::Str(field!(requirepass))).sensitive(),
+    ConfigSpec::mutable("requirepass", Kind::Str(field!(requirepass)))
+        .sensitive()
+        .with_apply(Apply::RequirePass),
+    ConfigSpec::immutable("aclfile", Kind::Str(field!(aclfile))),
+    ConfigSpec::mutable(
+        "acl-pubsub-default",
+        Kind::Enum(
+            field!(acl_pubsub_default),
+            &["allchannels", "resetchannels"],
+        ),
+    ),
+    ConfigSpec::mutable(
+        "acllog-max-len",
+        Kind::Int(field!(acllog_max_len), 0, LONG_MAX as i64),
+    ),
     ConfigSpec::mutable(
         "hash-max-listpack-entries",
         Kind::Int(field!(hash_max_listpack_entries), 0, LONG_MAX as i64),
@@ -521,6 +564,14 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ConfigSpec::mutable(
         "slowlog-max-len",
         Kind::Int(field!(slowlog_max_len), 0, LONG_MAX as i64),
+    ),
+    ConfigSpec::immutable(
+        "enable-debug-command",
+        Kind::Enum(field!(enable_debug_command), &["no", "yes", "local"]),
+    ),
+    ConfigSpec::mutable(
+        "latency-monitor-threshold",
+        Kind::Int(field!(latency_monitor_threshold), 0, i64::MAX),
     ),
     ConfigSpec::mutable("save", Kind::SaveParams(field!(save_params))),
     ConfigSpec::mutable(
@@ -894,6 +945,11 @@ impl Config {
             let Some((name, args)) = words.split_first() else {
                 continue;
             };
+            // A user is checked and created once every line is read (see `crate::acl`).
+            if name.eq_ignore_ascii_case("user") && !args.is_empty() {
+                self.users.push(args.to_vec());
+                continue;
+            }
             let spec = lookup_config(name)
                 .ok_or_else(|| fail("Bad directive or wrong number of arguments"))?;
             // The first `save` line replaces the default points, the next ones add theirs

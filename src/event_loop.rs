@@ -24,7 +24,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use socket2::{Domain, Socket, Type};
 
-use crate::acl::{client_set_default_auth, default_user_nopass};
+use crate::acl::client_set_default_auth;
 use crate::blocked::{handle_blocked_clients_timeout, next_deadline};
 use crate::client::{handle_client_input, put_client, take_client, write_to_client, Client};
 use crate::commands::multi::discard_transaction;
@@ -42,8 +42,9 @@ const LISTENER_BASE: usize = usize::MAX - 1;
 /// Most readiness events taken from the kernel per poll.
 const EVENTS_PER_POLL: usize = 1024;
 
-/// Redis's reply to a non-loopback client while protected mode is on and no password is set.
-const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+/// Redis's reply to a non-loopback client while protected mode is on and no password is set
+/// (with Redis's "Setup a an" typo: clients may match the text).
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
 /// Errors that mean "this kind of address does not exist on this host" (no IPv6, say):
 /// Redis skips such an address, optional or not (Linux errno values ENOPROTOOPT,
@@ -346,7 +347,7 @@ fn accept_one(srv: &mut Server, registry: &Registry, mut sock: TcpStream, addr: 
         srv.stats.rejected_connections += 1;
         return;
     }
-    if srv.config.protected_mode && default_user_nopass(&srv.config) && !addr.ip().is_loopback() {
+    if srv.config.protected_mode && srv.acl.default_user_nopass() && !addr.ip().is_loopback() {
         let _ = sock.write(PROTECTED_MODE_DENIED);
         srv.stats.rejected_connections += 1;
         return;
@@ -363,7 +364,7 @@ fn accept_one(srv: &mut Server, registry: &Registry, mut sock: TcpStream, addr: 
     let id = srv.next_client_id;
     srv.next_client_id += 1;
     let mut client = Box::new(Client::new(id, token, sock, addr));
-    client_set_default_auth(&srv.config, &mut client);
+    client_set_default_auth(&srv.acl, &mut client);
     entry.insert(Some(client));
     srv.stats.total_connections_received += 1;
     log::debug!("Accepted {addr}");

@@ -66,12 +66,20 @@ pub struct ExpireCycle {
     last_fast_start: Option<Instant>,
 }
 
-/// Runs one expiry cycle of the given kind.
+/// Runs one expiry cycle of the given kind, and records its duration for the latency
+/// monitor (event `expire-cycle`).
 pub fn active_expire_cycle(srv: &mut Server, kind: CycleKind) {
-    if crate::pause::check_client_pause_timeout(srv) {
+    let start = Instant::now();
+    expire_cycle(srv, kind, start);
+    let ms = start.elapsed().as_millis() as u64;
+    crate::commands::latency::latency_add_sample_if_needed(srv, "expire-cycle", ms);
+}
+
+/// The body of [`active_expire_cycle`], which started at `start`.
+fn expire_cycle(srv: &mut Server, kind: CycleKind, start: Instant) {
+    if !srv.active_expire_enabled || crate::pause::check_client_pause_timeout(srv) {
         return;
     }
-    let start = Instant::now();
     let budget = match kind {
         CycleKind::Slow => (srv.cron_period() * SLOW_CYCLE_TICK_PERCENT / 100).min(SLOW_CYCLE_MAX),
         CycleKind::Fast => {

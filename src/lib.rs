@@ -11,7 +11,8 @@
 //! - [`db`] — databases, keys, TTLs, lookups (db.c); [`expire`] — active expiry (expire.c);
 //! - [`dict`] — the incrementally rehashed hash table (dict.c);
 //! - [`types`] — the value types; [`config`] — settings; [`util`] — parsing, glob, formatting;
-//! - [`acl`] — the default user and authentication (acl.c);
+//! - [`acl`] — users, permissions, authentication, the ACL log (acl.c); [`sha256`] — the
+//!   digest ACL passwords are kept as (sha256.c);
 //! - [`blocked`] — clients parked by BLPOP and friends until a key is ready (blocked.c);
 //! - [`persist`] — RDB snapshots and the append-only file (rdb.c, aof.c);
 //! - [`pause`] — CLIENT PAUSE: commands postponed while writes or all commands are paused.
@@ -31,6 +32,7 @@ pub mod pause;
 pub mod persist;
 pub mod resp;
 pub mod server;
+pub mod sha256;
 pub mod tracking;
 pub mod types;
 pub mod util;

@@ -34,8 +34,9 @@ fn parse_args(args: &[String]) -> Result<(Config, Option<String>), String> {
     for spec in CONFIGS {
         opts.optmulti("", spec.name, "config directive (see redis.conf)", "VALUE");
     }
+    opts.optmulti("", "user", "an ACL user: --user <name> <rules...>", "RULES");
     let matches = opts
-        .parse(args)
+        .parse(join_user_rules(args))
         .map_err(|e| format!("{e}\n\n{}", usage(&opts)))?;
     if matches.opt_present("h") {
         return Err(usage(&opts));
@@ -65,10 +66,39 @@ fn parse_args(args: &[String]) -> Result<(Config, Option<String>), String> {
             lines.push((position, format!("{} {}\n", spec.name, quote(&value))));
         }
     }
+    // A user's rules stay separate words, as on a `user` line.
+    for (position, value) in matches.opt_strs_pos("user") {
+        lines.push((position, format!("user {value}\n")));
+    }
     lines.sort_by_key(|(position, _)| *position);
     let text: String = lines.into_iter().map(|(_, line)| line).collect();
     config.load_text(&text)?;
     Ok((config, config_file))
+}
+
+/// `--user alice on >pw ~*` as redis-server reads it: the words after `--user` up to the next
+/// `--` option form its one value.
+fn join_user_rules(args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rules: Option<Vec<&str>> = None;
+    for arg in args {
+        if let Some(words) = &mut rules {
+            if !arg.starts_with("--") {
+                words.push(arg);
+                continue;
+            }
+            out.push(words.join(" "));
+            rules = None;
+        }
+        if arg == "--user" {
+            rules = Some(Vec::new());
+        }
+        out.push(arg.clone());
+    }
+    if let Some(words) = rules {
+        out.push(words.join(" "));
+    }
+    out
 }
 
 /// Quotes an option value so the directive parser sees it as written: a value containing
@@ -108,6 +138,10 @@ fn main() -> ExitCode {
         std::process::id()
     );
     let mut srv = Server::new(config, config_file);
+    if let Err(e) = rredis::acl::load_users_at_startup(&mut srv) {
+        log::warn!("{e}");
+        return ExitCode::FAILURE;
+    }
     if let Err(e) = event_loop::listen(&mut srv) {
         log::warn!(
             "Failed listening on port {} (TCP), aborting: {e}",

@@ -15,12 +15,14 @@ use mio::net::TcpListener;
 use mio::Registry;
 use slab::Slab;
 
-use crate::acl::auth_required;
+use crate::acl::{auth_required, check_all_perm, noperm_error, Acl};
 use crate::blocked::{handle_clients_blocked_on_keys, Blocked};
 use crate::client::{
     close_client_async, close_client_on_output_buffer_limit_reached, put_client, take_client,
     Client, ReplyMode,
 };
+use crate::commands::debug::{debug_allowed, DEBUG_NOT_ALLOWED};
+use crate::commands::latency::latency_add_sample_if_needed;
 use crate::commands::monitor::replication_feed_monitors;
 use crate::commands::multi::{
     exec_command_abort, flag_transaction, queue_multi_command, runs_inside_multi,
@@ -62,6 +64,24 @@ pub const QUERY_BUF_KEEP: usize = 32 * 1024;
 /// Seconds of inactivity after which the cron gives back a client's spare buffer memory.
 const IDLE_SHRINK_SECONDS: i64 = 2;
 
+/// Most distinct error codes INFO errorstats tracks (Redis's ERROR_STATS_NUMBER), so a
+/// client inventing codes cannot grow the table without bound.
+pub const ERRORSTATS_LIMIT: usize = 128;
+
+/// Counts the error replies `c` was sent since the last call (Redis's afterErrorReply):
+/// INFO's total_error_replies and errorstats.
+pub fn account_error_replies(srv: &mut Server, c: &mut Client) {
+    for code in c.reply.take_error_codes() {
+        srv.stats.total_error_replies += 1;
+        let stats = &mut srv.stats.errorstats;
+        if let Some(count) = stats.get_mut(&code) {
+            *count += 1;
+        } else if stats.len() < ERRORSTATS_LIMIT {
+            stats.insert(code, 1);
+        }
+    }
+}
+
 /// Counters INFO stats reports. CONFIG RESETSTAT zeroes them ([`Stats::reset`]).
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -74,6 +94,9 @@ pub struct Stats {
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub total_error_replies: u64,
+    /// Error replies by code (INFO errorstats), sorted by code as Redis lists them; at most
+    /// [`ERRORSTATS_LIMIT`] codes, later new ones are only counted in the total.
+    pub errorstats: std::collections::BTreeMap<Box<[u8]>, u64>,
     /// Forks for background saves and rewrites, and how long the last one took the parent,
     /// in microseconds (INFO's total_forks, latest_fork_usec; see [`crate::persist::fork`]).
     pub total_forks: u64,
@@ -230,6 +253,11 @@ pub struct Server {
     pub tracking: crate::tracking::Tracking,
     /// The slow log (see [`crate::commands::slowlog`]).
     pub slowlog: crate::commands::slowlog::SlowLog,
+    /// False after DEBUG SET-ACTIVE-EXPIRE 0: the cron's expiry cycle does not run (keys
+    /// still expire when looked up).
+    pub active_expire_enabled: bool,
+    /// The latency monitor's events (see [`crate::commands::latency`]).
+    pub latency: crate::commands::latency::LatencyMonitor,
     /// Tokens of the clients in MONITOR mode, in the order they started.
     pub monitors: Vec<usize>,
     /// CLIENT PAUSE in force, if any (see [`crate::pause`]).
@@ -246,6 +274,10 @@ pub struct Server {
     pub child: Option<ActiveChild>,
     /// Outcome and timing of RDB saves (see [`crate::persist::bgsave`]).
     pub rdb: RdbSaveState,
+    /// Users, their permissions, and the ACL log (see [`crate::acl`]).
+    pub acl: Acl,
+    /// When the last POST / Host: security warning was logged, unix ms (0: never).
+    pub last_security_warning_ms: i64,
 }
 
 impl Server {
@@ -259,6 +291,8 @@ impl Server {
         let databases = config.databases.max(1) as usize;
         let start_time_ms = now_ms();
         crate::db::update_lru_clock();
+        let commands = CommandTable::default();
+        let acl = Acl::new(&commands, &config.requirepass);
         Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             config,
@@ -266,7 +300,7 @@ impl Server {
             clients: Slab::new(),
             listeners: Vec::new(),
             registry: None,
-            commands: CommandTable::default(),
+            commands,
             stats: Stats::default(),
             next_client_id: 1,
             dirty: 0,
@@ -287,12 +321,16 @@ impl Server {
             pubsub: PubSub::default(),
             tracking: crate::tracking::Tracking::default(),
             slowlog: Default::default(),
+            latency: Default::default(),
+            active_expire_enabled: true,
             monitors: Vec::new(),
             client_pause: None,
             paused_clients: Vec::new(),
             cmd_start_us: 0,
             child: None,
             rdb: RdbSaveState::default(),
+            acl,
+            last_security_warning_ms: 0,
         }
     }
 
@@ -309,10 +347,11 @@ impl Server {
 }
 
 /// Runs one parsed request of client `c` (Redis's processCommand): resolve the command,
-/// check arity, check the client may run it (authentication, `no_multi` inside MULTI), then
-/// queue it if the client is in MULTI, else [`call`] it. A rejected request is answered with
-/// its error and flags the client's transaction, if any ([`reject_command`]). Errors are
-/// replied to; the connection stays open. (Error replies are counted for INFO by the reply
+/// check arity, check the client may run it (authentication, `no_multi` inside MULTI, its
+/// user's permissions: see [`crate::acl`]), then queue it if the client is in MULTI, else
+/// [`call`] it. A rejected request is answered with its error and flags the client's
+/// transaction, if any ([`reject_command`]). Errors are replied to; the connection stays
+/// open. (Error replies are counted for INFO by the reply
 /// layer, whoever writes them.)
 ///
 /// Clients blocked on keys are served here, after the command, never inside [`call`]: so an
@@ -352,6 +391,13 @@ fn process_command_generic(srv: &mut Server, c: &mut Client) {
             t.caching = false;
         }
     }
+    // An HTTP request (a browser made to talk to Redis by a hostile page, or SSRF): close
+    // without a reply (Redis's securityWarningCommand).
+    if let Some(name) = c.argv.first() {
+        if name.eq_ignore_ascii_case(b"post") || name.eq_ignore_ascii_case(b"host:") {
+            return security_warning_command(srv, c);
+        }
+    }
     // CLIENT LIST's cmd= names what was looked up, even if refused: NULL when nothing was.
     let cmd = match srv.commands.resolve(&c.argv) {
         Ok(cmd) => cmd,
@@ -371,8 +417,16 @@ fn process_command_generic(srv: &mut Server, c: &mut Client) {
         let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
         return reject_command(srv, c, cmd, &msg);
     }
-    if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.config, c) {
+    if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.acl, c) {
         return reject_command(srv, c, cmd, "NOAUTH Authentication required.");
+    }
+    if c.multi.is_some() && cmd.flags & flags::NO_MULTI != 0 {
+        let msg = "ERR Command not allowed inside a transaction";
+        return reject_command(srv, c, cmd, msg);
+    }
+    // The user's permissions: the command, its keys, its channels (see `crate::acl`).
+    if let Err(reason) = check_all_perm(srv, c, cmd) {
+        return reject_command(srv, c, cmd, &noperm_error(reason, cmd));
     }
     // While snapshots fail, writes are refused (MISCONF) so clients learn their data is not
     // reaching the disk; PING too, as in Redis, so health checks notice. An EXEC counts as a
@@ -392,17 +446,14 @@ fn process_command_generic(srv: &mut Server, c: &mut Client) {
     if c.monitor && cmd.flags & (flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) != 0 {
         return reject_command(srv, c, cmd, "ERR Replica can't interact with the keyspace");
     }
+    if cmd.flags & flags::PROTECTED != 0 && !debug_allowed(srv, c) {
+        return reject_command(srv, c, cmd, DEBUG_NOT_ALLOWED);
+    }
     if pause_covers(srv, c, cmd) {
         return postpone_client(srv, c);
     }
-    if c.multi.is_some() {
-        if cmd.flags & flags::NO_MULTI != 0 {
-            let msg = "ERR Command not allowed inside a transaction";
-            return reject_command(srv, c, cmd, msg);
-        }
-        if !runs_inside_multi(cmd) {
-            return queue_multi_command(srv, c, cmd);
-        }
+    if c.multi.is_some() && !runs_inside_multi(cmd) {
+        return queue_multi_command(srv, c, cmd);
     }
     call(srv, c, cmd);
     // Output limits are checked where output is added: here for the client's own replies
@@ -433,6 +484,12 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
     // A command that blocked is logged when it is served, not now (Redis: the slow log
     // is about execution time, not waiting).
     if cmd.flags & flags::SKIP_SLOWLOG == 0 && c.blocked.is_none() {
+        let event = if cmd.flags & flags::FAST != 0 {
+            "fast-command"
+        } else {
+            "command"
+        };
+        latency_add_sample_if_needed(srv, event, ((end - start) / 1000) as u64);
         slowlog_push_current_command(srv, c, end - start);
     }
     if !srv.monitors.is_empty() && cmd.flags & (flags::SKIP_MONITOR | flags::ADMIN) == 0 {
@@ -445,6 +502,23 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
         crate::tracking::tracking_remember_keys(srv, c, cmd);
     }
     srv.stats.total_commands_processed += 1;
+}
+
+/// Least time between two logged security warnings, in ms (Redis: 60 s), so an attack
+/// cannot flood the log.
+const SECURITY_WARNING_PERIOD_MS: i64 = 60_000;
+
+/// Logs a possible cross-protocol attack (rate-limited) and closes the connection.
+fn security_warning_command(srv: &mut Server, c: &mut Client) {
+    if srv.now_ms - srv.last_security_warning_ms > SECURITY_WARNING_PERIOD_MS {
+        log::warn!(
+            "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: \
+             commands to Redis. This is likely due to an attacker attempting to use Cross \
+             Protocol Scripting to compromise your Redis instance. Connection aborted."
+        );
+        srv.last_security_warning_ms = srv.now_ms;
+    }
+    close_client_async(srv, c);
 }
 
 /// True if `cmd` may change the data set: a command with the `write` flag, or an EXEC whose

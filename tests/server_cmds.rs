@@ -391,6 +391,7 @@ fn info_sections_and_layout() {
             "# Replication",
             "# CPU",
             "# Modules",
+            "# Errorstats",
             "# Cluster",
             "# Keyspace"
         ]

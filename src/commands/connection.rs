@@ -3,9 +3,7 @@
 
 use bytes::Bytes;
 
-use crate::acl::{
-    auth_required, authenticate_user, client_set_default_auth, default_user_nopass, DEFAULT_USER,
-};
+use crate::acl::{auth_required, authenticate_user, client_set_default_auth, DEFAULT_USER};
 use crate::client::{Client, ReplyMode};
 use crate::commands::multi::discard_transaction;
 use crate::commands::pubsub::{ping_in_pubsub_context, pubsub_unsubscribe_all};
@@ -149,7 +147,7 @@ fn hello_command(srv: &mut Server, c: &mut Client) {
             c.redact_argument(j + 1);
             c.redact_argument(j + 2);
             let (username, password) = (c.argv.arg_bytes(j + 1), c.argv.arg_bytes(j + 2));
-            if !authenticate_user(&srv.config, c, &username, &password) {
+            if !authenticate_user(srv, c, &username, &password) {
                 return c.reply.error(WRONGPASS);
             }
             j += 3;
@@ -166,7 +164,7 @@ fn hello_command(srv: &mut Server, c: &mut Client) {
                 .error(&format!("ERR Syntax error in HELLO option '{option}'"));
         }
     }
-    if auth_required(&srv.config, c) {
+    if auth_required(&srv.acl, c) {
         return c.reply.error(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
              HELLO AUTH <user> <pass> option can be used to authenticate the client and select \
@@ -205,7 +203,7 @@ fn auth_command(srv: &mut Server, c: &mut Client) {
     }
     let (username, password) = match c.argv.len() {
         2 => {
-            if default_user_nopass(&srv.config) {
+            if srv.acl.default_user_nopass() {
                 return c.reply.error(
                     "ERR AUTH <password> called without any password configured for the \
                      default user. Are you sure your configuration is correct?",
@@ -216,7 +214,7 @@ fn auth_command(srv: &mut Server, c: &mut Client) {
         3 => (c.argv.arg_bytes(1), c.argv.arg_bytes(2)),
         _ => return c.reply.error("ERR syntax error"),
     };
-    if authenticate_user(&srv.config, c, &username, &password) {
+    if authenticate_user(srv, c, &username, &password) {
         c.reply.ok();
     } else {
         c.reply.error(WRONGPASS);
@@ -245,6 +243,6 @@ fn reset_command(srv: &mut Server, c: &mut Client) {
     c.db = 0;
     c.reply.resp = 2;
     c.name = None;
-    client_set_default_auth(&srv.config, c);
+    client_set_default_auth(&srv.acl, c);
     c.reply.status("RESET");
 }

@@ -220,7 +220,11 @@ fn exec_command(srv: &mut Server, c: &mut Client) {
             break;
         };
         c.argv.0 = argv;
-        call(srv, c, cmd);
+        // Permissions may have changed since the command was queued (Redis's execCommand).
+        match crate::acl::check_all_perm(srv, c, cmd) {
+            Ok(()) => call(srv, c, cmd),
+            Err(reason) => c.reply.error(&crate::acl::exec_noperm_error(reason)),
+        }
     }
     c.argv.0 = exec_argv;
     c.deny_blocking = was_denied;

@@ -118,6 +118,15 @@ impl ClientPubSub {
         !self.channels.is_empty() || !self.patterns.is_empty() || !self.shard_channels.is_empty()
     }
 
+    /// Every subscription, with whether it is a pattern (shard channels count as channels),
+    /// for the ACL check of a user whose channel permissions shrank.
+    pub fn subscriptions(&self) -> impl Iterator<Item = (&Bytes, bool)> {
+        let channels = self.channels.iter().chain(&self.shard_channels);
+        channels
+            .map(|c| (c, false))
+            .chain(self.patterns.iter().map(|p| (p, true)))
+    }
+
     /// Subscribed channels (CLIENT LIST sub=).
     pub fn channel_count(&self) -> usize {
         self.channels.len()

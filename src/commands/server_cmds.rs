@@ -561,6 +561,8 @@ struct KillFilter {
     laddr: Option<Vec<u8>>,
     client_type: Option<ClientType>,
     id: Option<u64>,
+    /// Only clients of this user.
+    user: Option<Vec<u8>>,
     /// Spare the calling connection.
     skipme: bool,
 }
@@ -578,6 +580,7 @@ impl KillFilter {
                 .client_type
                 .map_or(true, |t| t == ClientType::of(client))
             && self.id.map_or(true, |id| id == client.id)
+            && self.user.as_ref().map_or(true, |u| *u == client.user)
     }
 }
 
@@ -708,10 +711,11 @@ fn client_kill_command(srv: &mut Server, c: &mut Client) {
             laddr: None,
             client_type: None,
             id: None,
+            user: None,
             skipme: false,
         }
     } else {
-        match parse_kill_filter(c) {
+        match parse_kill_filter(srv, c) {
             Ok(filter) => filter,
             Err(msg) => {
                 c.reply.error(&msg);
@@ -750,12 +754,13 @@ fn client_kill_command(srv: &mut Server, c: &mut Client) {
 
 /// Parses the `option value` pairs of CLIENT KILL's filter form; the error is Redis's reply
 /// for the first bad option.
-fn parse_kill_filter(c: &Client) -> Result<KillFilter, String> {
+fn parse_kill_filter(srv: &Server, c: &Client) -> Result<KillFilter, String> {
     let mut filter = KillFilter {
         addr: None,
         laddr: None,
         client_type: None,
         id: None,
+        user: None,
         skipme: true,
     };
     let args = c.argv.get(2..).unwrap_or_default();
@@ -774,9 +779,7 @@ fn parse_kill_filter(c: &Client) -> Result<KillFilter, String> {
             },
             b"addr" => filter.addr = Some(value.to_vec()),
             b"laddr" => filter.laddr = Some(value.to_vec()),
-            // rredis has a single user, `default`, who owns every connection: naming it
-            // narrows nothing, any other name is unknown.
-            b"user" if &value[..] == b"default" => {}
+            b"user" if srv.acl.user(value).is_some() => filter.user = Some(value.to_vec()),
             b"user" => {
                 return Err(format!(
                     "ERR No such user '{}'",
@@ -950,7 +953,7 @@ pub(crate) fn cat_client_info_string(srv: &Server, client: &Client, now: i64) ->
         line,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} \
          sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} \
-         rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} cmd={} user=default \
+         rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events={} cmd={} user={} \
          redir={} resp={}",
         client.id,
         client.addr,
@@ -978,6 +981,7 @@ pub(crate) fn cat_client_info_string(srv: &Server, client: &Client, now: i64) ->
         client_memory(client),
         events,
         client.last_cmd,
+        String::from_utf8_lossy(&client.user),
         client.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
         client.reply.resp,
     );
@@ -999,9 +1003,9 @@ struct InfoSection {
 }
 
 /// INFO's sections in Redis's output order. Every section rredis has is one of Redis's
-/// default sections; the others (commandstats, errorstats, latencystats) need per-command
-/// and per-error accounting rredis does not keep yet, so naming them selects nothing, as
-/// any unknown section name does.
+/// default sections; the per-command ones (commandstats, latencystats) need accounting
+/// rredis does not keep yet, so naming them selects nothing, as any unknown section name
+/// does.
 static INFO_SECTIONS: &[InfoSection] = &[
     InfoSection {
         names: &["server"],
@@ -1042,6 +1046,11 @@ static INFO_SECTIONS: &[InfoSection] = &[
         names: &["modules", "module_list"],
         title: "Modules",
         write: |_, _, _| {},
+    },
+    InfoSection {
+        names: &["errorstats"],
+        title: "Errorstats",
+        write: info_errorstats,
     },
     InfoSection {
         names: &["cluster"],
@@ -1088,6 +1097,17 @@ fn info_command(srv: &mut Server, c: &mut Client) {
         (section.write)(srv, c, &mut text);
     }
     c.reply.verbatim(text.as_bytes());
+}
+
+/// `# Errorstats`: error replies by code, in code order.
+fn info_errorstats(srv: &mut Server, _me: &Client, out: &mut String) {
+    for (code, count) in &srv.stats.errorstats {
+        let _ = write!(
+            out,
+            "errorstat_{}:count={count}\r\n",
+            String::from_utf8_lossy(code)
+        );
+    }
 }
 
 /// Appends one `name:value` line of an INFO section.

@@ -34,6 +34,7 @@ use std::ops::RangeInclusive;
 
 use bytes::Bytes;
 
+use crate::acl::client_has_unrestricted_read_access;
 use crate::client::Client;
 use crate::commands::lists::list_fill;
 use crate::commands::{acl, errors, flags::*, Command};
@@ -101,8 +102,9 @@ struct SortOptions {
 
 /// Parses the options after the key; on an error replies it and returns `None`. As in
 /// Redis, an option missing its arguments is a syntax error, later options override earlier
-/// ones, and STORE is unknown to SORT_RO.
-fn parse_sort_options(c: &mut Client, readonly: bool) -> Option<SortOptions> {
+/// ones, and STORE is unknown to SORT_RO. A BY pattern and GET read keys the ACL check did
+/// not see, so they are refused unless the user may read every key.
+fn parse_sort_options(srv: &Server, c: &mut Client, readonly: bool) -> Option<SortOptions> {
     let mut opts = SortOptions {
         desc: false,
         alpha: false,
@@ -143,10 +145,19 @@ fn parse_sort_options(c: &mut Client, readonly: bool) -> Option<SortOptions> {
             // Sorting by a constant key makes no sense: Redis takes it as "do not sort".
             if find_star(&pattern).is_none() {
                 opts.dontsort = true;
+            } else if !client_has_unrestricted_read_access(srv, c) {
+                c.reply
+                    .error("ERR BY option of SORT denied due to insufficient ACL permissions.");
+                return None;
             }
             opts.sortby = Some(pattern);
             j += 1;
         } else if is("get") && leftargs >= 1 {
+            if !client_has_unrestricted_read_access(srv, c) {
+                c.reply
+                    .error("ERR GET option of SORT denied due to insufficient ACL permissions.");
+                return None;
+            }
             opts.gets.push(c.argv.arg_bytes(j + 1));
             j += 1;
         } else {
@@ -180,7 +191,7 @@ struct SortMode {
 
 /// SORT and SORT_RO (Redis's sortCommandGeneric).
 fn sort_generic(srv: &mut Server, c: &mut Client, readonly: bool) {
-    let Some(mut opts) = parse_sort_options(c, readonly) else {
+    let Some(mut opts) = parse_sort_options(srv, c, readonly) else {
         return;
     };
     let db = c.db;

@@ -59,7 +59,18 @@ pub struct RequestParser {
     /// Length of the bulk argument whose `$<len>` header was consumed but whose payload has not
     /// fully arrived yet; `None` when the next thing to read is a `$` header.
     bulk_len: Option<usize>,
+    /// The client has not authenticated yet: its requests are capped at
+    /// [`UNAUTHENTICATED_MULTIBULK_MAX`] arguments of [`UNAUTHENTICATED_BULK_MAX`] bytes, so a
+    /// stranger cannot make the server buffer large requests (set by the client before each
+    /// parse).
+    pub unauthenticated: bool,
 }
+
+/// Most arguments a request of an unauthenticated client may announce (Redis: 10).
+const UNAUTHENTICATED_MULTIBULK_MAX: i64 = 10;
+
+/// Longest argument, in bytes, an unauthenticated client may announce (Redis: 16384).
+const UNAUTHENTICATED_BULK_MAX: usize = 16384;
 
 impl RequestParser {
     /// Parses at most one request from the front of `buf` into `argv` (cleared when a new
@@ -86,6 +97,9 @@ impl RequestParser {
                 Some(n) if n <= MAX_MULTIBULK_LEN => n,
                 _ => return Err(protocol_error("invalid multibulk length")),
             };
+            if count > UNAUTHENTICATED_MULTIBULK_MAX && self.unauthenticated {
+                return Err(protocol_error("unauthenticated multibulk length"));
+            }
             if count <= 0 {
                 return Ok(Parsed::Command);
             }
@@ -115,6 +129,9 @@ impl RequestParser {
                         Some(n) if n >= 0 && n as u64 <= max_bulk_len as u64 => n as usize,
                         _ => return Err(protocol_error("invalid bulk length")),
                     };
+                    if len > UNAUTHENTICATED_BULK_MAX && self.unauthenticated {
+                        return Err(protocol_error("unauthenticated bulk length"));
+                    }
                     if len >= PROTO_MBULK_BIG_ARG {
                         buf.reserve((len + 2).min(MAX_UPFRONT_RESERVE));
                     }

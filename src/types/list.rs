@@ -331,6 +331,16 @@ impl List {
         self.len == 0
     }
 
+    /// Number of nodes (DEBUG OBJECT's ql_nodes).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Bytes of packed entries in all nodes (DEBUG OBJECT's ql_uncompressed_size).
+    pub fn bytes(&self) -> usize {
+        self.nodes.iter().map(|n| n.end - n.start).sum()
+    }
+
     /// The name OBJECT ENCODING replies with: always `quicklist` in Redis 7.0.
     pub fn encoding(&self) -> &'static str {
         "quicklist"

@@ -61,6 +61,7 @@ impl Server {
     pub fn start_with(args: &[&str]) -> Server {
         Server::spawn_on_free_port(|port| {
             Command::new(env!("CARGO_BIN_EXE_rredis"))
+                .current_dir(scratch_dir(port))
                 .args(["--port", &port.to_string(), "--loglevel", "warning"])
                 .args(["--save", ""])
                 .args(args)
@@ -109,7 +110,23 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(scratch_path(self.port));
     }
+}
+
+/// The working directory of the server on `port`: its own empty directory, so whatever a
+/// server writes there (a dump.rdb, an AOF directory) never lands in the repository, where
+/// every later server would load it at start-up.
+fn scratch_path(port: u16) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("rredis-test-{}-{port}", std::process::id()))
+}
+
+/// Creates (empty) and returns [`scratch_path`]`(port)`.
+fn scratch_dir(port: u16) -> std::path::PathBuf {
+    let dir = scratch_path(port);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the server's scratch directory");
+    dir
 }
 
 /// True when tests that need redis-server / redis-cli must run (CI sets it).
@@ -143,13 +160,14 @@ pub fn real_redis(test: &str) -> Option<Server> {
 }
 
 /// [`real_redis`] with extra command-line arguments (`--dir`, `--save "1 1"`: save points add
-/// up from none).
+/// up from none; `--aclfile`, `--requirepass` ...).
 pub fn real_redis_with(test: &str, args: &[&str]) -> Option<Server> {
     if !have_tool("redis-server", test) {
         return None;
     }
     Some(Server::spawn_on_free_port(|port| {
         Command::new("redis-server")
+            .current_dir(scratch_dir(port))
             .args([
                 "--port",
                 &port.to_string(),
@@ -249,6 +267,7 @@ impl Server {
     /// is given, e.g. in a config file) and waits until `host:port` accepts connections.
     pub fn start_exact(args: &[&str], host: &str, port: u16) -> Server {
         let child = Command::new(env!("CARGO_BIN_EXE_rredis"))
+            .current_dir(scratch_dir(port))
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
