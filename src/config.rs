@@ -130,8 +130,8 @@ pub struct Config {
     /// Refuse writes with MISCONF while the last background save failed (and save points are
     /// configured), so a client learns that its data is not reaching the disk.
     pub stop_writes_on_bgsave_error: bool,
-    /// Microseconds a BGSAVE child waits per key saved (Redis's hidden test setting, which
-    /// its own test suite uses to keep a child running); 0, the default, waits not at all.
+    /// Microseconds a save waits after each key (Redis's hidden test setting, which its own
+    /// test suite uses to keep a BGSAVE child running); 0, the default, waits not at all.
     pub rdb_key_save_delay: i64,
 }
 

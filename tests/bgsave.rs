@@ -102,6 +102,11 @@ fn start_in(dir: &TempDir, args: &[&str]) -> Server {
     Server::start_with(&all)
 }
 
+/// What a new server started in `dir` (loading its dump.rdb) replies to GET `key`.
+fn reloaded_get(dir: &TempDir, key: &str) -> String {
+    start_in(dir, &[]).raw().cmd_str(&["GET", key])
+}
+
 /// The server exits with status 0 within the deadline.
 fn assert_exits_cleanly(srv: &mut Server) {
     let status = srv.wait_exit(DEADLINE).expect("server did not exit");
@@ -144,6 +149,9 @@ fn bgsave_writes_the_snapshot_and_resets_the_changes() {
     let file = std::fs::read(dir.join("dump.rdb")).expect("dump.rdb written");
     assert!(file.starts_with(b"REDIS0010"), "not an RDB file");
     assert!(dir.temp_files().is_empty(), "{:?}", dir.temp_files());
+    // A server started on the file has the data.
+    assert_eq!(reloaded_get(&dir, "a"), "$1\r\n1\r\n");
+    assert_eq!(reloaded_get(&dir, "b"), "$1\r\n2\r\n");
     // CONFIG RESETSTAT clears the fork and save counters, as in Redis.
     c.cmd(&["CONFIG", "RESETSTAT"]);
     assert_eq!(info(&mut c, "stats", "total_forks"), "0");
@@ -165,9 +173,25 @@ fn second_bgsave_while_one_runs_is_refused() {
         info(&mut c, "persistence", "rdb_current_bgsave_time_sec"),
         "0"
     );
+    // The child reports its progress: one key saved of five (it reports again only after a
+    // second and 1024 more keys), and what it copied so far.
+    assert_eq!(info(&mut c, "persistence", "current_save_keys_total"), "5");
+    wait_for("the child's first progress report", || {
+        info(&mut c, "persistence", "current_save_keys_processed") == "1"
+    });
+    assert_eq!(info(&mut c, "persistence", "current_fork_perc"), "20.00");
+    let cow: u64 = info(&mut c, "persistence", "current_cow_size")
+        .parse()
+        .expect("a number");
+    assert!(cow > 0, "current_cow_size {cow}");
     let busy = "-ERR Background save already in progress\r\n";
     assert_eq!(c.cmd_str(&["BGSAVE"]), busy);
     assert_eq!(c.cmd_str(&["BGSAVE", "SCHEDULE"]), busy);
+    assert_eq!(
+        c.cmd_str(&["SAVE"]),
+        busy,
+        "SAVE would race the child for the file"
+    );
     assert_eq!(c.cmd_str(&["BGSAVE", "now"]), "-ERR syntax error\r\n");
     // The server keeps serving, writes included, while the child saves.
     assert_eq!(c.cmd(&["SET", "f", "v"]), b"+OK\r\n");
@@ -186,6 +210,17 @@ fn second_bgsave_while_one_runs_is_refused() {
         info(&mut c, "persistence", "rdb_current_bgsave_time_sec"),
         "-1"
     );
+    for field in [
+        "current_save_keys_total",
+        "current_cow_size",
+        "current_cow_peak",
+    ] {
+        assert_eq!(
+            info(&mut c, "persistence", field),
+            "0",
+            "{field} after the save"
+        );
+    }
 }
 
 #[test]
@@ -323,6 +358,7 @@ fn shutdown_saves_when_save_points_are_set() {
     assert!(c.is_closed());
     assert_exits_cleanly(&mut srv);
     assert!(dir.join("dump.rdb").is_file(), "SHUTDOWN saved");
+    assert_eq!(reloaded_get(&dir, "k"), "$1\r\nv\r\n");
 }
 
 #[test]
@@ -393,6 +429,7 @@ fn sigterm_saves_before_exiting() {
     sigterm(&mut srv);
     assert_exits_cleanly(&mut srv);
     assert!(dir.join("dump.rdb").is_file(), "SIGTERM saved");
+    assert_eq!(reloaded_get(&dir, "k"), "$1\r\nv\r\n");
 }
 
 #[test]
@@ -441,6 +478,9 @@ fn shutdown_kills_a_running_bgsave_child() {
         .expect("child pid in the log")
         .to_string();
     assert!(Path::new(&format!("/proc/{pid}")).exists(), "child running");
+    // It is writing its temporary file (and waiting 10 s after its one key).
+    let temp = dir.join(&format!("temp-{pid}.rdb"));
+    wait_for("the child's temporary file", || temp.exists());
     c.send(b"*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n");
     assert!(c.is_closed());
     assert_exits_cleanly(&mut srv);
@@ -551,4 +591,77 @@ fn flushall_kills_the_bgsave_and_saves_the_empty_data_set() {
         info(&mut c, "persistence", "rdb_changes_since_last_save"),
         "4"
     );
+}
+
+/// Keys the consistency test's transactions increment together.
+const TOGETHER: usize = 100;
+
+#[test]
+fn bgsave_is_a_point_in_time_copy_while_clients_write() {
+    let dir = TempDir::new("consistency");
+    // 10 ms per key: the child saves for about a second while the writer runs.
+    let srv = start_in(&dir, &["--rdb-key-save-delay", "10000"]);
+    let keys: Vec<String> = (0..TOGETHER).map(|i| format!("k{i}")).collect();
+    let mut c = srv.raw();
+    for key in &keys {
+        c.cmd(&["SET", key, "0"]);
+    }
+    // The writer increments every key in one transaction, so at any instant all keys hold
+    // the same number; a copy that is not point-in-time would mix two numbers.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, keys, port) = (stop.clone(), keys.clone(), srv.port);
+        std::thread::spawn(move || {
+            let mut w = Raw::connect(port);
+            let mut rounds = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                w.cmd(&["MULTI"]);
+                for key in &keys {
+                    w.cmd(&["INCR", key]);
+                }
+                w.cmd(&["EXEC"]);
+                rounds += 1;
+            }
+            rounds
+        })
+    };
+    wait_for("the writer to start", || {
+        c.cmd_str(&["GET", "k0"]) != "$1\r\n0\r\n"
+    });
+    let before: u64 = value(&mut c, "k0");
+    assert_eq!(c.cmd(&["BGSAVE"]), b"+Background saving started\r\n");
+    let after: u64 = value(&mut c, "k0");
+    wait_bgsave_done(&mut c);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let rounds = writer.join().expect("writer");
+    let end: u64 = value(&mut c, "k0");
+    assert!(
+        end > after + 1,
+        "the writer kept writing during the save ({rounds} rounds)"
+    );
+    assert_eq!(info(&mut c, "persistence", "rdb_last_bgsave_status"), "ok");
+    drop(srv);
+
+    // A server started on the file has the data of one instant between BGSAVE's sending and
+    // its reply.
+    let reloaded = start_in(&dir, &[]);
+    let mut r = reloaded.raw();
+    let saved = value(&mut r, "k0");
+    assert!(
+        (before..=after).contains(&saved),
+        "saved {saved}, BGSAVE ran between {before} and {after}"
+    );
+    for key in &keys {
+        assert_eq!(value(&mut r, key), saved, "{key} is from another instant");
+    }
+}
+
+/// The integer value of `key`.
+fn value(c: &mut Raw, key: &str) -> u64 {
+    let reply = c.cmd_str(&["GET", key]);
+    reply
+        .lines()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("GET {key}: {reply:?}"))
 }

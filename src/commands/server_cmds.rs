@@ -1377,19 +1377,28 @@ fn bytes_to_human(n: u64) -> String {
 }
 
 /// `# Persistence`: the state of RDB saves ([`crate::persist::bgsave::RdbSaveState`]) and of
-/// the running child, if any. The child reports its copy-on-write size once, when it is done
-/// (rdb_last_cow_size); the figures Redis's child sends every second while it runs
-/// (current_cow_*, current_fork_perc, current_save_keys_*) stay 0.
+/// the running child, if any: its progress as it last reported it, about once a second
+/// (current_*), and the copy-on-write size of the last save (rdb_last_cow_size).
 fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
     let rdb_child = srv.child.filter(|child| child.kind == ChildKind::Rdb);
     field(out, "loading", 0);
     field(out, "async_loading", 0);
-    field(out, "current_cow_peak", 0);
-    field(out, "current_cow_size", 0);
-    field(out, "current_cow_size_age", 0);
-    field(out, "current_fork_perc", "0.00");
-    field(out, "current_save_keys_processed", 0);
-    field(out, "current_save_keys_total", 0);
+    let progress = srv.child.map(|child| child.progress).unwrap_or_default();
+    field(out, "current_cow_peak", progress.cow_peak);
+    field(out, "current_cow_size", progress.cow_bytes);
+    field(
+        out,
+        "current_cow_size_age",
+        progress.cow_updated.map_or(0, |t| t.elapsed().as_secs()),
+    );
+    let fork_perc = if progress.keys_total > 0 {
+        progress.keys_processed as f64 / progress.keys_total as f64 * 100.0
+    } else {
+        0.0
+    };
+    field(out, "current_fork_perc", format!("{fork_perc:.2}"));
+    field(out, "current_save_keys_processed", progress.keys_processed);
+    field(out, "current_save_keys_total", progress.keys_total);
     field(out, "rdb_changes_since_last_save", srv.dirty);
     field(out, "rdb_bgsave_in_progress", u8::from(rdb_child.is_some()));
     field(out, "rdb_last_save_time", srv.lastsave);

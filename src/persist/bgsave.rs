@@ -99,15 +99,12 @@ pub fn rdb_save_background(srv: &mut Server) -> bool {
     srv.rdb.dirty_before_bgsave = srv.dirty;
     srv.rdb.lastbgsave_try = unix_seconds();
     match redis_fork(srv, ChildKind::Rdb) {
-        Ok(Forked::Child) => run_child(|| {
-            rdb_key_save_delay(srv);
-            match rdb_save(srv) {
-                Ok(()) => {
-                    send_child_cow_info("RDB");
-                    CHILD_OK
-                }
-                Err(_) => CHILD_FAILED,
+        Ok(Forked::Child) => run_child(|| match rdb_save(srv) {
+            Ok(()) => {
+                send_child_cow_info("RDB");
+                CHILD_OK
             }
+            Err(_) => CHILD_FAILED,
         }),
         Ok(Forked::Parent(pid)) => {
             log::info!("Background saving started by pid {pid}");
@@ -119,20 +116,6 @@ pub fn rdb_save_background(srv: &mut Server) -> bool {
             false
         }
     }
-}
-
-/// Waits `rdb-key-save-delay` microseconds for every key about to be saved (a testing knob
-/// that keeps a BGSAVE child alive long enough to observe). Redis waits between keys; the
-/// child here waits for all of them before writing, which keeps the file format code free of
-/// it and gives the same total.
-fn rdb_key_save_delay(srv: &Server) {
-    let Ok(per_key) = u64::try_from(srv.config.rdb_key_save_delay) else {
-        return;
-    };
-    let keys: u64 = srv.dbs.iter().map(|db| db.dict.len() as u64).sum();
-    std::thread::sleep(std::time::Duration::from_micros(
-        per_key.saturating_mul(keys),
-    ));
 }
 
 /// Takes in the outcome of a BGSAVE child that `check_children_done` reaped (Redis's

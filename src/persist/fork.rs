@@ -20,7 +20,7 @@
 //! handlers, so the allocator is usable in the child.
 
 use std::io;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
 use std::time::Instant;
 
 use crate::server::Server;
@@ -42,10 +42,27 @@ pub struct ActiveChild {
     pub kind: ChildKind,
     /// When it was forked (INFO's rdb_current_bgsave_time_sec, the last save's duration).
     pub start: Instant,
-    /// Read end of the pipe the child reports its copy-on-write size through (Redis's
-    /// child_info_pipe), -1 if the pipe could not be made. Closed when the child is reaped
-    /// or killed ([`receive_child_info`]).
+    /// Read end of the pipe the child reports through (Redis's child_info_pipe), -1 if the
+    /// pipe could not be made. Closed when the child is reaped or killed.
     pub info_fd: libc::c_int,
+    /// What the child last reported while running (INFO persistence's current_* fields).
+    pub progress: ChildProgress,
+}
+
+/// A running child's progress as it last reported it (Redis's stat_current_cow_*,
+/// stat_current_save_keys_*): read from the info pipe by [`check_children_done`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChildProgress {
+    /// The child's copy-on-write size, in bytes, and the largest one reported.
+    pub cow_bytes: u64,
+    pub cow_peak: u64,
+    /// When `cow_bytes` was last reported; `None` before the first report.
+    pub cow_updated: Option<Instant>,
+    /// Keys saved so far, out of the keys the data set had at the fork.
+    pub keys_processed: u64,
+    pub keys_total: u64,
+    /// The copy-on-write size the child reported when it finished its work, once received.
+    pub final_cow_bytes: Option<u64>,
 }
 
 /// Which side of a fork the caller is on.
@@ -108,11 +125,16 @@ pub fn redis_fork(srv: &mut Server, kind: ChildKind) -> io::Result<Forked> {
             close_fd(info_write);
             srv.stats.latest_fork_usec = start.elapsed().as_micros() as u64;
             srv.stats.total_forks += 1;
+            let keys_total = srv.dbs.iter().map(|db| db.dict.len() as u64).sum();
             srv.child = Some(ActiveChild {
                 pid,
                 kind,
                 start,
                 info_fd: info_read,
+                progress: ChildProgress {
+                    keys_total,
+                    ..ChildProgress::default()
+                },
             });
             update_dict_resize_policy(srv);
             Ok(Forked::Parent(pid))
@@ -132,6 +154,57 @@ fn close_fd(fd: libc::c_int) {
     }
 }
 
+/// One report on the info pipe: its kind ([`INFO_CURRENT`] or [`INFO_DONE`]), the child's
+/// copy-on-write size in bytes and the keys it has saved, as three little-endian u64. Writes
+/// to a pipe this small are atomic, so a report is always read whole.
+const INFO_REPORT_LEN: usize = 24;
+
+/// A report sent while the child works (Redis's CHILD_INFO_TYPE_CURRENT_INFO).
+const INFO_CURRENT: u64 = 0;
+
+/// The report of a child that finished its work (Redis's CHILD_INFO_TYPE_RDB_COW_SIZE).
+const INFO_DONE: u64 = 1;
+
+/// Least time between two progress reports of a child, in ms (Redis: about a second).
+const INFO_PERIOD_MS: i64 = 1000;
+
+/// Keys between two looks at the clock in [`child_key_saved`] (Redis: 1024).
+const INFO_CHECK_KEYS: u64 = 1024;
+
+/// In a child: unix ms of its last progress report.
+static CHILD_INFO_SENT_MS: AtomicI64 = AtomicI64::new(0);
+
+/// Writes one report to the info pipe; nothing outside a child (SAVE runs the same writer).
+fn send_child_info(kind: u64, cow: u64, keys: u64) {
+    let fd = CHILD_INFO_FD.load(Ordering::Relaxed);
+    if fd < 0 {
+        return;
+    }
+    let mut report = [0u8; INFO_REPORT_LEN];
+    for (slot, value) in report.chunks_exact_mut(8).zip([kind, cow, keys]) {
+        slot.copy_from_slice(&value.to_le_bytes());
+    }
+    // SAFETY: writing a live buffer to our own pipe. A failed write (the pipe full because
+    // the server is slow to read) only loses this report.
+    unsafe { libc::write(fd, report.as_ptr().cast(), report.len()) };
+}
+
+/// Called by the RDB writer after each key with the number saved so far: in a child, about
+/// once a second, reports that number and the copy-on-write size so far (Redis's
+/// rdbSaveRio's sendChildInfo). The clock is read only every [`INFO_CHECK_KEYS`] keys.
+pub fn child_key_saved(keys_saved: u64) {
+    if keys_saved.wrapping_sub(1) % INFO_CHECK_KEYS != 0
+        || CHILD_INFO_FD.load(Ordering::Relaxed) < 0
+    {
+        return;
+    }
+    let now = crate::util::now_ms();
+    if now - CHILD_INFO_SENT_MS.load(Ordering::Relaxed) >= INFO_PERIOD_MS {
+        CHILD_INFO_SENT_MS.store(now, Ordering::Relaxed);
+        send_child_info(INFO_CURRENT, private_dirty_bytes(), keys_saved);
+    }
+}
+
 /// In a child that finished its work: measures the memory it holds privately, which is what
 /// copy-on-write cost (its own pages plus those it copied), logs it and sends it to the
 /// server through the info pipe (Redis's sendChildCowInfo). `what` names the work ("RDB").
@@ -139,13 +212,7 @@ pub fn send_child_cow_info(what: &str) {
     let cow = private_dirty_bytes();
     let mb = cow >> 20;
     log::info!("Fork CoW for {what}: current {mb} MB, peak {mb} MB, average {mb} MB");
-    let fd = CHILD_INFO_FD.load(Ordering::Relaxed);
-    if fd >= 0 {
-        let bytes = cow.to_le_bytes();
-        // SAFETY: writing 8 bytes from a live buffer to our own pipe. A failed write only
-        // loses the report, which then reads as 0.
-        unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
-    }
+    send_child_info(INFO_DONE, cow, 0);
 }
 
 /// This process's private dirty memory in bytes, from /proc/self/smaps_rollup (Redis's
@@ -165,21 +232,42 @@ fn private_dirty_bytes() -> u64 {
         * 1024
 }
 
-/// Reads what `child` reported through its info pipe (its copy-on-write size in bytes, 0 if
-/// it sent nothing) and closes the pipe (Redis's receiveChildInfo). Called once the child has
-/// ended, so whatever it wrote is there.
-fn receive_child_info(child: &ActiveChild) -> u64 {
+/// Reads every report waiting in `child`'s info pipe into `child.progress` (Redis's
+/// receiveChildInfo). Never blocks (the pipe is non-blocking).
+fn receive_child_info(child: &mut ActiveChild) {
     if child.info_fd < 0 {
-        return 0;
+        return;
     }
-    let mut bytes = [0u8; 8];
-    // SAFETY: reading at most 8 bytes into a live buffer from our own non-blocking pipe.
-    let n = unsafe { libc::read(child.info_fd, bytes.as_mut_ptr().cast(), bytes.len()) };
-    close_fd(child.info_fd);
-    if n == bytes.len() as isize {
-        u64::from_le_bytes(bytes)
-    } else {
-        0
+    let mut buf = [0u8; INFO_REPORT_LEN * 16];
+    loop {
+        // SAFETY: reading into a live buffer of the given length from our own pipe.
+        let n = unsafe { libc::read(child.info_fd, buf.as_mut_ptr().cast(), buf.len()) };
+        let n = match usize::try_from(n) {
+            Ok(n) if n > 0 => n,
+            _ => return,
+        };
+        for report in buf
+            .get(..n)
+            .unwrap_or_default()
+            .chunks_exact(INFO_REPORT_LEN)
+        {
+            let field = |i: usize| {
+                report
+                    .get(i * 8..i * 8 + 8)
+                    .and_then(|b| b.try_into().ok())
+                    .map_or(0, u64::from_le_bytes)
+            };
+            let (kind, cow, keys) = (field(0), field(1), field(2));
+            let p = &mut child.progress;
+            if kind == INFO_DONE {
+                p.final_cow_bytes = Some(cow);
+            } else {
+                p.cow_bytes = cow;
+                p.cow_peak = p.cow_peak.max(cow);
+                p.cow_updated = Some(Instant::now());
+                p.keys_processed = keys;
+            }
+        }
     }
 }
 
@@ -209,6 +297,9 @@ pub fn has_active_child_process(srv: &Server) -> bool {
 /// Reaps a child that has ended, if any, and runs the handler of its kind (Redis's
 /// checkChildrenDone). Called from `server_cron` while a child is active; never blocks.
 pub fn check_children_done(srv: &mut Server) {
+    if let Some(child) = srv.child.as_mut() {
+        receive_child_info(child);
+    }
     let mut status: libc::c_int = 0;
     // SAFETY: waitpid with a valid out-pointer; -1 reaps any child, as Redis does, so a
     // stray child cannot linger as a zombie.
@@ -234,10 +325,12 @@ pub fn check_children_done(srv: &mut Server) {
         0
     };
     match srv.child {
-        Some(child) if child.pid == pid => {
+        Some(mut child) if child.pid == pid => {
             srv.child = None;
             update_dict_resize_policy(srv);
-            let cow_bytes = receive_child_info(&child);
+            receive_child_info(&mut child);
+            close_fd(child.info_fd);
+            let cow_bytes = child.progress.final_cow_bytes.unwrap_or(0);
             match child.kind {
                 ChildKind::Rdb => {
                     crate::persist::bgsave::background_save_done_handler(
@@ -278,7 +371,7 @@ pub fn kill_child(srv: &mut Server) {
         return;
     };
     update_dict_resize_policy(srv);
-    receive_child_info(&child);
+    close_fd(child.info_fd);
     let mut status: libc::c_int = 0;
     // SAFETY: signalling and reaping our own child; waitpid with a valid out-pointer.
     unsafe {

@@ -418,6 +418,11 @@ pub fn save_aof_preamble(w: &mut dyn Write, srv: &Server) -> io::Result<()> {
 /// The body of [`save_snapshot`] and [`save_aof_preamble`].
 fn save_rio(w: &mut dyn Write, srv: &Server, aof_base: bool) -> io::Result<()> {
     let opts = SaveOptions::from_server(srv);
+    // rdb-key-save-delay: a testing knob that slows a save down key by key, so tests can
+    // watch a BGSAVE child at work (Redis's debugDelay in rdbSaveDb); negative is none.
+    let key_save_delay = u64::try_from(srv.config.rdb_key_save_delay).unwrap_or(0);
+    // Keys written so far, which a BGSAVE child reports to the server about once a second.
+    let mut keys_saved: u64 = 0;
     let mut rio = Rio {
         out: w,
         buf: Vec::with_capacity(WRITE_CHUNK * 2),
@@ -455,6 +460,11 @@ fn save_rio(w: &mut dyn Write, srv: &Server, aof_base: bool) -> io::Result<()> {
             }
             save_key_value(&mut rio.buf, key, &obj.value, opts);
             rio.maybe_flush()?;
+            keys_saved += 1;
+            crate::persist::fork::child_key_saved(keys_saved);
+            if key_save_delay > 0 {
+                std::thread::sleep(std::time::Duration::from_micros(key_save_delay));
+            }
         }
     }
     rio.buf.push(OPCODE_EOF);
