@@ -291,6 +291,7 @@ pub fn run(srv: &mut Server) -> io::Result<()> {
         before_sleep(srv, registry);
     }
     log::warn!("User requested shutdown...");
+    crate::persist::aof::flush_and_sync_on_shutdown(srv);
     Ok(())
 }
 
@@ -356,7 +357,7 @@ fn accept_one(srv: &mut Server, registry: &Registry, mut sock: TcpStream, addr: 
     }
     let id = srv.next_client_id;
     srv.next_client_id += 1;
-    let mut client = Box::new(Client::new(id, token, sock, addr));
+    let mut client = Box::new(Client::new(id, token, Some(sock), addr));
     client_set_default_auth(&srv.config, &mut client);
     entry.insert(Some(client));
     srv.stats.total_connections_received += 1;
@@ -395,6 +396,9 @@ fn client_event(
     };
     if !c.close_asap {
         if writable {
+            // Replies queued this turn (a served blocked client) may follow writes not yet
+            // in the AOF.
+            crate::persist::aof::flush_before_reply(srv);
             write_to_client(srv, registry, &mut c);
         }
         if readable {
@@ -441,6 +445,9 @@ fn before_sleep(srv: &mut Server, registry: &Registry) {
     }
     // BCAST invalidations collected this turn go out with this turn's replies.
     crate::tracking::tracking_broadcast_invalidation_messages(srv);
+    // The turn's writes reach the AOF (and, with `appendfsync always`, the disk) before
+    // any reply of this turn is written: a client never sees +OK for a lost write.
+    crate::persist::aof::before_sleep(srv);
     let mut list = std::mem::take(&mut srv.pending_writes);
     for &token in &list {
         let Some(mut c) = take_client(srv, token) else {
@@ -467,7 +474,9 @@ fn free_closing_clients(srv: &mut Server, registry: &Registry) {
             pubsub_unsubscribe_all(srv, &mut c);
             // And its BCAST registrations (default-mode entries are skipped when met).
             crate::tracking::disable_tracking(srv, &mut c);
-            let _ = registry.deregister(&mut c.sock);
+            if let Some(sock) = &mut c.sock {
+                let _ = registry.deregister(sock);
+            }
             log::debug!("Client closed id={} addr={}", c.id, c.addr);
         }
     }

@@ -13,7 +13,8 @@
 //! - [`types`] — the value types; [`config`] — settings; [`util`] — parsing, glob, formatting;
 //! - [`acl`] — the default user and authentication (acl.c);
 //! - [`blocked`] — clients parked by BLPOP and friends until a key is ready (blocked.c);
-//! - [`persist`] — RDB snapshots and the append-only file (rdb.c, aof.c).
+//! - [`persist`] — RDB snapshots and the append-only file (rdb.c, aof.c);
+//! - [`propagate`] — what a write leaves for the AOF (alsoPropagate in server.c).
 
 pub mod acl;
 pub mod blocked;
@@ -27,6 +28,7 @@ pub mod expire;
 pub mod logging;
 pub mod notify;
 pub mod persist;
+pub mod propagate;
 pub mod resp;
 pub mod server;
 pub mod tracking;

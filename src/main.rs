@@ -116,6 +116,14 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     log::info!("Server initialized");
+    // With appendonly yes the AOF is the data set (it wins over an RDB file, as in Redis);
+    // the RDB start-up load belongs in the `else` branch of this choice.
+    if srv.config.appendonly {
+        if let Err(e) = rredis::persist::aof::load_and_open_on_server_start(&mut srv) {
+            log::warn!("{e}");
+            return ExitCode::FAILURE;
+        }
+    }
     match event_loop::run(&mut srv) {
         Ok(()) => {
             log::warn!("rredis is now ready to exit, bye bye...");

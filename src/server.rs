@@ -209,6 +209,13 @@ pub struct Server {
     pub pubsub: PubSub,
     /// Client-side caching: who may cache which keys (see [`crate::tracking`]).
     pub tracking: crate::tracking::Tracking,
+    /// The commands the running execution unit leaves for the AOF (see [`crate::propagate`]).
+    pub propagation: crate::propagate::Propagation,
+    /// The append-only file (see [`crate::persist::aof`]).
+    pub aof: crate::persist::aof::Aof,
+    /// True while the data is being loaded at start-up (Redis's server.loading): nothing
+    /// expires and nothing is propagated, so the loaded commands rebuild the dataset exactly.
+    pub loading: bool,
 }
 
 impl Server {
@@ -249,6 +256,9 @@ impl Server {
             last_cron: Instant::now(),
             pubsub: PubSub::default(),
             tracking: crate::tracking::Tracking::default(),
+            propagation: crate::propagate::Propagation::default(),
+            aof: crate::persist::aof::Aof::default(),
+            loading: false,
         }
     }
 
@@ -310,6 +320,13 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
     if c.pubsub.is_subscribed() && c.reply.resp == 2 && !allowed_in_pubsub_context(cmd) {
         return reject_command(srv, c, cmd, &only_pubsub_allowed_error(cmd));
     }
+    // Writes are refused while the AOF cannot be written (Redis's
+    // writeCommandsDeniedByDiskError; PING too, as Redis does for a master).
+    if cmd.flags & flags::WRITE != 0 || cmd.name == "ping" {
+        if let Some(msg) = crate::persist::aof::writes_denied_error(srv) {
+            return reject_command(srv, c, cmd, &msg);
+        }
+    }
     if c.multi.is_some() {
         if cmd.flags & flags::NO_MULTI != 0 {
             let msg = "ERR Command not allowed inside a transaction";
@@ -343,7 +360,11 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
 pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
     c.cmd = cmd.name;
     srv.tracking.current_client = c.id;
+    let unit = crate::propagate::begin(srv);
     (cmd.handler)(srv, c);
+    // EXEC does not propagate itself: its queued commands did (Redis's call()).
+    let own = cmd.name != "exec";
+    crate::propagate::end(srv, unit, c.db, &c.argv, own);
     crate::tracking::tracking_invalidate_changed_keys(srv);
     // A tracking client may now cache what this read returned (Redis's call():
     // trackingRememberKeys); one test for everybody else.
@@ -407,6 +428,7 @@ pub fn server_cron(srv: &mut Server) {
     clients_cron(srv, now);
     active_expire_cycle(srv, crate::expire::CycleKind::Slow);
     databases_cron(srv);
+    crate::persist::aof::aof_cron(srv);
 }
 
 /// Per-client housekeeping: idle timeouts and giving back buffer memory. A blocked client
