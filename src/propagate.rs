@@ -57,6 +57,9 @@ pub struct Propagation {
     pub pending: Vec<Op>,
     /// How the innermost running command propagates itself.
     pub command: CommandPropagation,
+    /// The running command is propagated even if it changed nothing (Redis's
+    /// forceCommandPropagation: FLUSHDB of an empty database).
+    pub forced: bool,
     /// Depth of nested units (EXEC runs its queued commands through `call`); the commands
     /// are written out only when the outermost one ends (Redis's execution_nesting).
     pub nesting: u32,
@@ -69,6 +72,7 @@ pub struct Propagation {
 pub struct Unit {
     dirty: u64,
     outer: CommandPropagation,
+    outer_forced: bool,
 }
 
 /// Starts an execution unit (see the module documentation).
@@ -77,6 +81,7 @@ pub fn begin(srv: &mut Server) -> Unit {
     Unit {
         dirty: srv.dirty,
         outer: std::mem::take(&mut srv.propagation.command),
+        outer_forced: std::mem::take(&mut srv.propagation.forced),
     }
 }
 
@@ -87,7 +92,8 @@ pub fn begin(srv: &mut Server) -> Unit {
 pub fn end(srv: &mut Server, unit: Unit, db: usize, argv: &[Bytes], own: bool) {
     srv.propagation.nesting = srv.propagation.nesting.saturating_sub(1);
     let how = std::mem::replace(&mut srv.propagation.command, unit.outer);
-    if own && srv.dirty != unit.dirty && srv.propagation.wanted {
+    let forced = std::mem::replace(&mut srv.propagation.forced, unit.outer_forced);
+    if own && (srv.dirty != unit.dirty || forced) && srv.propagation.wanted {
         match how {
             CommandPropagation::AsIs => also_propagate(srv, db, argv.to_vec()),
             CommandPropagation::Rewritten(argv) => also_propagate(srv, db, argv),
@@ -113,6 +119,11 @@ pub fn rewrite_command(srv: &mut Server, argv: &[&[u8]]) {
         let argv = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
         srv.propagation.command = CommandPropagation::Rewritten(argv);
     }
+}
+
+/// The running command is propagated even if `dirty` did not grow.
+pub fn force_command_propagation(srv: &mut Server) {
+    srv.propagation.forced = true;
 }
 
 /// The running command is not propagated itself (it added what describes it).

@@ -698,6 +698,8 @@ fn flushdb_command(srv: &mut Server, c: &mut Client) {
     if flush_args_ok_or_reply(c) {
         srv.dirty += srv.dbs[c.db].clear() as u64;
         crate::db::signal_flushed_db(srv);
+        // Propagated even when the database was already empty (Redis's flushdbCommand).
+        crate::propagate::force_command_propagation(srv);
         c.reply.ok();
     }
 }
@@ -706,7 +708,9 @@ fn flushdb_command(srv: &mut Server, c: &mut Client) {
 fn flushall_command(srv: &mut Server, c: &mut Client) {
     if flush_args_ok_or_reply(c) {
         let removed: usize = srv.dbs.iter_mut().map(|db| db.clear()).sum();
-        srv.dirty += removed as u64;
+        // One more than the keys removed, so an empty FLUSHALL counts as a change too and
+        // is propagated (Redis's flushAllDataAndResetRDB).
+        srv.dirty += removed as u64 + 1;
         crate::db::signal_flushed_db(srv);
         c.reply.ok();
     }

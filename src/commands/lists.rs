@@ -1070,7 +1070,7 @@ fn blmove_generic_command(
         Err(WrongType) => {}
         Ok(Some(_)) => {
             lmove_generic(srv, c, &src, &dst, wherefrom, whereto);
-            propagate_blmove(srv, c, wherefrom, whereto);
+            propagate_blmove(srv, c, None);
         }
         // Inside EXEC, answer as LMOVE would, a null bulk (not the null array a real
         // timeout gives: Redis 7.0).
@@ -1090,13 +1090,14 @@ fn serve_blmove(srv: &mut Server, c: &mut Client, key: &[u8]) -> bool {
     };
     let dst = c.argv.arg_bytes(2);
     lmove_generic(srv, c, key, &dst, wherefrom, whereto);
-    propagate_blmove(srv, c, wherefrom, whereto);
+    propagate_blmove(srv, c, Some((wherefrom, whereto)));
     true
 }
 
-/// BLMOVE is propagated as `LMOVE src dst left|right left|right` (the ends in lower case,
-/// as Redis's shared objects), BRPOPLPUSH as `RPOPLPUSH src dst`.
-fn propagate_blmove(srv: &mut Server, c: &Client, wherefrom: Where, whereto: Where) {
+/// BLMOVE is propagated as `LMOVE src dst <wherefrom> <whereto>`, BRPOPLPUSH as `RPOPLPUSH
+/// src dst`. Served at once, the ends are the client's arguments as sent; served later,
+/// `ends` gives them, written in lower case (Redis's shared objects).
+fn propagate_blmove(srv: &mut Server, c: &Client, ends: Option<(Where, Where)>) {
     let end = |w: Where| -> &'static [u8] {
         match w {
             Where::Head => b"left",
@@ -1105,7 +1106,11 @@ fn propagate_blmove(srv: &mut Server, c: &Client, wherefrom: Where, whereto: Whe
     };
     let (src, dst) = (c.argv.arg(1), c.argv.arg(2));
     if c.argv.len() == 6 {
-        rewrite_command(srv, &[b"LMOVE", src, dst, end(wherefrom), end(whereto)]);
+        let (from, to) = match ends {
+            Some((from, to)) => (end(from), end(to)),
+            None => (c.argv.arg(3), c.argv.arg(4)),
+        };
+        rewrite_command(srv, &[b"LMOVE", src, dst, from, to]);
     } else {
         rewrite_command(srv, &[b"RPOPLPUSH", src, dst]);
     }

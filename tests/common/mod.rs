@@ -135,6 +135,12 @@ pub fn have_tool(tool: &str, test: &str) -> bool {
 /// Starts the real redis-server 7.0 on a free port with persistence off, or `None` (after a
 /// loud notice) when it is not installed and not required.
 pub fn real_redis(test: &str) -> Option<Server> {
+    real_redis_with(test, &[])
+}
+
+/// [`real_redis`] with extra redis-server arguments after the defaults (so they override
+/// them: `--appendonly yes --dir /tmp/x`).
+pub fn real_redis_with(test: &str, args: &[&str]) -> Option<Server> {
     if !have_tool("redis-server", test) {
         return None;
     }
@@ -149,6 +155,7 @@ pub fn real_redis(test: &str) -> Option<Server> {
                 "no",
             ])
             .args(["--loglevel", "warning"])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
