@@ -5,41 +5,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::aof::{incr_commands, manifest, normalised_incr, parse_aof, TempDir};
 use common::{real_redis_with, redis_required, wait_child, Raw, Server, TestRng};
-
-/// A directory of its own per test, removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("rredis-aof-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn str(&self) -> &str {
-        self.0.to_str().expect("utf-8 temp path")
-    }
-
-    fn aof_dir(&self) -> PathBuf {
-        self.0.join("appendonlydir")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Starts rredis on `dir` with the AOF on and `extra` settings.
 fn rredis_aof(dir: &TempDir, extra: &[&str]) -> Server {
@@ -54,75 +25,6 @@ fn redis_aof(test: &str, dir: &TempDir, extra: &[&str]) -> Option<Server> {
     let mut args = vec!["--dir", dir.str(), "--appendonly", "yes"];
     args.extend_from_slice(extra);
     real_redis_with(test, &args)
-}
-
-/// The manifest's lines of `aof_dir`, as (file, type) pairs.
-fn manifest(aof_dir: &Path) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(aof_dir.join("appendonly.aof.manifest")).expect("manifest");
-    text.lines()
-        .map(|line| {
-            let words: Vec<&str> = line.split(' ').collect();
-            assert_eq!(words.len(), 6, "manifest line {line:?}");
-            (words[1].to_string(), words[5].to_string())
-        })
-        .collect()
-}
-
-/// The commands of the current incr file of `aof_dir`.
-fn incr_commands(aof_dir: &Path) -> Vec<Vec<String>> {
-    let (incr, _) = manifest(aof_dir)
-        .into_iter()
-        .rev()
-        .find(|(_, t)| t == "i")
-        .expect("an incr file");
-    parse_aof(&std::fs::read(aof_dir.join(incr)).expect("incr file"))
-}
-
-/// Splits RESP commands (the AOF's content) into their arguments.
-fn parse_aof(data: &[u8]) -> Vec<Vec<String>> {
-    let text = String::from_utf8_lossy(data);
-    let mut lines = text.split("\r\n");
-    let mut out = Vec::new();
-    while let Some(head) = lines.next() {
-        if head.is_empty() {
-            continue;
-        }
-        let argc: usize = head
-            .strip_prefix('*')
-            .expect("*argc")
-            .parse()
-            .expect("argc");
-        let mut argv = Vec::new();
-        for _ in 0..argc {
-            let _len = lines.next().expect("$len");
-            argv.push(lines.next().expect("arg").to_string());
-        }
-        out.push(argv);
-    }
-    out
-}
-
-/// Replaces what differs between two runs by nature: absolute deadlines (whose value
-/// depends on the clock) and the members a random pop picked.
-fn normalise(commands: Vec<Vec<String>>) -> Vec<Vec<String>> {
-    commands
-        .into_iter()
-        .map(|mut argv| {
-            let name = argv[0].to_ascii_uppercase();
-            for i in 1..argv.len() {
-                let after_pxat = argv[i - 1].eq_ignore_ascii_case("pxat");
-                let deadline = name == "PEXPIREAT" && i == 2;
-                let is_number = argv[i].parse::<i64>().is_ok_and(|n| n > 1_000_000_000_000);
-                if (after_pxat || deadline) && is_number {
-                    argv[i] = "<unix-ms>".into();
-                }
-            }
-            if name == "SREM" && argv.len() == 3 && argv[1].starts_with("rand") {
-                argv[2] = "<member>".into();
-            }
-            argv
-        })
-        .collect()
 }
 
 /// Waits until `port`'s server reports `n` blocked clients.
@@ -195,7 +97,7 @@ const SCRIPT: &[Step] = &[
     Step::Cmd(&["append", "b", "x"]),
     // The expire family: PEXPIREAT with the options kept, DEL for a past deadline.
     Step::Cmd(&["expire", "a", "100"]),
-    Step::Cmd(&["PEXPIRE", "a", "100000", "GT"]),
+    Step::Cmd(&["PEXPIRE", "a", "200000", "GT"]),
     Step::Cmd(&["expireat", "a", "2000000000"]),
     Step::Cmd(&["expire", "b", "100", "nx"]),
     Step::Cmd(&["expire", "b", "100", "nx"]),
@@ -308,10 +210,16 @@ fn propagation_matches_redis() {
     let ours = rredis_aof(&ours_dir, &["--appendfsync", "always"]);
     run_script(&real, SCRIPT);
     run_script(&ours, SCRIPT);
-    let expected = normalise(incr_commands(&real_dir.aof_dir()));
-    let got = normalise(incr_commands(&ours_dir.aof_dir()));
+    let expected = normalised_incr(&real_dir.aof_dir());
+    let got = normalised_incr(&ours_dir.aof_dir());
     for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
-        assert_eq!(g, e, "command {i} of the AOF differs (ours, redis)");
+        assert_eq!(
+            g,
+            e,
+            "command {i} of the AOF differs (ours, redis); ours:\n{}\nredis:\n{}",
+            got.join("\n"),
+            expected.join("\n")
+        );
     }
     assert_eq!(got.len(), expected.len(), "number of commands in the AOF");
 }
@@ -556,8 +464,8 @@ fn bgrewriteaof_replaces_base_and_incr() {
     assert_eq!(
         incr_commands(&dir.aof_dir()),
         [
-            vec!["SELECT".to_string(), "0".to_string()],
-            vec!["SET".into(), "later".into(), "1".into()]
+            vec![b"SELECT".to_vec(), b"0".to_vec()],
+            vec![b"SET".to_vec(), b"later".to_vec(), b"1".to_vec()]
         ]
     );
     let expected = dataset(&server);
@@ -674,7 +582,7 @@ fn truncated_tail_is_dropped_with_a_warning() {
     drop(raw);
     shutdown(server);
     let commands = parse_aof(&std::fs::read(&incr).unwrap());
-    assert_eq!(commands.last().unwrap(), &["SET", "d", "4"]);
+    assert_eq!(commands.last().unwrap(), &[&b"SET"[..], b"d", b"4"]);
 }
 
 /// Garbage between two commands is corruption, not truncation: the server refuses to start

@@ -528,9 +528,9 @@ fn set_generic(
 }
 
 /// How a SET that stored its value is propagated (Redis's setGenericCommand): with a
-/// deadline given any other way than PXAT, as `SET key value PXAT <unix ms>`; otherwise as
-/// sent but without its GET arguments (which would only make a replica or the AOF loader
-/// build a reply). PXAT with GET is propagated as sent, GET included, as Redis 7.0 does.
+/// deadline, as `SET key value PXAT <unix ms>` (SETEX and PSETEX too); otherwise as sent but
+/// without its GET arguments (which would only make a replica or the AOF loader build a
+/// reply).
 fn propagate_set(
     srv: &mut Server,
     c: &Client,
@@ -538,8 +538,8 @@ fn propagate_set(
     value: usize,
     deadline: Option<i64>,
 ) {
-    match (deadline, args.expire) {
-        (Some(when), Some(expire)) if expire.opt != ExpireOpt::PxAt => {
+    match deadline {
+        Some(when) => {
             let when = when.to_string();
             let argv: [&[u8]; 5] = [
                 b"SET",
@@ -550,7 +550,7 @@ fn propagate_set(
             ];
             rewrite_command(srv, &argv);
         }
-        (None, _) if args.get => {
+        None if args.get => {
             let argv = c
                 .argv
                 .iter()
@@ -687,6 +687,9 @@ fn getset_command(srv: &mut Server, c: &mut Client) {
     );
     notify_keyspace_event(srv, NOTIFY_STRING, "set", c.argv.arg(1), c.db);
     srv.dirty += 1;
+    // Propagated as the SET it amounts to (Redis's getsetCommand).
+    let argv: [&[u8]; 3] = [b"SET", c.argv.arg(1), c.argv.arg(2)];
+    rewrite_command(srv, &argv);
 }
 
 /// MGET key [key ...]: an array with each value, or a null for a missing key *or a key of
