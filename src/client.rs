@@ -71,6 +71,20 @@ impl std::ops::DerefMut for Argv {
     }
 }
 
+/// CLIENT REPLY's modes (Redis's CLIENT_REPLY_OFF, CLIENT_REPLY_SKIP_NEXT and
+/// CLIENT_REPLY_SKIP flags). `process_command` drops a command's reply when the mode is
+/// `Off` or `Skip`, and no monitor line is queued to a client whose mode is `Off`. Push
+/// messages get through in every mode (see [`Client::accepts_output`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// CLIENT REPLY SKIP ran: the next command's reply is dropped.
+    SkipNext,
+    /// The command running now is that next command.
+    Skip,
+}
+
 /// A connected client. Created by the accept handler, stored in `Server::clients` under its
 /// token; freed in `before_sleep` after it is marked closing (never in the middle of a batch
 /// of events, since a later event of the batch may name the same slab key).
@@ -150,6 +164,21 @@ pub struct Client {
     /// Client-side caching settings, `Some` exactly while CLIENT TRACKING is on; counted in
     /// `Tracking::clients` and changed only by `crate::tracking` (enable / disable).
     pub tracking: Option<crate::tracking::ClientTracking>,
+    /// Set by MONITOR: the client receives every command the server runs
+    /// (`commands/monitor.rs`); its token is then in `Server::monitors`.
+    pub monitor: bool,
+    /// Arguments of the current command that must not be shown in the slow log or to
+    /// monitors (AUTH's password), as a bit per argument position; cleared before each
+    /// command. Positions past 63 cannot be redacted, and no command needs it.
+    pub redacted: u64,
+    /// Parked by CLIENT PAUSE with its request in `argv`, not reading further requests until
+    /// the pause ends (see `crate::pause`); its token is then in `Server::paused_clients`.
+    pub postponed: bool,
+    /// CLIENT REPLY: whether this client's replies are sent (see [`ReplyMode`]).
+    pub reply_mode: ReplyMode,
+    /// CLIENT NO-EVICT ON: shown in CLIENT LIST's flags (`e`); rredis has no client
+    /// eviction (`maxmemory-clients`) for it to exempt the client from.
+    pub no_evict: bool,
 }
 
 impl Client {
@@ -187,6 +216,11 @@ impl Client {
             pubsub: ClientPubSub::default(),
             obuf_soft_limit_reached_time: 0,
             tracking: None,
+            monitor: false,
+            redacted: 0,
+            postponed: false,
+            reply_mode: ReplyMode::On,
+            no_evict: false,
         }
     }
 
@@ -197,6 +231,27 @@ impl Client {
     /// CLIENT_DENY_BLOCKING.
     pub fn may_block(&self) -> bool {
         !self.deny_blocking
+    }
+
+    /// False when replies and monitor lines must not be queued: the client is closing, or
+    /// turned its replies off (CLIENT REPLY OFF; Redis's prepareClientToWrite refuses both).
+    /// Push messages (pub/sub, invalidations) are not replies and ignore CLIENT REPLY, as
+    /// Redis's CLIENT_PUSHING lets them through; they check `close_asap` alone.
+    pub fn accepts_output(&self) -> bool {
+        !self.close_asap && self.reply_mode != ReplyMode::Off
+    }
+
+    /// Hides argument `j` of the current command from the slow log and from monitors
+    /// (Redis's redactClientCommandArgument).
+    pub fn redact_argument(&mut self, j: usize) {
+        if j < 64 {
+            self.redacted |= 1 << j;
+        }
+    }
+
+    /// True if argument `j` of the current command was redacted.
+    pub fn is_redacted(&self, j: usize) -> bool {
+        j < 64 && self.redacted & (1 << j) != 0
     }
 
     /// Frees spare buffer memory of an idle client (Redis's clientsCronResizeQueryBuffer).
@@ -306,7 +361,12 @@ fn read_once(srv: &mut Server, c: &mut Client) -> io::Result<usize> {
 /// Parses and runs every complete request in the query buffer.
 fn process_input_buffer(srv: &mut Server, c: &mut Client) {
     let errors_before = c.reply.errors();
-    while !c.close_asap && !c.close_after_reply && c.blocked.is_none() && !c.querybuf.is_empty() {
+    while !c.close_asap
+        && !c.close_after_reply
+        && c.blocked.is_none()
+        && !c.postponed
+        && !c.querybuf.is_empty()
+    {
         let max_bulk = srv.config.proto_max_bulk_len.min(usize::MAX as u64) as usize;
         match c.parser.parse(&mut c.querybuf, &mut c.argv, max_bulk) {
             Ok(Parsed::NeedMore) => break,

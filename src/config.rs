@@ -117,6 +117,11 @@ pub struct Config {
     pub aof_rewrite_incremental_fsync: bool,
     /// Accepted and stored; only `no` is implemented (no timestamp annotations are written).
     pub aof_timestamp_enabled: bool,
+    /// Commands that execute for at least this many µs go to the slow log; negative
+    /// disables it, 0 logs every command.
+    pub slowlog_log_slower_than: i64,
+    /// Most entries the slow log keeps.
+    pub slowlog_max_len: i64,
 }
 
 /// The client classes `client-output-buffer-limit` distinguishes, in the order CONFIG GET
@@ -216,6 +221,8 @@ impl Default for Config {
             no_appendfsync_on_rewrite: false,
             aof_rewrite_incremental_fsync: true,
             aof_timestamp_enabled: false,
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
         }
     }
 }
@@ -341,6 +348,9 @@ pub struct ConfigSpec {
     /// write files anywhere (Redis allows it only with `enable-protected-configs`, which
     /// rredis does not have).
     pub protected: bool,
+    /// Redis's SENSITIVE_CONFIG: a secret, so CONFIG SET's value for it is redacted from the
+    /// slow log and from MONITOR.
+    pub sensitive: bool,
 }
 
 impl ConfigSpec {
@@ -352,6 +362,7 @@ impl ConfigSpec {
             mutable: true,
             apply: Apply::Nothing,
             protected: false,
+            sensitive: false,
         }
     }
 
@@ -366,6 +377,14 @@ impl ConfigSpec {
     /// The same row with a run-time action.
     const fn with_apply(self, apply: Apply) -> ConfigSpec {
         ConfigSpec { apply, ..self }
+    }
+
+    /// The same row, kept out of logs (see [`ConfigSpec::sensitive`]).
+    const fn sensitive(self) -> ConfigSpec {
+        ConfigSpec {
+            sensitive: true,
+            ..self
+        }
     }
 
     /// The same row, refused by CONFIG SET (see [`ConfigSpec::protected`]).
@@ -417,7 +436,7 @@ pub static CONFIGS: &[ConfigSpec] = &[
         "maxmemory-policy",
         Kind::Enum(field!(maxmemory_policy), &["noeviction"]),
     ),
-    ConfigSpec::mutable("requirepass", Kind::Str(field!(requirepass))),
+    ConfigSpec::mutable("requirepass", Kind::Str(field!(requirepass))).sensitive(),
     ConfigSpec::mutable(
         "hash-max-listpack-entries",
         Kind::Int(field!(hash_max_listpack_entries), 0, LONG_MAX as i64),
@@ -527,6 +546,14 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ConfigSpec::mutable(
         "aof-timestamp-enabled",
         Kind::Bool(field!(aof_timestamp_enabled)),
+    ),
+    ConfigSpec::mutable(
+        "slowlog-log-slower-than",
+        Kind::Int(field!(slowlog_log_slower_than), -1, i64::MAX),
+    ),
+    ConfigSpec::mutable(
+        "slowlog-max-len",
+        Kind::Int(field!(slowlog_max_len), 0, LONG_MAX as i64),
     ),
 ];
 

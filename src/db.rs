@@ -38,7 +38,7 @@ use crate::util::now_ms;
 pub type Key = Box<[u8]>;
 
 /// The LRU clock wraps at 24 bits of seconds, as Redis's object header field does (~194 days).
-const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
 
 /// The LRU clock, as Redis's `server.lruclock`: refreshed by `server_cron` every tick (its
 /// resolution is a second anyway), so stamping an object on every lookup costs a load instead
@@ -333,7 +333,8 @@ pub fn set_key_notify_new(srv: &mut Server, db: usize, key: &[u8], value: Value,
 }
 
 /// Deletes `key` from database `db` if its deadline has passed (Redis's expireIfNeeded).
-/// Returns true when the key was expired and is now gone.
+/// Returns true when the key has expired: it is gone, or, while CLIENT PAUSE holds the
+/// dataset still, left in place for the caller to treat as missing.
 pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     let now = srv.now_ms;
     // Nothing expires while the AOF is loaded: its commands set deadlines that may be past,
@@ -347,6 +348,14 @@ pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     if !d.is_expired(key, now) {
         return false;
     }
+    // While clients are paused the dataset must not change: the key reads as gone but
+    // stays (no command that could write runs during a pause, so nothing trips over it).
+    if crate::pause::check_client_pause_timeout(srv) {
+        return true;
+    }
+    let Some(d) = srv.dbs.get_mut(db) else {
+        return false;
+    };
     d.delete(key);
     d.touch_watched_key(key);
     srv.stats.expired_keys += 1;
@@ -386,19 +395,23 @@ pub fn lookup_key_read_with_flags<'a>(
     key: &[u8],
     flags: u32,
 ) -> Option<&'a mut Obj> {
-    expire_if_needed(srv, db, key);
+    let expired = expire_if_needed(srv, db, key);
     // Every read lookup announces a miss (class `m`, event `keymiss`), as Redis's
     // lookupKeyGeneric; write lookups never do. Checked apart, before the lookup that hands
     // out the object (whose borrow would outlive a miss branch), and only when `m` is on.
     if srv.config.notify_keyspace_events & NOTIFY_KEY_MISS != 0
         && flags & LOOKUP_NONOTIFY == 0
-        && srv.dbs.get(db).is_some_and(|d| d.dict.get(key).is_none())
+        && (expired || srv.dbs.get(db).is_some_and(|d| d.dict.get(key).is_none()))
     {
         srv.stats.keyspace_misses += 1;
         notify_keyspace_event(srv, NOTIFY_KEY_MISS, "keymiss", key, db);
         return None;
     }
-    let found = srv.dbs.get_mut(db).and_then(|d| d.dict.get_mut(key));
+    let found = if expired {
+        None
+    } else {
+        srv.dbs.get_mut(db).and_then(|d| d.dict.get_mut(key))
+    };
     match found {
         Some(obj) => {
             srv.stats.keyspace_hits += 1;
@@ -417,7 +430,9 @@ pub fn lookup_key_read_with_flags<'a>(
 /// Looks a key up for writing: expires it if due and refreshes its LRU stamp, without
 /// touching the hit/miss counters (Redis's lookupKeyWrite).
 pub fn lookup_key_write<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut Obj> {
-    expire_if_needed(srv, db, key);
+    if expire_if_needed(srv, db, key) {
+        return None;
+    }
     let obj = srv.dbs.get_mut(db)?.dict.get_mut(key)?;
     obj.lru = lru_clock();
     Some(obj)
@@ -427,8 +442,7 @@ pub fn lookup_key_write<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Optio
 /// existence checks of NX/XX options; EXISTS itself counts hits, as Redis does, so it uses
 /// [`lookup_key_read_with_flags`]).
 pub fn key_exists(srv: &mut Server, db: usize, key: &[u8]) -> bool {
-    expire_if_needed(srv, db, key);
-    srv.dbs.get(db).is_some_and(|d| d.dict.contains_key(key))
+    !expire_if_needed(srv, db, key) && srv.dbs.get(db).is_some_and(|d| d.dict.contains_key(key))
 }
 
 #[cfg(test)]

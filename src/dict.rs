@@ -269,6 +269,16 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         }
     }
 
+    /// Sizes an empty dict for `n` entries at once (Redis's dictExpand, which loading does on
+    /// an RDB file's RESIZEDB), so a load does not rehash its way up through every doubling.
+    /// A dict that holds anything is left alone.
+    pub fn expand_for(&mut self, n: usize) {
+        if self.is_empty() && !self.is_rehashing() && n > INITIAL_SIZE {
+            let size = n.next_power_of_two();
+            self.tables[0] = Table::with_size(size, size);
+        }
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.tables[0].used + self.tables[1].used

@@ -311,6 +311,11 @@ fn next_timeout(srv: &Server) -> Duration {
         let until = u64::try_from(deadline + 1 - now_ms()).unwrap_or(0);
         timeout = timeout.min(Duration::from_millis(until));
     }
+    if let Some(pause) = srv.client_pause {
+        // Wake up when the pause is over, to run the requests it postponed.
+        let until = u64::try_from(pause.end_ms - now_ms()).unwrap_or(0);
+        timeout = timeout.min(Duration::from_millis(until));
+    }
     timeout
 }
 
@@ -444,7 +449,9 @@ fn before_sleep(srv: &mut Server, registry: &Registry) {
         handle_blocked_clients_timeout(srv);
     }
     // BCAST invalidations collected this turn go out with this turn's replies.
+    crate::pause::handle_unpaused_clients(srv);
     crate::tracking::tracking_broadcast_invalidation_messages(srv);
+    crate::commands::pubsub::deliver_pending_messages(srv, None);
     // The turn's writes reach the AOF (and, with `appendfsync always`, the disk) before
     // any reply of this turn is written: a client never sees +OK for a lost write.
     crate::persist::aof::before_sleep(srv);
@@ -474,6 +481,8 @@ fn free_closing_clients(srv: &mut Server, registry: &Registry) {
             pubsub_unsubscribe_all(srv, &mut c);
             // And its BCAST registrations (default-mode entries are skipped when met).
             crate::tracking::disable_tracking(srv, &mut c);
+            crate::commands::monitor::stop_monitoring(srv, &mut c);
+            crate::pause::remove_postponed_client(srv, &mut c);
             if let Some(sock) = &mut c.sock {
                 let _ = registry.deregister(sock);
             }

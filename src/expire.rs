@@ -68,6 +68,9 @@ pub struct ExpireCycle {
 
 /// Runs one expiry cycle of the given kind.
 pub fn active_expire_cycle(srv: &mut Server, kind: CycleKind) {
+    if crate::pause::check_client_pause_timeout(srv) {
+        return;
+    }
     let start = Instant::now();
     let budget = match kind {
         CycleKind::Slow => (srv.cron_period() * SLOW_CYCLE_TICK_PERCENT / 100).min(SLOW_CYCLE_MAX),

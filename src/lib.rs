@@ -14,6 +14,7 @@
 //! - [`acl`] — the default user and authentication (acl.c);
 //! - [`blocked`] — clients parked by BLPOP and friends until a key is ready (blocked.c);
 //! - [`persist`] — RDB snapshots and the append-only file (rdb.c, aof.c);
+//! - [`pause`] — CLIENT PAUSE: commands postponed while writes or all commands are paused;
 //! - [`propagate`] — what a write leaves for the AOF (alsoPropagate in server.c).
 
 pub mod acl;
@@ -27,6 +28,7 @@ pub mod event_loop;
 pub mod expire;
 pub mod logging;
 pub mod notify;
+pub mod pause;
 pub mod persist;
 pub mod propagate;
 pub mod resp;

@@ -116,13 +116,17 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     log::info!("Server initialized");
-    // With appendonly yes the AOF is the data set (it wins over an RDB file, as in Redis);
-    // the RDB start-up load belongs in the `else` branch of this choice.
-    if srv.config.appendonly {
-        if let Err(e) = rredis::persist::aof::load_and_open_on_server_start(&mut srv) {
-            log::warn!("{e}");
-            return ExitCode::FAILURE;
-        }
+    // As Redis's loadDataFromDisk: with appendonly yes the AOF is the dataset (it wins over
+    // dump.rdb); otherwise the dump. Either one that cannot be read in full stops the start,
+    // rather than serving (and later saving over) a partial dataset.
+    let loaded = if srv.config.appendonly {
+        rredis::persist::aof::load_and_open_on_server_start(&mut srv)
+    } else {
+        rredis::persist::rdb::load_data_from_disk(&mut srv).map_err(|e| e.to_string())
+    };
+    if let Err(e) = loaded {
+        log::warn!("Fatal error loading the DB: {e}. Exiting.");
+        return ExitCode::FAILURE;
     }
     match event_loop::run(&mut srv) {
         Ok(()) => {

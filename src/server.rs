@@ -19,17 +19,22 @@ use crate::acl::auth_required;
 use crate::blocked::{handle_clients_blocked_on_keys, Blocked};
 use crate::client::{
     close_client_async, close_client_on_output_buffer_limit_reached, put_client, take_client,
-    Client,
+    Client, ReplyMode,
 };
+use crate::commands::monitor::replication_feed_monitors;
 use crate::commands::multi::{
     exec_command_abort, flag_transaction, queue_multi_command, runs_inside_multi,
 };
-use crate::commands::pubsub::{allowed_in_pubsub_context, only_pubsub_allowed_error, PubSub};
+use crate::commands::pubsub::{
+    allowed_in_pubsub_context, only_pubsub_allowed_error, replies_with_pushes, PubSub,
+};
+use crate::commands::slowlog::slowlog_push_current_command;
 use crate::commands::{flags, unknown_subcommand, Command, CommandTable, LookupError};
 use crate::config::Config;
 use crate::db::Db;
 use crate::expire::{active_expire_cycle, ExpireCycle};
-use crate::util::{now_ms, Rng};
+use crate::pause::{pause_covers, postpone_client};
+use crate::util::{now_ms, now_us, Rng};
 
 /// Bytes asked of the kernel per read: the size of `Server::read_buf`.
 pub const READ_SIZE: usize = 16 * 1024;
@@ -216,6 +221,19 @@ pub struct Server {
     /// True while the data is being loaded at start-up (Redis's server.loading): nothing
     /// expires and nothing is propagated, so the loaded commands rebuild the dataset exactly.
     pub loading: bool,
+    /// The slow log (see [`crate::commands::slowlog`]).
+    pub slowlog: crate::commands::slowlog::SlowLog,
+    /// Tokens of the clients in MONITOR mode, in the order they started.
+    pub monitors: Vec<usize>,
+    /// CLIENT PAUSE in force, if any (see [`crate::pause`]).
+    pub client_pause: Option<crate::pause::ClientPause>,
+    /// Tokens of the clients parked by the pause, in the order they were parked.
+    pub paused_clients: Vec<usize>,
+    /// When the command about to run started, in µs since the epoch: set by
+    /// `process_command` from its clock read, and moved on by `call` to the end of each
+    /// command, so the commands of a transaction are timed one after the other with one
+    /// clock read each.
+    pub cmd_start_us: i64,
 }
 
 impl Server {
@@ -259,6 +277,11 @@ impl Server {
             propagation: crate::propagate::Propagation::default(),
             aof: crate::persist::aof::Aof::default(),
             loading: false,
+            slowlog: Default::default(),
+            monitors: Vec::new(),
+            client_pause: None,
+            paused_clients: Vec::new(),
+            cmd_start_us: 0,
         }
     }
 
@@ -284,7 +307,33 @@ impl Server {
 /// Clients blocked on keys are served here, after the command, never inside [`call`]: so an
 /// EXEC's pushes wake them only once the whole transaction has run.
 pub fn process_command(srv: &mut Server, c: &mut Client) {
-    srv.now_ms = now_ms();
+    let now = now_us();
+    srv.cmd_start_us = now;
+    srv.now_ms = now.div_euclid(1000);
+    c.redacted = 0;
+    // CLIENT REPLY: a command's reply is dropped once it is complete (so a reply the
+    // command itself turns back on, CLIENT REPLY ON's +OK, is kept).
+    if c.reply_mode == ReplyMode::SkipNext {
+        c.reply_mode = ReplyMode::Skip;
+    }
+    let reply_start = c.reply.deferred_len();
+    process_command_generic(srv, c);
+    // The subscription commands answer with push messages, which CLIENT REPLY lets through.
+    let muted = matches!(c.reply_mode, ReplyMode::Off | ReplyMode::Skip);
+    if muted && !replies_with_pushes(c.last_cmd) {
+        c.reply.truncate(reply_start);
+    }
+    if c.reply_mode == ReplyMode::Skip {
+        c.reply_mode = ReplyMode::On;
+    }
+    // Keyspace events this client caused and is subscribed to follow its reply, then the
+    // invalidations owed to it (Redis's afterCommand).
+    crate::commands::pubsub::deliver_pending_messages(srv, Some(c));
+    crate::tracking::tracking_handle_pending_key_invalidations(srv, c);
+}
+
+/// The body of [`process_command`], from the lookup to the blocked clients served after it.
+fn process_command_generic(srv: &mut Server, c: &mut Client) {
     // CLIENT CACHING applies to the next command only; inside MULTI to the whole
     // transaction (Redis's resetClient clears the flag unless in MULTI or after CLIENT).
     if let Some(t) = &mut c.tracking {
@@ -327,6 +376,13 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
             return reject_command(srv, c, cmd, &msg);
         }
     }
+    // A monitor is a replica to Redis, and replicas may not touch keys.
+    if c.monitor && cmd.flags & (flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) != 0 {
+        return reject_command(srv, c, cmd, "ERR Replica can't interact with the keyspace");
+    }
+    if pause_covers(srv, c, cmd) {
+        return postpone_client(srv, c);
+    }
     if c.multi.is_some() {
         if cmd.flags & flags::NO_MULTI != 0 {
             let msg = "ERR Command not allowed inside a transaction";
@@ -349,8 +405,6 @@ pub fn process_command(srv: &mut Server, c: &mut Client) {
         // running one, as in Redis (its current_client stays the pusher while it serves).
         crate::tracking::tracking_invalidate_changed_keys(srv);
     }
-    // Invalidations owed to this client follow its reply (Redis's afterCommand).
-    crate::tracking::tracking_handle_pending_key_invalidations(srv, c);
 }
 
 /// Runs `cmd`'s handler on the request in `c.argv` and accounts for it (Redis's call()):
@@ -361,7 +415,18 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
     c.cmd = cmd.name;
     srv.tracking.current_client = c.id;
     let unit = crate::propagate::begin(srv);
+    let start = srv.cmd_start_us;
     (cmd.handler)(srv, c);
+    let end = now_us();
+    srv.cmd_start_us = end;
+    // A command that blocked is logged when it is served, not now (Redis: the slow log
+    // is about execution time, not waiting).
+    if cmd.flags & flags::SKIP_SLOWLOG == 0 && c.blocked.is_none() {
+        slowlog_push_current_command(srv, c, end - start);
+    }
+    if !srv.monitors.is_empty() && cmd.flags & (flags::SKIP_MONITOR | flags::ADMIN) == 0 {
+        replication_feed_monitors(srv, c);
+    }
     // EXEC does not propagate itself: its queued commands did (Redis's call()).
     let own = cmd.name != "exec";
     crate::propagate::end(srv, unit, c.db, &c.argv, own);

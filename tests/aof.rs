@@ -357,16 +357,18 @@ fn copy_aof_dir(from: &TempDir, to: &TempDir) {
     }
 }
 
-/// One round trip: `writer` builds a dataset (and rewrites its AOF if `rewrite`), `reader`
-/// starts from a copy of the directory and must hold the same data.
-fn round_trip(test: &str, rredis_writes: bool, rewrite: bool) {
+/// One round trip: `writer` builds a dataset (and rewrites its AOF if `rewrite`, the new
+/// base an RDB image if `preamble`, else commands), `reader` starts from a copy of the
+/// directory and must hold the same data.
+fn round_trip(test: &str, rredis_writes: bool, rewrite: bool, preamble: bool) {
     let (wdir, rdir) = (
         TempDir::new(&format!("{test}-w")),
         TempDir::new(&format!("{test}-r")),
     );
-    // Command-format bases: the RDB preamble needs the RDB format, which is another
-    // branch's work (the placeholder on main writes and reads only an empty file).
-    let settings = ["--aof-use-rdb-preamble", "no"];
+    let settings = [
+        "--aof-use-rdb-preamble",
+        if preamble { "yes" } else { "no" },
+    ];
     let writer = if rredis_writes {
         rredis_aof(&wdir, &settings)
     } else {
@@ -413,22 +415,42 @@ fn round_trip(test: &str, rredis_writes: bool, rewrite: bool) {
 
 #[test]
 fn redis_starts_from_rredis_aof() {
-    round_trip("redis_starts_from_rredis_aof", true, false);
+    round_trip("redis_starts_from_rredis_aof", true, false, true);
 }
 
 #[test]
 fn rredis_starts_from_redis_aof() {
-    round_trip("rredis_starts_from_redis_aof", false, false);
+    round_trip("rredis_starts_from_redis_aof", false, false, true);
+}
+
+#[test]
+fn redis_starts_from_rredis_command_base() {
+    round_trip("redis_starts_from_rredis_command_base", true, true, false);
+}
+
+#[test]
+fn rredis_starts_from_redis_command_base() {
+    round_trip("rredis_starts_from_redis_command_base", false, true, false);
 }
 
 #[test]
 fn redis_starts_from_rredis_aof_after_rewrite() {
-    round_trip("redis_starts_from_rredis_aof_after_rewrite", true, true);
+    round_trip(
+        "redis_starts_from_rredis_aof_after_rewrite",
+        true,
+        true,
+        true,
+    );
 }
 
 #[test]
 fn rredis_starts_from_redis_aof_after_rewrite() {
-    round_trip("rredis_starts_from_redis_aof_after_rewrite", false, true);
+    round_trip(
+        "rredis_starts_from_redis_aof_after_rewrite",
+        false,
+        true,
+        true,
+    );
 }
 
 /// BGREWRITEAOF: a new base and incr, the manifest switched to them, the old files gone,

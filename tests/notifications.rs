@@ -436,3 +436,59 @@ fn sort_pattern_lookups_send_key_misses_like_redis() {
     ));
     check("sort_pattern_lookups_send_key_misses_like_redis", steps);
 }
+
+#[test]
+fn resp3_client_receives_the_events_of_its_own_commands() {
+    // A RESP3 client may subscribe and go on writing; the events its own commands cause are
+    // pushed to it too. For these commands Redis writes the reply before the events, and so
+    // does rredis: the same bytes on both servers.
+    let mut steps = vec![
+        Send(0, &["HELLO", "3"]),
+        Discard(0),
+        Cmd(0, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]),
+        Cmd(0, &["PSUBSCRIBE", "__keyevent@0__:*"]),
+        Cmd(0, &["RPUSH", "l", "a", "b"]),
+        Read(0),
+        Cmd(0, &["HSET", "h", "f", "v"]),
+        Read(0),
+        Cmd(0, &["LPUSH", "l", "c"]),
+        Read(0),
+    ];
+    // Another client's write reaches it as before.
+    steps.extend(on_1(&["LPOP", "l"], 1));
+    steps.push(Cmd(0, &["PING"]));
+    same_on_both(
+        "resp3_client_receives_the_events_of_its_own_commands",
+        &steps,
+    );
+}
+
+#[test]
+fn own_events_follow_the_whole_reply() {
+    // Where Redis 7.0 writes the event first (SET) or inside EXEC's array (which breaks the
+    // RESP3 framing of the transaction's reply), rredis writes it after the command's whole
+    // reply: every event still arrives, in the order it happened.
+    let server = common::Server::start();
+    let mut c = server.raw();
+    c.cmd(&["HELLO", "3"]);
+    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "E$g"]);
+    c.cmd(&["SUBSCRIBE", "__keyevent@0__:set", "__keyevent@0__:del"]);
+    c.read_reply();
+    assert_eq!(c.cmd_str(&["SET", "k", "v"]), "+OK\r\n");
+    let event = |name: &str, key: &str| {
+        let channel = format!("__keyevent@0__:{name}");
+        format!(
+            ">3\r\n$7\r\nmessage\r\n${}\r\n{channel}\r\n${}\r\n{key}\r\n",
+            channel.len(),
+            key.len()
+        )
+    };
+    assert_eq!(String::from_utf8_lossy(&c.read_reply()), event("set", "k"));
+    c.cmd(&["MULTI"]);
+    c.cmd(&["SET", "a", "1"]);
+    c.cmd(&["DEL", "a"]);
+    assert_eq!(c.cmd_str(&["EXEC"]), "*2\r\n+OK\r\n:1\r\n");
+    assert_eq!(String::from_utf8_lossy(&c.read_reply()), event("set", "a"));
+    assert_eq!(String::from_utf8_lossy(&c.read_reply()), event("del", "a"));
+    assert_eq!(c.cmd_str(&["PING"]), "+PONG\r\n");
+}

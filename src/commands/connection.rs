@@ -6,7 +6,7 @@ use bytes::Bytes;
 use crate::acl::{
     auth_required, authenticate_user, client_set_default_auth, default_user_nopass, DEFAULT_USER,
 };
-use crate::client::Client;
+use crate::client::{Client, ReplyMode};
 use crate::commands::multi::discard_transaction;
 use crate::commands::pubsub::{ping_in_pubsub_context, pubsub_unsubscribe_all};
 use crate::commands::server_cmds::{client_set_name_or_reply, REDIS_VERSION};
@@ -146,6 +146,8 @@ fn hello_command(srv: &mut Server, c: &mut Client) {
         let option = c.argv.arg(j);
         let more = c.argv.len() - 1 - j;
         if option.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
+            c.redact_argument(j + 1);
+            c.redact_argument(j + 2);
             let (username, password) = (c.argv.arg_bytes(j + 1), c.argv.arg_bytes(j + 2));
             if !authenticate_user(&srv.config, c, &username, &password) {
                 return c.reply.error(WRONGPASS);
@@ -195,6 +197,12 @@ fn hello_command(srv: &mut Server, c: &mut Client) {
 /// learns of the misconfiguration), while `AUTH default anything` succeeds, as the nopass
 /// default user accepts every password.
 fn auth_command(srv: &mut Server, c: &mut Client) {
+    // The password (and the user name with it) never reaches the slow log or a monitor.
+    if c.argv.len() <= 3 {
+        for j in 1..c.argv.len() {
+            c.redact_argument(j);
+        }
+    }
     let (username, password) = match c.argv.len() {
         2 => {
             if default_user_nopass(&srv.config) {
@@ -221,13 +229,19 @@ fn auth_command(srv: &mut Server, c: &mut Client) {
 /// again.
 ///
 /// It also leaves MULTI, discarding the queued commands, drops every WATCH and ends every
-/// pub/sub subscription, without confirmations. Redis also ends client tracking, MONITOR, CLIENT REPLY OFF/SKIP and the
-/// READONLY / ASKING cluster flags here. rredis has none of those yet: each feature must
-/// clear its state in this function when it arrives.
+/// pub/sub subscription, without confirmations, ends client tracking and MONITOR, and turns
+/// replies back on (CLIENT REPLY OFF, or a SKIP still waiting for its command; a RESET that
+/// is itself the skipped command stays unanswered, as in Redis). Redis also clears the
+/// READONLY / ASKING cluster flags here; each feature must clear its state in this function
+/// when it arrives. CLIENT NO-EVICT survives RESET, as in Redis 7.0.
 fn reset_command(srv: &mut Server, c: &mut Client) {
     discard_transaction(srv, c);
     pubsub_unsubscribe_all(srv, c);
     crate::tracking::disable_tracking(srv, c);
+    crate::commands::monitor::stop_monitoring(srv, c);
+    if c.reply_mode != ReplyMode::Skip {
+        c.reply_mode = ReplyMode::On;
+    }
     c.db = 0;
     c.reply.resp = 2;
     c.name = None;

@@ -445,8 +445,11 @@ fn scan_command(srv: &mut Server, c: &mut Client) {
 ///
 /// A sampled key past its deadline is deleted and another is drawn, as in Redis, so the loop
 /// ends: every round either returns a live key or removes one expired key. When every key has
-/// expired, one call reclaims them all and replies null.
+/// expired, one call reclaims them all and replies null. During CLIENT PAUSE expired keys
+/// stay, so after [`RANDOMKEY_PAUSED_TRIES`] expired draws the last one is returned
+/// (Redis 7.2's fix of 7.0's endless loop there).
 fn randomkey_command(srv: &mut Server, c: &mut Client) {
+    let mut tries = RANDOMKEY_PAUSED_TRIES;
     loop {
         let rng = &mut srv.rng;
         let Some(key) = srv.dbs[c.db]
@@ -459,8 +462,18 @@ fn randomkey_command(srv: &mut Server, c: &mut Client) {
         if !expire_if_needed(srv, c.db, &key) {
             return c.reply.bulk(&key);
         }
+        if srv.client_pause.is_some() {
+            tries -= 1;
+            if tries == 0 {
+                return c.reply.bulk(&key);
+            }
+        }
     }
 }
+
+/// Expired keys RANDOMKEY draws during CLIENT PAUSE before it returns one anyway (Redis
+/// 7.2's maxtries).
+const RANDOMKEY_PAUSED_TRIES: usize = 100;
 
 /// DBSIZE: the number of keys in the selected database, counting keys that have expired but
 /// have not been reclaimed yet (as Redis does: it is the table's size).

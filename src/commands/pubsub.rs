@@ -49,6 +49,35 @@ pub struct PubSub {
     /// Pattern → subscribers' tokens; patterns in order of first subscription. PUBLISH tests
     /// every pattern against the channel, so a list is as fast as a map here.
     patterns: Vec<(Bytes, Vec<usize>)>,
+    /// Messages for subscribers that were out of the slab when the server published them:
+    /// the client whose command caused a keyspace event (RESP3 lets a subscribed client run
+    /// any command) or a blocked client being served. They are written once the command's
+    /// reply is ([`deliver_pending_messages`]), in the order they were published.
+    pending: Vec<PendingMessage>,
+}
+
+/// A message owed to a subscriber that could not take it when it was published.
+#[derive(Debug)]
+struct PendingMessage {
+    /// The subscriber's slot. A message never outlives the turn it was published in (the
+    /// last delivery is in `before_sleep`, before closed clients are freed and before new
+    /// ones are accepted), so the slot still holds the subscriber when it is delivered.
+    token: usize,
+    /// `message` or `smessage`; `pattern` is set for a `pmessage`.
+    kind: &'static [u8],
+    pattern: Option<Bytes>,
+    channel: Bytes,
+    message: Bytes,
+}
+
+impl PendingMessage {
+    /// Writes the message as it would have been written at publication.
+    fn write(&self, r: &mut Reply) {
+        match &self.pattern {
+            Some(pattern) => add_reply_pubsub_pat_message(r, pattern, &self.channel, &self.message),
+            None => add_reply_pubsub_message(r, self.kind, &self.channel, &self.message),
+        }
+    }
 }
 
 impl PubSub {
@@ -499,6 +528,8 @@ struct Delivery<'a> {
     now_ms: i64,
     /// Subscribers found over their output limit; closed once delivery is done.
     over_limit: Vec<usize>,
+    /// Subscribers out of the slab (running or being served): they get the message later.
+    absent: Vec<usize>,
 }
 
 impl Delivery<'_> {
@@ -514,7 +545,8 @@ impl Delivery<'_> {
         } else {
             match self.clients.get_mut(token) {
                 Some(Some(client)) => client,
-                _ => return,
+                Some(None) => return self.absent.push(token),
+                None => return,
             }
         };
         if target.close_asap {
@@ -557,8 +589,10 @@ fn pubsub_publish_message(
         config,
         now_ms: *now_ms,
         over_limit: Vec::new(),
+        absent: Vec::new(),
     };
     let mut receivers = 0;
+    let mut owed = Vec::new();
     if let Some(subscribers) = ty.server_channels(pubsub).get(channel) {
         for &token in subscribers {
             delivery.send(token, |r| {
@@ -566,6 +600,7 @@ fn pubsub_publish_message(
             });
             receivers += 1;
         }
+        owed.extend(delivery.absent.drain(..).map(|token| (token, None)));
     }
     if ty == PubSubType::Global {
         for (pattern, subscribers) in &pubsub.patterns {
@@ -578,6 +613,12 @@ fn pubsub_publish_message(
                 });
                 receivers += 1;
             }
+            owed.extend(
+                delivery
+                    .absent
+                    .drain(..)
+                    .map(|t| (t, Some(pattern.clone()))),
+            );
         }
     }
     for token in std::mem::take(&mut delivery.over_limit) {
@@ -586,17 +627,78 @@ fn pubsub_publish_message(
             put_client(srv, subscriber);
         }
     }
+    for (token, pattern) in owed {
+        owe_message(srv, token, ty.message_bulk(), pattern, channel, message);
+    }
     receivers
 }
 
 /// Publishes a message the server itself sends (keyspace notifications, Redis's
 /// `pubsubPublishMessage(channel, message, 0)`), to channel and pattern subscribers.
 ///
-/// The client whose command caused the message is out of the slab while that command runs,
-/// so if it is itself subscribed (RESP3 allows it) it does not receive the message: a known
-/// difference from Redis, which would queue it before the command's reply.
+/// The client whose command caused the message is out of the slab while that command runs;
+/// if it is itself subscribed (RESP3 allows it), its copy is kept in `PubSub::pending` and
+/// written after the command's reply ([`deliver_pending_messages`]).
 pub fn publish_from_server(srv: &mut Server, channel: &[u8], message: &[u8]) {
     pubsub_publish_message(srv, None, channel, message, PubSubType::Global);
+}
+
+/// True for the commands whose whole reply is push messages (subscription confirmations),
+/// which CLIENT REPLY OFF / SKIP do not drop (Redis's CLIENT_PUSHING).
+pub fn replies_with_pushes(name: &str) -> bool {
+    matches!(
+        name,
+        "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe"
+    )
+}
+
+/// Keeps a message for subscriber `token`, out of the slab at publication.
+#[cold]
+fn owe_message(
+    srv: &mut Server,
+    token: usize,
+    kind: &'static [u8],
+    pattern: Option<Bytes>,
+    channel: &[u8],
+    message: &[u8],
+) {
+    srv.pubsub.pending.push(PendingMessage {
+        token,
+        kind,
+        pattern,
+        channel: Bytes::copy_from_slice(channel),
+        message: Bytes::copy_from_slice(message),
+    });
+}
+
+/// Writes the messages published while their subscribers were out of the slab: `c`, the
+/// client whose command just ended (after its reply, so a transaction's reply stays whole),
+/// and any other that is back in its slot. Called at the end of every command and, with no
+/// client, before sleeping, where a message whose subscriber is still absent is dropped
+/// (no client is out of the slab between turns, so there is none).
+pub fn deliver_pending_messages(srv: &mut Server, mut c: Option<&mut Client>) {
+    if srv.pubsub.pending.is_empty() {
+        return;
+    }
+    let mut kept = Vec::new();
+    for p in std::mem::take(&mut srv.pubsub.pending) {
+        match c.as_deref_mut() {
+            Some(me) if me.token == p.token => {
+                p.write(&mut me.reply);
+                queue_write_on(&mut srv.pending_writes, me);
+            }
+            _ => match srv.clients.get_mut(p.token) {
+                Some(Some(other)) if !other.close_asap => {
+                    p.write(&mut other.reply);
+                    queue_write_on(&mut srv.pending_writes, other);
+                }
+                Some(Some(_)) => {}
+                Some(None) if c.is_some() => kept.push(p),
+                _ => {}
+            },
+        }
+    }
+    srv.pubsub.pending = kept;
 }
 
 // ---------------------------------------------------------------------------------------

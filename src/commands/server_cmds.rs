@@ -18,12 +18,13 @@ use std::os::fd::AsRawFd;
 use bytes::Bytes;
 
 use crate::blocked::{reply_to_blocked_client_timeout, unblock_client};
-use crate::client::{close_client_async, put_client, queue_write, take_client, Client};
+use crate::client::{close_client_async, put_client, queue_write, take_client, Client, ReplyMode};
 use crate::commands::multi::{is_dirty_cas, MultiCmd};
 use crate::commands::{
     acl, container_command, errors, flags::*, subcommand_syntax_error, Command, NO_KEYS,
 };
 use crate::config::{config_set, lookup_config, ConfigSetError, CONFIGS};
+use crate::pause::{pause_clients, unpause_clients, PauseKind};
 use crate::server::{Server, Shutdown};
 use crate::tracking::{
     check_prefix_collisions_or_reply, disable_tracking, enable_tracking, ClientTracking,
@@ -129,6 +130,38 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         NO_KEYS,
         acl::CONNECTION,
         client_unblock_command,
+    ),
+    Command::new(
+        "client|pause",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_pause_command,
+    ),
+    Command::new(
+        "client|unpause",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_unpause_command,
+    ),
+    Command::new(
+        "client|reply",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_reply_command,
+    ),
+    Command::new(
+        "client|no-evict",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        acl::CONNECTION,
+        client_no_evict_command,
     ),
     Command::new(
         "client|help",
@@ -555,6 +588,76 @@ impl KillFilter {
     }
 }
 
+/// CLIENT PAUSE timeout [WRITE|ALL]: for `timeout` ms, postpone every command (ALL, the
+/// default) or those that may change the dataset (WRITE); see [`crate::pause`].
+fn client_pause_command(srv: &mut Server, c: &mut Client) {
+    let kind = match c.argv.len() {
+        3 => PauseKind::All,
+        4 if c.argv.arg(3).eq_ignore_ascii_case(b"WRITE") => PauseKind::Write,
+        4 if c.argv.arg(3).eq_ignore_ascii_case(b"ALL") => PauseKind::All,
+        4 => return c.reply.error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
+        _ => return subcommand_syntax_error(c),
+    };
+    // Redis's getTimeoutFromObjectOrReply in milliseconds: 0 is a pause that is already
+    // over.
+    let ms = match parse_i64(c.argv.arg(2)) {
+        None => {
+            return c
+                .reply
+                .error("ERR timeout is not an integer or out of range")
+        }
+        Some(ms) if ms < 0 => return c.reply.error("ERR timeout is negative"),
+        Some(ms) => ms,
+    };
+    let end = if ms > 0 {
+        match ms.checked_add(srv.now_ms) {
+            Some(end) => end,
+            None => return c.reply.error("ERR timeout is out of range"),
+        }
+    } else {
+        0
+    };
+    pause_clients(srv, kind, end);
+    c.reply.ok();
+}
+
+/// CLIENT UNPAUSE: ends the pause; postponed commands run before the loop sleeps.
+fn client_unpause_command(srv: &mut Server, c: &mut Client) {
+    unpause_clients(srv);
+    c.reply.ok();
+}
+
+/// CLIENT REPLY ON|OFF|SKIP: turn this connection's replies on or off, or drop the next
+/// command's reply. OFF and SKIP are not answered (their own reply is the first dropped).
+fn client_reply_command(_srv: &mut Server, c: &mut Client) {
+    let mode = c.argv.arg(2);
+    if mode.eq_ignore_ascii_case(b"ON") {
+        c.reply_mode = ReplyMode::On;
+        c.reply.ok();
+    } else if mode.eq_ignore_ascii_case(b"OFF") {
+        c.reply_mode = ReplyMode::Off;
+    } else if mode.eq_ignore_ascii_case(b"SKIP") {
+        if c.reply_mode != ReplyMode::Off {
+            c.reply_mode = ReplyMode::SkipNext;
+        }
+    } else {
+        c.reply.error("ERR syntax error");
+    }
+}
+
+/// CLIENT NO-EVICT ON|OFF: sets the flag CLIENT LIST shows as `e`.
+fn client_no_evict_command(_srv: &mut Server, c: &mut Client) {
+    let flag = c.argv.arg(2);
+    if flag.eq_ignore_ascii_case(b"ON") {
+        c.no_evict = true;
+    } else if flag.eq_ignore_ascii_case(b"OFF") {
+        c.no_evict = false;
+    } else {
+        return c.reply.error("ERR syntax error");
+    }
+    c.reply.ok();
+}
+
 /// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: ends another client's blocking command as if
 /// it timed out (the default) or with the `-UNBLOCKED` error. Replies 1 if that client was
 /// blocked, 0 otherwise (no such client, or not blocked).
@@ -806,13 +909,16 @@ fn client_memory(client: &Client) -> usize {
 /// in it, and `oll`/`omem` (Redis's overflow list of reply blocks) are always 0.
 pub(crate) fn cat_client_info_string(srv: &Server, client: &Client, now: i64) -> String {
     let mut flags = String::new();
+    if client.monitor {
+        flags.push('O');
+    }
     if client.pubsub.is_subscribed() {
         flags.push('P');
     }
     if client.multi.is_some() {
         flags.push('x');
     }
-    if client.blocked.is_some() {
+    if client.blocked.is_some() || client.postponed {
         flags.push('b');
     }
     if let Some(t) = &client.tracking {
@@ -832,6 +938,9 @@ pub(crate) fn cat_client_info_string(srv: &Server, client: &Client, now: i64) ->
     }
     if client.close_asap {
         flags.push('A');
+    }
+    if client.no_evict {
+        flags.push('e');
     }
     if flags.is_empty() {
         flags.push('N');
@@ -1067,7 +1176,11 @@ fn info_clients(srv: &mut Server, me: &Client, out: &mut String) {
     field(out, "maxclients", srv.config.maxclients);
     field(out, "client_recent_max_input_buffer", max_input);
     field(out, "client_recent_max_output_buffer", max_output);
-    field(out, "blocked_clients", srv.blocked.count);
+    field(
+        out,
+        "blocked_clients",
+        srv.blocked.count + srv.paused_clients.len(),
+    );
     field(out, "tracking_clients", srv.tracking.clients);
     field(out, "clients_in_timeout_table", srv.blocked.timeouts.len());
 }
@@ -1080,7 +1193,7 @@ fn info_clients(srv: &mut Server, me: &Client, out: &mut String) {
 /// figure would not; `used_memory_rss` is the whole resident set (`VmRSS`). Both come from
 /// /proc/self/status, in kB, so they are exact to the kilobyte and 0 where /proc is missing.
 fn info_memory(srv: &mut Server, me: &Client, out: &mut String) {
-    let used = proc_kb("/proc/self/status", "RssAnon:") * 1024;
+    let used = used_memory();
     let rss = proc_kb("/proc/self/status", "VmRSS:") * 1024;
     let total_system = proc_kb("/proc/meminfo", "MemTotal:") * 1024;
     srv.stats.used_memory_peak = srv.stats.used_memory_peak.max(used);
@@ -1123,6 +1236,12 @@ fn info_memory(srv: &mut Server, me: &Client, out: &mut String) {
     field(out, "mem_allocator", "libc");
     field(out, "lazyfree_pending_objects", 0);
     field(out, "lazyfreed_objects", 0);
+}
+
+/// INFO's `used_memory` estimate (see [`info_memory`]), which the RDB writer also records in
+/// its `used-mem` AUX field.
+pub fn used_memory() -> u64 {
+    proc_kb("/proc/self/status", "RssAnon:") * 1024
 }
 
 /// The kB figure on the line of `path` that starts with `key` (the /proc status format
@@ -1414,10 +1533,17 @@ fn config_get_command(srv: &mut Server, c: &mut Client) {
 /// level, ...). If one fails, the old settings come back and every action runs again to undo
 /// what the others did, and the reply names the failure.
 fn config_set_command(srv: &mut Server, c: &mut Client) {
-    let args = c.argv.get(2..).unwrap_or_default();
-    if args.len() % 2 != 0 {
+    if c.argv.len() % 2 != 0 {
         return c.reply.error("ERR syntax error");
     }
+    // The value of a secret setting never reaches the slow log or a monitor.
+    for j in (2..c.argv.len()).step_by(2) {
+        let name = String::from_utf8_lossy(c.argv.arg(j)).into_owned();
+        if lookup_config(&name).is_some_and(|spec| spec.sensitive) {
+            c.redact_argument(j + 1);
+        }
+    }
+    let args = c.argv.get(2..).unwrap_or_default();
     let text: Vec<String> = args
         .iter()
         .map(|arg| String::from_utf8_lossy(arg).into_owned())

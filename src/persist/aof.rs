@@ -819,17 +819,20 @@ fn load_single_append_only_file(
     if data.is_empty() {
         return Ok(LoadOutcome::Ok);
     }
+    // An RDB preamble (a base written with aof-use-rdb-preamble yes) is loaded as RDB;
+    // any commands after it are replayed like an incr file's.
+    let mut start = 0;
     if data.starts_with(b"REDIS") {
         log::info!("Reading RDB base file on AOF loading...");
-        return crate::persist::rdb::load_from(&data, srv)
-            .map(|()| LoadOutcome::Ok)
-            .map_err(|e| format!("Bad file format reading the append only file {name}: {e}"));
+        start = crate::persist::rdb::load_aof_preamble(&data, srv)
+            .map_err(|e| format!("Bad file format reading the append only file {name}: {e}"))?;
+        log::info!("Reading the remaining AOF tail...");
     }
     let mut fake = Client::new(0, usize::MAX, None, ([0, 0, 0, 0], 0).into());
     fake.authenticated = true;
     // A blocking command in an AOF (never written by Redis or rredis) must not park.
     fake.deny_blocking = true;
-    match replay_commands(srv, &mut fake, &data) {
+    match replay_commands(srv, &mut fake, &data, start) {
         Ok(()) => Ok(LoadOutcome::Ok),
         Err(Replay::Truncated { valid_up_to }) => {
             truncated_tail(srv, path, &name, valid_up_to, may_truncate)
@@ -967,12 +970,29 @@ fn read_number_line(data: &[u8], pos: usize) -> Option<Result<(i64, usize), ()>>
     Some(parse_i64(digits).map(|n| (n, pos + nl + 1)).ok_or(()))
 }
 
-/// Runs every command of `data` as the fake client `c`. A MULTI left open at the end counts
-/// as a truncation back to before that MULTI (Redis reverts an incomplete transaction).
-fn replay_commands(srv: &mut Server, c: &mut Client, data: &[u8]) -> Result<(), Replay> {
-    let mut pos = 0;
-    let mut valid_before_multi = 0;
+/// Runs every command of `data` from offset `start` as the fake client `c`. A MULTI left
+/// open at the end counts as a truncation back to before that MULTI (Redis reverts an
+/// incomplete transaction).
+fn replay_commands(
+    srv: &mut Server,
+    c: &mut Client,
+    data: &[u8],
+    start: usize,
+) -> Result<(), Replay> {
+    let mut pos = start;
+    let mut valid_before_multi = start;
     loop {
+        // An annotation line (`#TS:...` with aof-timestamp-enabled) is skipped, as Redis does.
+        if data.get(pos) == Some(&b'#') {
+            let rest = data.get(pos..).unwrap_or_default();
+            match rest.iter().position(|&b| b == b'\n') {
+                Some(nl) => {
+                    pos += nl + 1;
+                    continue;
+                }
+                None => return Err(Replay::Truncated { valid_up_to: pos }),
+            }
+        }
         let Some((argv, next)) = read_command(data, pos)? else {
             break;
         };
@@ -1068,7 +1088,7 @@ fn open_on_server_start(srv: &mut Server) -> Result<(), String> {
 fn write_base_file(srv: &Server, path: &Path) -> io::Result<()> {
     let mut out = BufWriter::new(File::create(path)?);
     if srv.config.aof_use_rdb_preamble {
-        crate::persist::rdb::save_snapshot(&mut out, srv)?;
+        crate::persist::rdb::save_aof_preamble(&mut out, srv)?;
     } else {
         rewrite_append_only_file_rio(&mut out, srv)?;
     }

@@ -139,8 +139,7 @@ pub fn real_redis(test: &str) -> Option<Server> {
     real_redis_with(test, &[])
 }
 
-/// [`real_redis`] with extra redis-server arguments after the defaults (so they override
-/// them: `--appendonly yes --dir /tmp/x`).
+/// [`real_redis`] with extra command-line arguments (`--dir`, `--dbfilename` ...).
 pub fn real_redis_with(test: &str, args: &[&str]) -> Option<Server> {
     if !have_tool("redis-server", test) {
         return None;
