@@ -804,3 +804,85 @@ fn info_reports_the_aof() {
     assert!(info.contains("aof_enabled:1\r\n"));
     assert!(!redis_required() || info.contains("aof_last_write_status:ok\r\n"));
 }
+
+/// The AOF settings read and change as on redis-server (appendonly itself is left alone:
+/// turning it on writes files into the working directory). One name per CONFIG GET: a
+/// pattern lists matches in the order of Redis's own table.
+#[test]
+fn aof_settings_match_redis() {
+    common::assert_same_replies(
+        "aof_settings_match_redis",
+        &[
+            &["CONFIG", "GET", "appendonly"],
+            &["CONFIG", "GET", "appendfsync"],
+            &["CONFIG", "GET", "appendfilename"],
+            &["CONFIG", "GET", "appenddirname"],
+            &["CONFIG", "GET", "aof-use-rdb-preamble"],
+            &["CONFIG", "GET", "aof-load-truncated"],
+            &["CONFIG", "GET", "auto-aof-rewrite-percentage"],
+            &["CONFIG", "GET", "auto-aof-rewrite-min-size"],
+            &["CONFIG", "GET", "no-appendfsync-on-rewrite"],
+            &["CONFIG", "GET", "aof-rewrite-incremental-fsync"],
+            &["CONFIG", "GET", "aof-timestamp-enabled"],
+            &["CONFIG", "SET", "appendfsync", "always"],
+            &["CONFIG", "SET", "appendfsync", "NO"],
+            &["CONFIG", "GET", "appendfsync"],
+            &["CONFIG", "SET", "appendfsync", "sometimes"],
+            &["CONFIG", "SET", "appendfilename", "x.aof"],
+            &["CONFIG", "SET", "appenddirname", "elsewhere"],
+            &["CONFIG", "SET", "aof-use-rdb-preamble", "no"],
+            &["CONFIG", "SET", "aof-load-truncated", "maybe"],
+            &["CONFIG", "SET", "auto-aof-rewrite-percentage", "-1"],
+            &["CONFIG", "SET", "auto-aof-rewrite-percentage", "50"],
+            &["CONFIG", "SET", "auto-aof-rewrite-min-size", "1mb"],
+            &["CONFIG", "GET", "auto-aof-rewrite-min-size"],
+            &["CONFIG", "SET", "no-appendfsync-on-rewrite", "yes"],
+            &["CONFIG", "SET", "aof-rewrite-incremental-fsync", "no"],
+            &["CONFIG", "SET", "aof-timestamp-enabled", "no"],
+            &["CONFIG", "GET", "appendonly"],
+            &["CONFIG", "GET", "appendfsync"],
+            &["CONFIG", "GET", "appendfilename"],
+            &["CONFIG", "GET", "appenddirname"],
+            &["CONFIG", "GET", "aof-use-rdb-preamble"],
+            &["CONFIG", "GET", "aof-load-truncated"],
+            &["CONFIG", "GET", "auto-aof-rewrite-percentage"],
+            &["CONFIG", "GET", "auto-aof-rewrite-min-size"],
+            &["CONFIG", "GET", "no-appendfsync-on-rewrite"],
+            &["CONFIG", "GET", "aof-rewrite-incremental-fsync"],
+            &["CONFIG", "GET", "aof-timestamp-enabled"],
+        ],
+    );
+}
+
+/// The cron rewrites the AOF on its own once it has grown past the configured percentage
+/// of its base and the minimum size.
+#[test]
+fn auto_rewrite_on_growth() {
+    let dir = TempDir::new("auto-rewrite");
+    let server = rredis_aof(
+        &dir,
+        &[
+            "--auto-aof-rewrite-min-size",
+            "4kb",
+            "--auto-aof-rewrite-percentage",
+            "100",
+            "--hz",
+            "100",
+        ],
+    );
+    let mut raw = server.raw();
+    let value = "x".repeat(100);
+    for i in 0..100 {
+        raw.cmd(&["SET", &format!("k{i}"), &value]);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !raw
+        .cmd_str(&["INFO", "persistence"])
+        .contains("aof_rewrites:1")
+    {
+        assert!(Instant::now() < deadline, "no automatic rewrite");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(manifest(&dir.aof_dir())[0].0, "appendonly.aof.2.base.rdb");
+    assert_eq!(raw.cmd_str(&["DBSIZE"]), ":100\r\n");
+}
