@@ -360,7 +360,6 @@ fn read_once(srv: &mut Server, c: &mut Client) -> io::Result<usize> {
 
 /// Parses and runs every complete request in the query buffer.
 fn process_input_buffer(srv: &mut Server, c: &mut Client) {
-    let errors_before = c.reply.errors();
     while !c.close_asap
         && !c.close_after_reply
         && c.blocked.is_none()
@@ -388,7 +387,7 @@ fn process_input_buffer(srv: &mut Server, c: &mut Client) {
             }
         }
     }
-    srv.stats.total_error_replies += c.reply.errors() - errors_before;
+    crate::server::account_error_replies(srv, c);
 }
 
 /// Puts the client on the list of clients with replies to write before the loop sleeps.

@@ -122,7 +122,46 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     /// Most entries the slow log keeps.
     pub slowlog_max_len: i64,
+    /// Save points (`save <seconds> <changes> ...`): the cron starts a BGSAVE when one is met
+    /// (see `crate::persist::bgsave::rdb_save_points_cron`). Empty disables snapshotting,
+    /// also the one SHUTDOWN takes by default.
+    pub save_params: Vec<SaveParam>,
+    /// Whether a `save` line of the configuration text has replaced the default save points
+    /// yet: the first one does, later ones add to it (Redis's `save_loaded`), so a file's
+    /// `save 900 1` / `save 300 10` lines mean both points. Not a setting itself.
+    pub save_params_loaded: bool,
+    /// Refuse writes with MISCONF while the last background save failed (and save points are
+    /// configured), so a client learns that its data is not reaching the disk.
+    pub stop_writes_on_bgsave_error: bool,
+    /// Microseconds a BGSAVE child waits per key saved (Redis's hidden test setting, which
+    /// its own test suite uses to keep a child running); 0, the default, waits not at all.
+    pub rdb_key_save_delay: i64,
 }
+
+/// One save point: snapshot when at least `changes` writes happened and more than `seconds`
+/// seconds passed since the last successful save (Redis's saveparam).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SaveParam {
+    pub seconds: i64,
+    pub changes: i64,
+}
+
+/// Redis's default save points: after an hour if anything changed, after 5 minutes if 100
+/// keys changed, after a minute if 10000 did.
+pub const SAVE_PARAMS_DEFAULT: [SaveParam; 3] = [
+    SaveParam {
+        seconds: 3600,
+        changes: 1,
+    },
+    SaveParam {
+        seconds: 300,
+        changes: 100,
+    },
+    SaveParam {
+        seconds: 60,
+        changes: 10000,
+    },
+];
 
 /// The client classes `client-output-buffer-limit` distinguishes, in the order CONFIG GET
 /// prints them (Redis's CLIENT_TYPE_NORMAL, _SLAVE, _PUBSUB; masters use the normal limits).
@@ -223,6 +262,10 @@ impl Default for Config {
             aof_timestamp_enabled: false,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            save_params: SAVE_PARAMS_DEFAULT.to_vec(),
+            save_params_loaded: false,
+            stop_writes_on_bgsave_error: true,
+            rdb_key_save_delay: 0,
         }
     }
 }
@@ -274,6 +317,8 @@ pub enum Kind {
     Dir(Field<String>),
     /// A bare file name, refused with the given text when it contains a `/`.
     FileName(Field<String>, &'static str),
+    /// `save`: pairs of `<seconds> <changes>`; no words (or one empty word) for none.
+    SaveParams(Field<Vec<SaveParam>>),
 }
 
 /// What must happen at run time after CONFIG SET stores a new value (Redis's `apply`
@@ -351,6 +396,9 @@ pub struct ConfigSpec {
     /// Redis's SENSITIVE_CONFIG: a secret, so CONFIG SET's value for it is redacted from the
     /// slow log and from MONITOR.
     pub sensitive: bool,
+    /// Redis's HIDDEN_CONFIG: a testing knob CONFIG GET shows only when asked by its exact
+    /// name, never for a pattern.
+    pub hidden: bool,
 }
 
 impl ConfigSpec {
@@ -363,6 +411,7 @@ impl ConfigSpec {
             apply: Apply::Nothing,
             protected: false,
             sensitive: false,
+            hidden: false,
         }
     }
 
@@ -383,6 +432,14 @@ impl ConfigSpec {
     const fn sensitive(self) -> ConfigSpec {
         ConfigSpec {
             sensitive: true,
+            ..self
+        }
+    }
+
+    /// The same row, left out of CONFIG GET's pattern matches (see [`ConfigSpec::hidden`]).
+    const fn hidden(self) -> ConfigSpec {
+        ConfigSpec {
+            hidden: true,
             ..self
         }
     }
@@ -555,6 +612,16 @@ pub static CONFIGS: &[ConfigSpec] = &[
         "slowlog-max-len",
         Kind::Int(field!(slowlog_max_len), 0, LONG_MAX as i64),
     ),
+    ConfigSpec::mutable("save", Kind::SaveParams(field!(save_params))),
+    ConfigSpec::mutable(
+        "stop-writes-on-bgsave-error",
+        Kind::Bool(field!(stop_writes_on_bgsave_error)),
+    ),
+    ConfigSpec::mutable(
+        "rdb-key-save-delay",
+        Kind::Int(field!(rdb_key_save_delay), INT_MIN, INT_MAX),
+    )
+    .hidden(),
 ];
 
 /// C's INT_MIN, INT_MAX and LONG_MAX (64-bit), the bounds of Redis's int and long long
@@ -583,6 +650,11 @@ impl ConfigSpec {
                 Err(_) => (f.get)(config).clone(),
             },
             Kind::Addresses(f) => (f.get)(config).join(" "),
+            Kind::SaveParams(f) => (f.get)(config)
+                .iter()
+                .map(|p| format!("{} {}", p.seconds, p.changes))
+                .collect::<Vec<_>>()
+                .join(" "),
             Kind::KeyspaceEvents(f) => {
                 crate::notify::keyspace_events_flags_to_string(*(f.get)(config))
             }
@@ -616,6 +688,10 @@ impl ConfigSpec {
         if let Kind::ObufLimits(f) = &self.kind {
             let limits = parse_obuf_limits(*(f.get)(config), args)?;
             *(f.get_mut)(config) = limits;
+            return Ok(());
+        }
+        if let Kind::SaveParams(f) = &self.kind {
+            *(f.get_mut)(config) = parse_save_params(args)?;
             return Ok(());
         }
         let [arg] = args else {
@@ -661,7 +737,7 @@ impl ConfigSpec {
                 *(f.get_mut)(config) = crate::notify::keyspace_events_string_to_flags(arg)
                     .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
             }
-            Kind::Addresses(_) | Kind::ObufLimits(_) => {}
+            Kind::Addresses(_) | Kind::ObufLimits(_) | Kind::SaveParams(_) => {}
         }
         Ok(())
     }
@@ -671,8 +747,10 @@ impl ConfigSpec {
     /// and two spaces make an empty address, which then fails to bind, as in Redis).
     fn config_set_words(&self, value: &str) -> Vec<String> {
         match self.kind {
-            Kind::Addresses(_) if value.is_empty() => Vec::new(),
-            Kind::Addresses(_) => value.split(' ').map(str::to_string).collect(),
+            Kind::Addresses(_) | Kind::SaveParams(_) if value.is_empty() => Vec::new(),
+            Kind::Addresses(_) | Kind::SaveParams(_) => {
+                value.split(' ').map(str::to_string).collect()
+            }
             Kind::ObufLimits(_) => split_args(value.as_bytes())
                 .unwrap_or_default()
                 .iter()
@@ -723,6 +801,37 @@ fn parse_obuf_limits(
         }
     }
     Ok(limits)
+}
+
+/// The save points `args` lists (Redis's setConfigSaveOption): pairs of seconds (at least 1)
+/// and changes (at least 0), read as C's strtoll reads them (leading blanks and a sign
+/// allowed, nothing after the digits). No words, or the single empty word of `save ""`,
+/// means none. Every word is checked before anything is kept.
+fn parse_save_params(args: &[String]) -> Result<Vec<SaveParam>, String> {
+    let args = match args {
+        [only] if only.is_empty() => &[],
+        args => args,
+    };
+    let invalid = || "Invalid save parameters".to_string();
+    if args.len() % 2 != 0 {
+        return Err(invalid());
+    }
+    let number = |word: &String, min: i64| {
+        word.trim_start()
+            .parse::<i64>()
+            .ok()
+            .filter(|&n| n >= min)
+            .ok_or_else(invalid)
+    };
+    args.chunks_exact(2)
+        .map(|pair| match pair {
+            [seconds, changes] => Ok(SaveParam {
+                seconds: number(seconds, 1)?,
+                changes: number(changes, 0)?,
+            }),
+            _ => Err(invalid()),
+        })
+        .collect()
 }
 
 /// `n` if it lies in `min..=max`, else Redis's complaint.
@@ -877,7 +986,19 @@ impl Config {
             };
             let spec = lookup_config(name)
                 .ok_or_else(|| fail("Bad directive or wrong number of arguments"))?;
+            // The first `save` line replaces the default points, the next ones add theirs
+            // (an empty `save ""` clears what the lines before it gave).
+            let kept = match spec.kind {
+                Kind::SaveParams(_) if self.save_params_loaded && args != [""] => {
+                    self.save_params.clone()
+                }
+                _ => Vec::new(),
+            };
             spec.set(self, args).map_err(|why| fail(&why))?;
+            if let Kind::SaveParams(_) = spec.kind {
+                self.save_params_loaded = true;
+                self.save_params.splice(0..0, kept);
+            }
         }
         Ok(())
     }
@@ -953,6 +1074,35 @@ mod tests {
         );
         let err = Config::default().load_text("timeout 1k").unwrap_err();
         assert!(err.contains("couldn't be parsed into an integer"), "{err}");
+    }
+
+    #[test]
+    fn save_lines_accumulate_in_config_text_and_replace_in_config_set() {
+        let spec = lookup_config("save").unwrap();
+        let mut c = Config::default();
+        assert_eq!(spec.get(&c), "3600 1 300 100 60 10000");
+        c.load_text("save 900 1\nsave 300 10\n").unwrap();
+        // The command line is more configuration text: it adds to the file's points.
+        c.load_text("save 60 5\n").unwrap();
+        assert_eq!(spec.get(&c), "900 1 300 10 60 5");
+        c.load_text("save \"\"\nsave 30 3\n").unwrap();
+        assert_eq!(spec.get(&c), "30 3");
+        assert_eq!(set(&mut c, &[("save", "10 1 20 2")]).unwrap(), vec![]);
+        assert_eq!(spec.get(&c), "10 1 20 2");
+        for bad in ["100 10 20", "0 10", "1 -1", "1x 1", "a b"] {
+            assert_eq!(
+                set(&mut c, &[("save", bad)]).unwrap_err(),
+                "ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save \
+                 parameters",
+                "{bad}"
+            );
+        }
+        assert_eq!(spec.get(&c), "10 1 20 2");
+        set(&mut c, &[("save", "")]).unwrap();
+        assert!(c.save_params.is_empty());
+        let mut c = Config::default();
+        c.load_text("save \"\"\n").unwrap();
+        assert_eq!(spec.get(&c), "");
     }
 
     #[test]

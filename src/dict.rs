@@ -42,6 +42,10 @@ const EMPTY_VISITS_PER_STEP: usize = 10;
 /// keys a little longer: about 1% over its load limit at any size.
 const FILL_BUCKETS_PER_STEP: usize = 64;
 
+/// Entries per bucket past which a table grows even while growing is held back (Redis's
+/// `dict_force_resize_ratio`): chains that long would make every lookup slow.
+const FORCE_RESIZE_RATIO: usize = 5;
+
 /// Steps per batch in [`Dict::rehash_for`] between clock reads: reading the
 /// clock per bucket would cost more than moving it.
 const CRON_STEPS_PER_BATCH: usize = 100;
@@ -257,6 +261,11 @@ pub struct Dict<K, V> {
     tables: [Table<K, V>; 2],
     /// This dict's random hash seed.
     hasher: RandomState,
+    /// Whether a full table starts growing (Redis's `dict_can_resize`). Off while a child
+    /// process shares the server's memory: a rehash rewrites every entry's chain link, which
+    /// would copy nearly every page of the table's entries for the child's sake. Past
+    /// [`FORCE_RESIZE_RATIO`] it grows anyway.
+    resize_allowed: bool,
 }
 
 impl<K: Hash + Eq, V> Dict<K, V> {
@@ -266,6 +275,7 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         Dict {
             tables: [Table::default(), Table::default()],
             hasher: RandomState::default(),
+            resize_allowed: true,
         }
     }
 
@@ -277,6 +287,12 @@ impl<K: Hash + Eq, V> Dict<K, V> {
             let size = n.next_power_of_two();
             self.tables[0] = Table::with_size(size, size);
         }
+    }
+
+    /// Allows or holds back growing (see `Dict::resize_allowed`); a rehash already under way
+    /// goes on either way.
+    pub fn set_resize_allowed(&mut self, allowed: bool) {
+        self.resize_allowed = allowed;
     }
 
     /// Number of entries.
@@ -563,8 +579,9 @@ impl<K: Hash + Eq, V> Dict<K, V> {
     }
 
     /// Called before adding an entry: allocates the first table, or starts
-    /// doubling once there are as many entries as buckets. Never while
-    /// rehashing: the destination is already twice the source, and one
+    /// doubling once there are as many entries as buckets (while growing is
+    /// held back, once there are [`FORCE_RESIZE_RATIO`] times as many). Never
+    /// while rehashing: the destination is already twice the source, and one
     /// step per write drains the source before the destination fills.
     fn grow_if_needed(&mut self) {
         if self.is_rehashing() {
@@ -573,7 +590,7 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         let Table { size, used, .. } = self.tables[0];
         if size == 0 {
             self.tables[0] = Table::with_size(INITIAL_SIZE, INITIAL_SIZE);
-        } else if used >= size {
+        } else if used >= size && (self.resize_allowed || used / size > FORCE_RESIZE_RATIO) {
             self.start_rehash((used + 1).next_power_of_two());
         }
     }
@@ -829,6 +846,25 @@ mod tests {
         assert!(!dict.rehash_for(Duration::from_secs(1)));
         assert_eq!(dict.buckets(), 8);
         for i in 0..5 {
+            assert_eq!(dict.get(&i), Some(&i));
+        }
+    }
+
+    #[test]
+    fn held_back_growth_waits_for_the_force_ratio() {
+        let mut dict = Dict::new();
+        dict.set_resize_allowed(false);
+        let limit = (INITIAL_SIZE * (FORCE_RESIZE_RATIO + 1)) as u64;
+        for i in 0..limit {
+            dict.insert(i, i);
+        }
+        assert!(!dict.is_rehashing());
+        assert_eq!(dict.buckets(), INITIAL_SIZE);
+        dict.insert(limit, limit);
+        assert!(dict.is_rehashing(), "grows past the force ratio");
+        assert!(!dict.rehash_for(Duration::from_secs(1)));
+        dict.set_resize_allowed(true);
+        for i in 0..=limit {
             assert_eq!(dict.get(&i), Some(&i));
         }
     }

@@ -30,7 +30,7 @@ use crate::client::{handle_client_input, put_client, take_client, write_to_clien
 use crate::commands::multi::discard_transaction;
 use crate::commands::pubsub::pubsub_unsubscribe_all;
 use crate::expire::{active_expire_cycle, CycleKind, FAST_CYCLE};
-use crate::server::{server_cron, Server, Shutdown};
+use crate::server::{prepare_for_shutdown, server_cron, Server, Shutdown, ShutdownFlags};
 use crate::util::now_ms;
 
 /// Token of the signal pipe.
@@ -270,7 +270,9 @@ pub fn run(srv: &mut Server) -> io::Result<()> {
                             "SIGTERM"
                         };
                         log::warn!("Received {name} scheduling shutdown...");
-                        srv.shutdown = Shutdown::Requested;
+                        // If the final save fails the server keeps running, as Redis
+                        // does; prepare_for_shutdown has logged why.
+                        prepare_for_shutdown(srv, ShutdownFlags::default());
                     }
                 }
                 Token(t) if t > LISTENER_BASE - srv.listeners.len() => {
@@ -290,8 +292,6 @@ pub fn run(srv: &mut Server) -> io::Result<()> {
         }
         before_sleep(srv, registry);
     }
-    log::warn!("User requested shutdown...");
-    crate::persist::aof::flush_and_sync_on_shutdown(srv);
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use log::LevelFilter;
 
@@ -27,6 +28,15 @@ fn level_filter(loglevel: &str) -> LevelFilter {
     }
 }
 
+/// Set in a forked child (see [`set_child_role`]): its lines say `pid:C` instead of `pid:M`.
+static IN_CHILD: AtomicBool = AtomicBool::new(false);
+
+/// Marks this process as a forked child (BGSAVE), so its log lines carry its own pid and
+/// Redis's role letter `C`, telling them apart from the server's in a shared log.
+pub fn set_child_role() {
+    IN_CHILD.store(true, Ordering::Relaxed);
+}
+
 /// Changes the level at run time (CONFIG SET loglevel). The logger itself lets every record
 /// through; the `log` crate's global maximum, checked by every logging macro before the
 /// logger is called, is the one filter, so moving it is all a change takes.
@@ -43,7 +53,6 @@ pub fn init(loglevel: &str, logfile: &str) -> std::io::Result<()> {
         let file = OpenOptions::new().create(true).append(true).open(logfile)?;
         env_logger::Target::Pipe(Box::new(file))
     };
-    let pid = std::process::id();
     env_logger::Builder::new()
         .filter_level(LevelFilter::Trace)
         .target(target)
@@ -54,9 +63,15 @@ pub fn init(loglevel: &str, logfile: &str) -> std::io::Result<()> {
                 log::Level::Info => '*',
                 log::Level::Warn | log::Level::Error => '#',
             };
+            let role = if IN_CHILD.load(Ordering::Relaxed) {
+                'C'
+            } else {
+                'M'
+            };
             writeln!(
                 out,
-                "{pid}:M {} {mark} {}",
+                "{}:{role} {} {mark} {}",
+                std::process::id(),
                 timestamp(now_ms()),
                 record.args()
             )

@@ -13,7 +13,7 @@
 
 use crate::client::{put_client, queue_pending, queue_write, take_client, Client};
 use crate::commands::{flags, Command};
-use crate::server::{process_command, Server};
+use crate::server::{account_error_replies, process_command, Server};
 
 /// What a pause stops. `All` is the stronger: a second CLIENT PAUSE can upgrade `Write` to
 /// `All` but never the other way (the derived order is used for that).
@@ -97,9 +97,8 @@ pub fn handle_unpaused_clients(srv: &mut Server) {
         };
         c.postponed = false;
         if !c.close_asap {
-            let errors_before = c.reply.errors();
             process_command(srv, &mut c);
-            srv.stats.total_error_replies += c.reply.errors() - errors_before;
+            account_error_replies(srv, &mut c);
             if !c.postponed && !c.querybuf.is_empty() {
                 queue_pending(srv, &mut c);
             }

@@ -93,7 +93,8 @@ pub fn end(srv: &mut Server, unit: Unit, db: usize, argv: &[Bytes], own: bool) {
     srv.propagation.nesting = srv.propagation.nesting.saturating_sub(1);
     let how = std::mem::replace(&mut srv.propagation.command, unit.outer);
     let forced = std::mem::replace(&mut srv.propagation.forced, unit.outer_forced);
-    if own && (srv.dirty != unit.dirty || forced) && srv.propagation.wanted {
+    // Only growth counts: SAVE lowers `dirty` and changes no data.
+    if own && (srv.dirty > unit.dirty || forced) && srv.propagation.wanted {
         match how {
             CommandPropagation::AsIs => also_propagate(srv, db, argv.to_vec()),
             CommandPropagation::Rewritten(argv) => also_propagate(srv, db, argv),

@@ -34,6 +34,13 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::expire::{active_expire_cycle, ExpireCycle};
 use crate::pause::{pause_covers, postpone_client};
+use crate::persist::bgsave::{
+    rdb_save, rdb_save_points_cron, start_scheduled_bgsave, writes_denied_by_disk_error,
+    RdbSaveState,
+};
+use crate::persist::fork::{
+    check_children_done, has_active_child_process, kill_child, ActiveChild, ChildKind,
+};
 use crate::util::{now_ms, now_us, Rng};
 
 /// Bytes asked of the kernel per read: the size of `Server::read_buf`.
@@ -55,6 +62,24 @@ pub const QUERY_BUF_KEEP: usize = 32 * 1024;
 /// Seconds of inactivity after which the cron gives back a client's spare buffer memory.
 const IDLE_SHRINK_SECONDS: i64 = 2;
 
+/// Most distinct error codes INFO errorstats tracks (Redis's ERROR_STATS_NUMBER), so a
+/// client inventing codes cannot grow the table without bound.
+pub const ERRORSTATS_LIMIT: usize = 128;
+
+/// Counts the error replies `c` was sent since the last call (Redis's afterErrorReply):
+/// INFO's total_error_replies and errorstats.
+pub fn account_error_replies(srv: &mut Server, c: &mut Client) {
+    for code in c.reply.take_error_codes() {
+        srv.stats.total_error_replies += 1;
+        let stats = &mut srv.stats.errorstats;
+        if let Some(count) = stats.get_mut(&code) {
+            *count += 1;
+        } else if stats.len() < ERRORSTATS_LIMIT {
+            stats.insert(code, 1);
+        }
+    }
+}
+
 /// Counters INFO stats reports. CONFIG RESETSTAT zeroes them ([`Stats::reset`]).
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -67,6 +92,16 @@ pub struct Stats {
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub total_error_replies: u64,
+    /// Error replies by code (INFO errorstats), sorted by code as Redis lists them; at most
+    /// [`ERRORSTATS_LIMIT`] codes, later new ones are only counted in the total.
+    pub errorstats: std::collections::BTreeMap<Box<[u8]>, u64>,
+    /// Forks for background saves and rewrites, and how long the last one took the parent,
+    /// in microseconds (INFO's total_forks, latest_fork_usec; see [`crate::persist::fork`]).
+    pub total_forks: u64,
+    pub latest_fork_usec: u64,
+    /// RDB saves started by SAVE and BGSAVE, save points included (INFO's rdb_saves; as in
+    /// Redis, the saves SHUTDOWN and FLUSHALL make do not count).
+    pub rdb_saves: u64,
     /// Highest `used_memory` INFO has reported (INFO's used_memory_peak). rredis has no
     /// allocator hook to see every peak, so this is the peak among the samples INFO took.
     pub used_memory_peak: u64,
@@ -234,6 +269,11 @@ pub struct Server {
     /// command, so the commands of a transaction are timed one after the other with one
     /// clock read each.
     pub cmd_start_us: i64,
+    /// The forked child writing an RDB snapshot or rewriting the AOF, if one runs (at most
+    /// one; see [`crate::persist::fork`]).
+    pub child: Option<ActiveChild>,
+    /// Outcome and timing of RDB saves (see [`crate::persist::bgsave`]).
+    pub rdb: RdbSaveState,
 }
 
 impl Server {
@@ -282,6 +322,8 @@ impl Server {
             client_pause: None,
             paused_clients: Vec::new(),
             cmd_start_us: 0,
+            child: None,
+            rdb: RdbSaveState::default(),
         }
     }
 
@@ -363,18 +405,19 @@ fn process_command_generic(srv: &mut Server, c: &mut Client) {
     if cmd.flags & flags::NO_AUTH == 0 && auth_required(&srv.config, c) {
         return reject_command(srv, c, cmd, "NOAUTH Authentication required.");
     }
+    // While snapshots or AOF writes fail, writes are refused (MISCONF) so clients learn their
+    // data is not reaching the disk; PING too, as in Redis, so health checks notice. An EXEC counts as a
+    // write if it would run one.
+    if let Some(msg) = writes_denied_by_disk_error(srv) {
+        if is_write_command(c, cmd) || cmd.name == "ping" {
+            return reject_command(srv, c, cmd, &msg);
+        }
+    }
     // A RESP2 connection with subscriptions reads messages as arrays in its reply stream, so
     // only commands whose replies it can tell apart from them may run (RESP3 pushes are
     // out of band: no limit there).
     if c.pubsub.is_subscribed() && c.reply.resp == 2 && !allowed_in_pubsub_context(cmd) {
         return reject_command(srv, c, cmd, &only_pubsub_allowed_error(cmd));
-    }
-    // Writes are refused while the AOF cannot be written (Redis's
-    // writeCommandsDeniedByDiskError; PING too, as Redis does for a master).
-    if cmd.flags & flags::WRITE != 0 || cmd.name == "ping" {
-        if let Some(msg) = crate::persist::aof::writes_denied_error(srv) {
-            return reject_command(srv, c, cmd, &msg);
-        }
     }
     // A monitor is a replica to Redis, and replicas may not touch keys.
     if c.monitor && cmd.flags & (flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) != 0 {
@@ -439,6 +482,16 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
     srv.stats.total_commands_processed += 1;
 }
 
+/// True if `cmd` may change the data set: a command with the `write` flag, or an EXEC whose
+/// transaction queued one (Redis's processCommand `is_write_command`).
+fn is_write_command(c: &Client, cmd: &Command) -> bool {
+    cmd.flags & flags::WRITE != 0
+        || (cmd.name == "exec"
+            && c.multi
+                .as_ref()
+                .is_some_and(|m| m.commands.iter().any(|q| q.cmd.flags & flags::WRITE != 0)))
+}
+
 /// Answers a request refused before it ran with the error `msg` and flags the client's
 /// transaction (Redis's rejectCommand). A refused EXEC instead aborts the transaction, with
 /// the reason in its EXECABORT error.
@@ -494,6 +547,56 @@ pub fn server_cron(srv: &mut Server) {
     active_expire_cycle(srv, crate::expire::CycleKind::Slow);
     databases_cron(srv);
     crate::persist::aof::aof_cron(srv);
+    if has_active_child_process(srv) {
+        check_children_done(srv);
+    } else {
+        rdb_save_points_cron(srv);
+    }
+    start_scheduled_bgsave(srv);
+}
+
+/// How a shutdown treats the snapshot (SHUTDOWN's options; a signal uses the defaults).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShutdownFlags {
+    /// SAVE: write the snapshot even without save points.
+    pub save: bool,
+    /// NOSAVE: do not write it even with save points.
+    pub nosave: bool,
+    /// FORCE: exit even if the snapshot could not be written.
+    pub force: bool,
+}
+
+/// Gets the server ready to exit (Redis's prepareForShutdown and finishShutdown): a running
+/// child is killed (its half-written file would otherwise race the final save), then, if
+/// save points are configured (unless NOSAVE) or SAVE was asked for, the snapshot is written
+/// in the foreground. True if the server may exit now, and then `srv.shutdown` says so; false
+/// if the save failed without FORCE: the server keeps running, as Redis does, since exiting
+/// would lose the data that could not be saved.
+pub fn prepare_for_shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
+    log::warn!("User requested shutdown...");
+    match srv.child.map(|child| child.kind) {
+        Some(ChildKind::Rdb) => log::warn!("There is a child saving an .rdb. Killing it!"),
+        Some(ChildKind::Aof) => log::warn!("There is a child rewriting the AOF. Killing it!"),
+        None => {}
+    }
+    kill_child(srv);
+    // Whatever the AOF buffers is written and fsynced, whatever the fsync policy.
+    crate::persist::aof::flush_and_sync_on_shutdown(srv);
+    if (!srv.config.save_params.is_empty() && !flags.nosave) || flags.save {
+        log::info!("Saving the final RDB snapshot before exiting.");
+        if rdb_save(srv).is_err() {
+            if !flags.force {
+                log::warn!("Error trying to save the DB, can't exit.");
+                log::warn!(
+                    "Errors trying to shut down the server. Check the logs for more information."
+                );
+                return false;
+            }
+            log::warn!("Error trying to save the DB. Exit anyway.");
+        }
+    }
+    srv.shutdown = Shutdown::Requested;
+    true
 }
 
 /// Per-client housekeeping: idle timeouts and giving back buffer memory. A blocked client
@@ -527,8 +630,12 @@ fn clients_cron(srv: &mut Server, now: i64) {
 }
 
 /// Database housekeeping: finish rehashes a little at a time and shrink tables emptied by
-/// deletions (Redis's databasesCron).
+/// deletions (Redis's databasesCron). Not while a child runs: moving every entry of a table
+/// would touch pages the child still shares, copying them for nothing.
 fn databases_cron(srv: &mut Server) {
+    if has_active_child_process(srv) {
+        return;
+    }
     for db in &mut srv.dbs {
         db.dict.shrink_if_needed();
         db.expires.shrink_if_needed();

@@ -27,6 +27,15 @@ fn redis_aof(test: &str, dir: &TempDir, extra: &[&str]) -> Option<Server> {
     real_redis_with(test, &args)
 }
 
+/// Waits until INFO persistence shows `field` (e.g. `aof_rewrites:1`).
+fn wait_info(raw: &mut Raw, field: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !raw.cmd_str(&["INFO", "persistence"]).contains(field) {
+        assert!(Instant::now() < deadline, "INFO never showed {field}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Waits until `port`'s server reports `n` blocked clients.
 fn wait_blocked(raw: &mut Raw, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -507,10 +516,19 @@ fn config_set_appendonly_at_run_time() {
     raw.cmd(&["SET", "before", "1"]);
     assert!(!dir.aof_dir().exists());
     assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", "yes"]), b"+OK\r\n");
+    // Written while the first base is being written: kept in the incr file that follows it.
     raw.cmd(&["SET", "after", "2"]);
     let info = raw.cmd_str(&["INFO", "persistence"]);
     assert!(info.contains("aof_enabled:1"), "{info}");
     assert!(info.contains("aof_current_size:"), "{info}");
+    wait_info(&mut raw, "aof_rewrites:1");
+    assert_eq!(
+        manifest(&dir.aof_dir()),
+        [
+            ("appendonly.aof.1.base.aof".to_string(), "b".to_string()),
+            ("appendonly.aof.1.incr.aof".to_string(), "i".to_string()),
+        ]
+    );
     assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", "no"]), b"+OK\r\n");
     raw.cmd(&["SET", "ignored", "3"]);
     drop(raw);
@@ -885,4 +903,53 @@ fn auto_rewrite_on_growth() {
     }
     assert_eq!(manifest(&dir.aof_dir())[0].0, "appendonly.aof.2.base.rdb");
     assert_eq!(raw.cmd_str(&["DBSIZE"]), ":100\r\n");
+}
+
+/// BGREWRITEAOF while a BGSAVE child runs is scheduled and starts once it is done; a second
+/// one while the rewrite runs is refused; writes during the rewrite land in the new incr file.
+#[test]
+fn bgrewriteaof_scheduled_behind_bgsave_and_refused_twice() {
+    let dir = TempDir::new("scheduled");
+    let server = rredis_aof(&dir, &["--save", ""]);
+    let mut raw = server.raw();
+    raw.cmd(&["SET", "a", "1"]);
+    // Half a second per key keeps each child alive long enough to be seen.
+    assert_eq!(
+        raw.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "500000"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(raw.cmd_str(&["BGSAVE"]), "+Background saving started\r\n");
+    assert_eq!(
+        raw.cmd_str(&["BGREWRITEAOF"]),
+        "+Background append only file rewriting scheduled\r\n"
+    );
+    assert!(raw
+        .cmd_str(&["INFO", "persistence"])
+        .contains("aof_rewrite_scheduled:1"));
+    wait_info(&mut raw, "aof_rewrite_in_progress:1");
+    assert_eq!(
+        raw.cmd_str(&["BGREWRITEAOF"]),
+        "-ERR Background append only file rewriting already in progress\r\n"
+    );
+    raw.cmd(&["SET", "during", "2"]);
+    wait_info(&mut raw, "aof_rewrites:1");
+    assert_eq!(
+        manifest(&dir.aof_dir()),
+        [
+            ("appendonly.aof.2.base.rdb".to_string(), "b".to_string()),
+            ("appendonly.aof.2.incr.aof".to_string(), "i".to_string()),
+        ]
+    );
+    assert_eq!(
+        normalised_incr(&dir.aof_dir()),
+        ["SELECT 0", "SET during 2"]
+    );
+    drop(raw);
+    shutdown(server);
+    let again = rredis_aof(&dir, &[]);
+    let mut raw = again.raw();
+    assert_eq!(
+        raw.cmd_str(&["MGET", "a", "during"]),
+        "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+    );
 }

@@ -717,14 +717,16 @@ fn flushdb_command(srv: &mut Server, c: &mut Client) {
     }
 }
 
-/// FLUSHALL [ASYNC|SYNC]: deletes every key of every database.
+/// FLUSHALL [ASYNC|SYNC]: deletes every key of every database, and resets the snapshot to
+/// match ([`crate::persist::bgsave::rdb_reset_after_flushall`]).
 fn flushall_command(srv: &mut Server, c: &mut Client) {
     if flush_args_ok_or_reply(c) {
         let removed: usize = srv.dbs.iter_mut().map(|db| db.clear()).sum();
-        // One more than the keys removed, so an empty FLUSHALL counts as a change too and
-        // is propagated (Redis's flushAllDataAndResetRDB).
-        srv.dirty += removed as u64 + 1;
+        srv.dirty += removed as u64;
         crate::db::signal_flushed_db(srv);
+        crate::persist::bgsave::rdb_reset_after_flushall(srv);
+        // Propagated even when everything was already empty (Redis's flushallCommand).
+        crate::propagate::force_command_propagation(srv);
         c.reply.ok();
     }
 }

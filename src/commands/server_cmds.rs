@@ -25,7 +25,8 @@ use crate::commands::{
 };
 use crate::config::{config_set, lookup_config, ConfigSetError, CONFIGS};
 use crate::pause::{pause_clients, unpause_clients, PauseKind};
-use crate::server::{Server, Shutdown};
+use crate::persist::fork::ChildKind;
+use crate::server::{prepare_for_shutdown, Server, ShutdownFlags};
 use crate::tracking::{
     check_prefix_collisions_or_reply, disable_tracking, enable_tracking, ClientTracking,
 };
@@ -1006,9 +1007,9 @@ struct InfoSection {
 }
 
 /// INFO's sections in Redis's output order. Every section rredis has is one of Redis's
-/// default sections; the others (commandstats, errorstats, latencystats) need per-command
-/// and per-error accounting rredis does not keep yet, so naming them selects nothing, as
-/// any unknown section name does.
+/// default sections; the per-command ones (commandstats, latencystats) need accounting
+/// rredis does not keep yet, so naming them selects nothing, as any unknown section name
+/// does.
 static INFO_SECTIONS: &[InfoSection] = &[
     InfoSection {
         names: &["server"],
@@ -1049,6 +1050,11 @@ static INFO_SECTIONS: &[InfoSection] = &[
         names: &["modules", "module_list"],
         title: "Modules",
         write: |_, _, _| {},
+    },
+    InfoSection {
+        names: &["errorstats"],
+        title: "Errorstats",
+        write: info_errorstats,
     },
     InfoSection {
         names: &["cluster"],
@@ -1095,6 +1101,17 @@ fn info_command(srv: &mut Server, c: &mut Client) {
         (section.write)(srv, c, &mut text);
     }
     c.reply.verbatim(text.as_bytes());
+}
+
+/// `# Errorstats`: error replies by code, in code order.
+fn info_errorstats(srv: &mut Server, _me: &Client, out: &mut String) {
+    for (code, count) in &srv.stats.errorstats {
+        let _ = write!(
+            out,
+            "errorstat_{}:count={count}\r\n",
+            String::from_utf8_lossy(code)
+        );
+    }
 }
 
 /// Appends one `name:value` line of an INFO section.
@@ -1286,9 +1303,12 @@ fn bytes_to_human(n: u64) -> String {
     )
 }
 
-/// `# Persistence`: rredis does not persist yet, so nothing is loading, saving or ever
-/// saved; `rdb_last_save_time` is `Server::lastsave`, the start time until a save happens.
+/// `# Persistence`: the state of RDB saves ([`crate::persist::bgsave::RdbSaveState`]) and of
+/// the running child, if any. The child reports its copy-on-write size once, when it is done
+/// (rdb_last_cow_size); the figures Redis's child sends every second while it runs
+/// (current_cow_*, current_fork_perc, current_save_keys_*) stay 0.
 fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
+    let rdb_child = srv.child.filter(|child| child.kind == ChildKind::Rdb);
     field(out, "loading", 0);
     field(out, "async_loading", 0);
     field(out, "current_cow_peak", 0);
@@ -1298,13 +1318,18 @@ fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
     field(out, "current_save_keys_processed", 0);
     field(out, "current_save_keys_total", 0);
     field(out, "rdb_changes_since_last_save", srv.dirty);
-    field(out, "rdb_bgsave_in_progress", 0);
+    field(out, "rdb_bgsave_in_progress", u8::from(rdb_child.is_some()));
     field(out, "rdb_last_save_time", srv.lastsave);
-    field(out, "rdb_last_bgsave_status", "ok");
-    field(out, "rdb_last_bgsave_time_sec", -1);
-    field(out, "rdb_current_bgsave_time_sec", -1);
-    field(out, "rdb_saves", 0);
-    field(out, "rdb_last_cow_size", 0);
+    let status = if srv.rdb.lastbgsave_ok { "ok" } else { "err" };
+    field(out, "rdb_last_bgsave_status", status);
+    field(out, "rdb_last_bgsave_time_sec", srv.rdb.save_time_last);
+    field(
+        out,
+        "rdb_current_bgsave_time_sec",
+        rdb_child.map_or(-1, |child| child.start.elapsed().as_secs() as i64),
+    );
+    field(out, "rdb_saves", srv.stats.rdb_saves);
+    field(out, "rdb_last_cow_size", srv.rdb.last_cow_size);
     field(out, "rdb_last_load_keys_expired", 0);
     field(out, "rdb_last_load_keys_loaded", 0);
     crate::persist::aof::info_fields(srv, out, false);
@@ -1314,7 +1339,7 @@ fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
 }
 
 /// `# Stats`: the server's counters. Features rredis does not have yet (replication,
-/// eviction, pub/sub, forks, defragmentation, tracking) report 0, which is what happened.
+/// eviction, defragmentation) report 0, which is what happened.
 fn info_stats(srv: &mut Server, _me: &Client, out: &mut String) {
     let st = &srv.stats;
     let kbps = |bytes_per_sec: u64| format!("{:.2}", bytes_per_sec as f64 / 1024.0);
@@ -1363,8 +1388,8 @@ fn info_stats(srv: &mut Server, _me: &Client, out: &mut String) {
         "pubsubshard_channels",
         srv.pubsub.shard_channel_count(),
     );
-    field(out, "latest_fork_usec", 0);
-    field(out, "total_forks", 0);
+    field(out, "latest_fork_usec", st.latest_fork_usec);
+    field(out, "total_forks", st.total_forks);
     field(out, "migrate_cached_sockets", 0);
     field(out, "slave_expires_tracked_keys", 0);
     field(out, "active_defrag_hits", 0);
@@ -1515,7 +1540,7 @@ fn config_get_command(srv: &mut Server, c: &mut Client) {
             continue;
         }
         for spec in CONFIGS {
-            if string_match(pattern, spec.name.as_bytes(), true) {
+            if !spec.hidden && string_match(pattern, spec.name.as_bytes(), true) {
                 add(spec.name.as_bytes(), spec);
             }
         }
@@ -1614,23 +1639,24 @@ fn time_command(_srv: &mut Server, c: &mut Client) {
     c.reply.bulk_i64(now % 1_000_000);
 }
 
-/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: stops the server. On success there is no
-/// reply: the event loop ends after this turn and the process exits, closing every
-/// connection (the caller reads end-of-file, which redis-cli expects).
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: stops the server (Redis's shutdownCommand).
+/// On success there is no reply: the event loop ends after this turn and the process exits,
+/// closing every connection (the caller reads end-of-file, which redis-cli expects).
 ///
-/// rredis does not persist yet, so there is nothing to save by default and NOSAVE changes
-/// nothing; SAVE asks for a snapshot it cannot write, which fails the shutdown as a failed
-/// save does in Redis, unless FORCE says to exit anyway. NOW (do not wait for replicas)
+/// [`prepare_for_shutdown`] kills a running child and writes the final snapshot when save
+/// points are configured (SAVE: always; NOSAVE: never); if that save fails, the server
+/// stays up and says so, unless FORCE says to exit anyway. NOW (do not wait for replicas)
 /// changes nothing without replicas, and since a shutdown never waits, ABORT never finds
 /// one in progress.
 fn shutdown_command(srv: &mut Server, c: &mut Client) {
-    let (mut save, mut nosave, mut now, mut force, mut abort) = (false, false, false, false, false);
+    let mut flags = ShutdownFlags::default();
+    let (mut now, mut abort) = (false, false);
     for arg in c.argv.iter().skip(1) {
         match arg.to_ascii_lowercase().as_slice() {
-            b"save" => save = true,
-            b"nosave" => nosave = true,
+            b"save" => flags.save = true,
+            b"nosave" => flags.nosave = true,
             b"now" => now = true,
-            b"force" => force = true,
+            b"force" => flags.force = true,
             b"abort" => abort = true,
             _ => {
                 c.reply.error("ERR syntax error");
@@ -1638,7 +1664,8 @@ fn shutdown_command(srv: &mut Server, c: &mut Client) {
             }
         }
     }
-    if (abort && (save || nosave || now || force)) || (save && nosave) {
+    let any_flag = flags != ShutdownFlags::default() || now;
+    if (abort && any_flag) || (flags.save && flags.nosave) {
         c.reply.error("ERR syntax error");
         return;
     }
@@ -1646,15 +1673,10 @@ fn shutdown_command(srv: &mut Server, c: &mut Client) {
         c.reply.error("ERR No shutdown in progress.");
         return;
     }
-    if save {
-        log::warn!("Error trying to save the DB: rredis has no persistence yet.");
-        if !force {
-            c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
-            return;
-        }
-        log::warn!("Error trying to save the DB. Exit anyway (FORCE).");
+    if !prepare_for_shutdown(srv, flags) {
+        c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
     }
-    srv.shutdown = Shutdown::Requested;
     // Run nothing more this client pipelined after SHUTDOWN.
     c.close_after_reply = true;
 }

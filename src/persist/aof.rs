@@ -38,6 +38,10 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use crate::client::Client;
+use crate::persist::fork::{
+    has_active_child_process, kill_child, redis_fork, run_child, send_child_cow_info, ActiveChild,
+    ChildKind, Forked, CHILD_FAILED, CHILD_OK,
+};
 use crate::server::{process_command, Server};
 use crate::util::{now_ms, parse_i64};
 
@@ -256,6 +260,10 @@ struct FsyncShared {
 /// duplicate of the incr file's descriptor and fsyncs it. fsync can take hundreds of ms on a
 /// busy disk; done on the loop it would stall every client, which is the whole point of
 /// `everysec` over `always`. Lives from the first everysec flush until the process exits.
+///
+/// A forked child (BGSAVE, BGREWRITEAOF) must not find a lock held by this thread: it takes
+/// none of the loop's (it never logs), and what it allocates or frees goes through
+/// jemalloc, whose fork handlers hold and release its locks around `fork`.
 #[derive(Debug)]
 struct FsyncThread {
     jobs: mpsc::Sender<File>,
@@ -333,10 +341,12 @@ pub struct Aof {
     fsync: Option<FsyncThread>,
     /// A rewrite was asked for while another child ran; the cron starts it later.
     pub rewrite_scheduled: bool,
-    /// When the running rewrite started (aof_current_rewrite_time_sec).
-    rewrite_started: Option<Instant>,
-    last_rewrite_time_sec: i64,
-    last_bgrewrite_ok: bool,
+    /// Copy-on-write bytes of the last rewrite child (aof_last_cow_size).
+    last_cow_size: u64,
+    /// Duration of the last rewrite in seconds (aof_last_rewrite_time_sec); `None`: none yet.
+    last_rewrite_time_sec: Option<i64>,
+    /// The last rewrite failed (aof_last_bgrewrite_status:err) until one succeeds.
+    last_bgrewrite_failed: bool,
     rewrites: u64,
     rewrites_consecutive_failures: u64,
 }
@@ -516,7 +526,7 @@ fn handle_write_error(srv: &mut Server, written: usize, e: io::Error, always: bo
 /// The fsync half of a flush: now with `always`, handed to the fsync thread once a second
 /// with `everysec`. No fsync while a rewrite child runs when `no-appendfsync-on-rewrite`.
 fn fsync_after_write(srv: &mut Server, now: i64) {
-    if srv.config.no_appendfsync_on_rewrite && srv.aof.rewrite_started.is_some() {
+    if srv.config.no_appendfsync_on_rewrite && has_active_child_process(srv) {
         return;
     }
     match srv.config.appendfsync.as_str() {
@@ -587,7 +597,7 @@ pub fn aof_cron(srv: &mut Server) {
     if srv.aof.flush_postponed_start != 0 || srv.aof.last_write_error.is_some() {
         flush_append_only_file(srv, false);
     }
-    if srv.aof.rewrite_started.is_some() {
+    if has_active_child_process(srv) {
         return;
     }
     if srv.aof.rewrite_scheduled {
@@ -754,8 +764,6 @@ enum LoadOutcome {
 pub fn load_and_open_on_server_start(srv: &mut Server) -> Result<(), String> {
     srv.aof.status = AofStatus::On;
     srv.propagation.wanted = true;
-    srv.aof.last_bgrewrite_ok = true;
-    srv.aof.last_rewrite_time_sec = -1;
     srv.aof.manifest = load_manifest_from_disk(srv)?;
     let start = Instant::now();
     let manifest = srv.aof.manifest.clone();
@@ -1190,18 +1198,29 @@ fn entry_bytes(e: crate::types::list::Entry<'_>) -> Bytes {
     }
 }
 
-/// Name of the temporary file a rewrite writes the new base to, in `dir` (Redis's
-/// temp-rewriteaof-bg-<pid>.aof).
-fn temp_rewrite_path() -> PathBuf {
-    PathBuf::from(format!("temp-rewriteaof-bg-{}.aof", std::process::id()))
+/// Name of the temporary file the rewrite child `pid` writes the new base to, in `dir`
+/// (Redis's temp-rewriteaof-bg-<pid>.aof).
+fn temp_rewrite_path(pid: u32) -> PathBuf {
+    PathBuf::from(format!("temp-rewriteaof-bg-{pid}.aof"))
 }
 
-/// Starts a rewrite (Redis's rewriteAppendOnlyFileBackground): the AOF buffer is flushed, a
-/// new incr file takes the writes from now on, and the new base is written from the
-/// dataset as it is now. Until the fork machinery is merged the base is written in the
-/// foreground, so "background" finishes before this returns.
+/// Removes what the rewrite child `pid` was writing (Redis's aofRemoveTempFile): the
+/// rewrite failed or was killed.
+pub fn aof_remove_temp_file(pid: libc::pid_t) {
+    let _ = std::fs::remove_file(temp_rewrite_path(pid as u32));
+}
+
+/// True while a child rewrites the AOF.
+fn rewrite_in_progress(srv: &Server) -> bool {
+    srv.child.is_some_and(|c| c.kind == ChildKind::Aof)
+}
+
+/// Starts a rewrite (Redis's rewriteAppendOnlyFileBackground): the AOF buffer is flushed and
+/// a new incr file takes the writes from now on, then a child is forked that writes the new
+/// base from the dataset as it is at the fork into a temporary file, fsyncs it and exits;
+/// [`background_rewrite_done_handler`] installs it. The caller checks that no child runs.
 pub fn rewrite_append_only_file_background(srv: &mut Server) -> Result<(), String> {
-    if srv.aof.rewrite_started.is_some() {
+    if has_active_child_process(srv) {
         return Err("Background append only file rewriting already in progress".into());
     }
     srv.aof.rewrite_scheduled = false;
@@ -1212,24 +1231,49 @@ pub fn rewrite_append_only_file_background(srv: &mut Server) -> Result<(), Strin
             strerror(&e)
         )
     })?;
-    srv.aof.rewrite_started = Some(Instant::now());
-    log::info!("Background append only file rewriting started");
-    let tmp = temp_rewrite_path();
-    let result = write_base_file(srv, &tmp);
-    if let Err(e) = &result {
-        log::warn!("Error rewriting the append only file: {}", strerror(e));
+    match redis_fork(srv, ChildKind::Aof) {
+        Ok(Forked::Child) => run_child(|| {
+            crate::persist::bgsave::rdb_key_save_delay(srv);
+            let tmp = temp_rewrite_path(std::process::id());
+            match write_base_file(srv, &tmp) {
+                Ok(()) => {
+                    log::info!(
+                        "Successfully created the temporary AOF base file {}",
+                        tmp.display()
+                    );
+                    send_child_cow_info("AOF rewrite");
+                    CHILD_OK
+                }
+                Err(e) => {
+                    log::warn!("Error rewriting the append only file: {}", strerror(&e));
+                    CHILD_FAILED
+                }
+            }
+        }),
+        Ok(Forked::Parent(pid)) => {
+            log::info!("Background append only file rewriting started by pid {pid}");
+            Ok(())
+        }
+        Err(e) => {
+            srv.aof.last_bgrewrite_failed = true;
+            Err(format!(
+                "Can't rewrite append only file in background: fork: {}",
+                strerror(&e)
+            ))
+        }
     }
-    background_rewrite_done_handler(srv, result.is_ok());
-    Ok(())
 }
 
 /// Switches appending to a new incr file (Redis's openNewIncrAofForAppend). With the AOF on,
 /// the manifest names it at once (so a crash during the rewrite loses nothing: old base, old
 /// incr, new incr); while the AOF is being turned on, it is named only when the first base
-/// is complete.
+/// is complete; with the AOF off (BGREWRITEAOF anyway) there is nothing to append to.
 fn open_new_incr_for_append(srv: &mut Server) -> io::Result<()> {
     let dir = aof_dir(srv);
     std::fs::create_dir_all(&dir)?;
+    if srv.aof.status == AofStatus::Off {
+        return Ok(());
+    }
     let saved = srv.aof.manifest.clone();
     let incr = new_incr_info(srv);
     let file = match open_for_append(&aof_path(srv, &incr.name)) {
@@ -1254,44 +1298,66 @@ fn open_new_incr_for_append(srv: &mut Server) -> io::Result<()> {
     Ok(())
 }
 
-/// Completes a rewrite (Redis's backgroundRewriteDoneHandler): on success the temporary
-/// base becomes the new base, the old base and every incr but the current one become
-/// history, the manifest is replaced and the history deleted.
-fn background_rewrite_done_handler(srv: &mut Server, ok: bool) {
-    let elapsed = srv
-        .aof
-        .rewrite_started
-        .take()
-        .map_or(0, |t| t.elapsed().as_secs());
-    srv.aof.last_rewrite_time_sec = elapsed as i64;
-    let tmp = temp_rewrite_path();
-    let result = if ok {
+/// Takes in the outcome of a rewrite child that `check_children_done` reaped (Redis's
+/// backgroundRewriteDoneHandler): on success the temporary base becomes the new base, the
+/// old base and every incr but the current one become history, the manifest is replaced
+/// and the history deleted. A child killed by SIGUSR1 was stopped on purpose and is not an
+/// error. A failed rewrite that was to turn the AOF on is tried again from the cron.
+pub fn background_rewrite_done_handler(
+    srv: &mut Server,
+    child: ActiveChild,
+    exitcode: i32,
+    bysignal: i32,
+    cow_bytes: u64,
+) {
+    srv.aof.last_rewrite_time_sec = Some(child.start.elapsed().as_secs() as i64);
+    let tmp = temp_rewrite_path(child.pid as u32);
+    let result = if bysignal == 0 && exitcode == 0 {
+        log::info!("Background AOF rewrite terminated with success");
         install_new_base(srv, &tmp)
+    } else if bysignal == 0 {
+        Err("Background AOF rewrite terminated with error".to_string())
     } else {
-        Err("rewrite failed".into())
+        Err(format!(
+            "Background AOF rewrite terminated by signal {bysignal}"
+        ))
     };
     match result {
         Ok(()) => {
-            srv.aof.last_bgrewrite_ok = true;
+            srv.aof.last_cow_size = cow_bytes;
+            srv.aof.last_bgrewrite_failed = false;
             srv.aof.rewrites += 1;
             srv.aof.rewrites_consecutive_failures = 0;
             if srv.aof.status == AofStatus::WaitRewrite {
                 srv.aof.status = AofStatus::On;
-                log::info!("Background AOF rewrite finished successfully");
             }
-            log::info!("Background AOF rewrite terminated with success");
             delete_history_files(srv);
+            log::info!("Background AOF rewrite finished successfully");
         }
         Err(e) => {
-            log::warn!("Background AOF rewrite failed: {e}");
-            let _ = std::fs::remove_file(&tmp);
-            srv.aof.last_bgrewrite_ok = false;
-            srv.aof.rewrites_consecutive_failures += 1;
+            log::warn!("{e}");
+            aof_remove_temp_file(child.pid);
+            if bysignal != libc::SIGUSR1 {
+                srv.aof.last_bgrewrite_failed = true;
+                srv.aof.rewrites_consecutive_failures += 1;
+            }
             if srv.aof.status == AofStatus::WaitRewrite {
-                // Turning the AOF on failed: back off, as Redis does.
-                stop_append_only(srv);
+                // The incr file opened for this attempt is in no manifest: drop it with
+                // what it holds (the next attempt's base will hold those writes), and try
+                // again (Redis schedules a new rewrite).
+                discard_unpersisted_incr(srv);
+                srv.aof.rewrite_scheduled = true;
             }
         }
+    }
+}
+
+/// While the AOF is being turned on: forgets the incr file a failed rewrite opened.
+fn discard_unpersisted_incr(srv: &mut Server) {
+    srv.aof.file = None;
+    srv.aof.buf.clear();
+    if let Some(incr) = srv.aof.manifest.incrs.pop() {
+        let _ = std::fs::remove_file(aof_path(srv, &incr.name));
     }
 }
 
@@ -1303,7 +1369,9 @@ fn install_new_base(srv: &mut Server, tmp: &Path) -> Result<(), String> {
     std::fs::rename(tmp, &new_path).map_err(|e| {
         srv.aof.manifest = saved.clone();
         format!(
-            "Error trying to rename the temporary AOF base file: {}",
+            "Error trying to rename the temporary AOF base file {} into {}: {}",
+            tmp.display(),
+            base.name,
             strerror(&e)
         )
     })?;
@@ -1312,7 +1380,12 @@ fn install_new_base(srv: &mut Server, tmp: &Path) -> Result<(), String> {
         old.kind = FileType::History;
         manifest.history.push(old);
     }
-    let current = manifest.incrs.pop();
+    // The incr file being appended to stays; with the AOF off there is none.
+    let current = if srv.aof.file.is_some() {
+        manifest.incrs.pop()
+    } else {
+        None
+    };
     for mut old in manifest.incrs.drain(..) {
         old.kind = FileType::History;
         manifest.history.push(old);
@@ -1338,7 +1411,10 @@ fn install_new_base(srv: &mut Server, tmp: &Path) -> Result<(), String> {
 }
 
 /// Turns the AOF on at run time (CONFIG SET appendonly yes; Redis's startAppendOnly): the
-/// first base is written by a rewrite, and the AOF is on once it completes.
+/// first base is written by a rewrite, and the AOF is on once it completes; writes from
+/// now on are collected meanwhile. While a BGSAVE child runs the rewrite is scheduled; a
+/// rewrite already running (BGREWRITEAOF with the AOF off) is killed and started again,
+/// since its base would not be followed by the writes collected from now on.
 pub fn start_append_only(srv: &mut Server) -> Result<(), String> {
     if srv.aof.status != AofStatus::Off {
         return Ok(());
@@ -1346,26 +1422,43 @@ pub fn start_append_only(srv: &mut Server) -> Result<(), String> {
     srv.aof.manifest = load_manifest_from_disk(srv)?;
     srv.aof.status = AofStatus::WaitRewrite;
     srv.propagation.wanted = true;
-    srv.aof.last_rewrite_time_sec = -1;
+    if rewrite_in_progress(srv) {
+        kill_append_only_child(srv);
+    }
+    if has_active_child_process(srv) {
+        srv.aof.rewrite_scheduled = true;
+        log::warn!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+        return Ok(());
+    }
     if let Err(e) = rewrite_append_only_file_background(srv) {
+        log::warn!("{e}");
         log::warn!("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
         stop_append_only(srv);
         return Err(e);
     }
-    if srv.aof.status == AofStatus::On {
-        Ok(())
-    } else {
-        Err("AOF rewrite failed".into())
+    Ok(())
+}
+
+/// Kills a running rewrite child and removes its temporary file (Redis's
+/// killAppendOnlyChild).
+fn kill_append_only_child(srv: &mut Server) {
+    if rewrite_in_progress(srv) {
+        log::info!("Killing running AOF rewrite child");
+        kill_child(srv);
     }
 }
 
 /// Turns the AOF off (CONFIG SET appendonly no; Redis's stopAppendOnly): what is buffered
-/// is written and fsynced, the file closed.
+/// is written and fsynced, the file closed, a running rewrite killed.
 pub fn stop_append_only(srv: &mut Server) {
     if srv.aof.status == AofStatus::Off {
         return;
     }
     flush_and_sync_on_shutdown(srv);
+    if srv.aof.status == AofStatus::WaitRewrite {
+        discard_unpersisted_incr(srv);
+    }
+    kill_append_only_child(srv);
     srv.aof.file = None;
     srv.aof.buf.clear();
     srv.aof.status = AofStatus::Off;
@@ -1373,19 +1466,28 @@ pub fn stop_append_only(srv: &mut Server) {
     srv.propagation.wanted = false;
 }
 
-/// BGREWRITEAOF (Redis's bgrewriteaofCommand).
+/// BGREWRITEAOF (Redis's bgrewriteaofCommand): refused while a rewrite runs, scheduled while
+/// a BGSAVE child runs, else started.
 pub fn bgrewriteaof_command(srv: &mut Server, c: &mut Client) {
-    if srv.aof.rewrite_started.is_some() {
+    if rewrite_in_progress(srv) {
         return c
             .reply
             .error("ERR Background append only file rewriting already in progress");
     }
-    let was_off = srv.aof.status == AofStatus::Off;
-    if was_off {
-        // Redis rewrites even with the AOF off; the files it writes are then not used.
+    if has_active_child_process(srv) {
+        srv.aof.rewrite_scheduled = true;
+        return c
+            .reply
+            .status("Background append only file rewriting scheduled");
+    }
+    if srv.aof.status == AofStatus::Off {
+        // Redis rewrites even with the AOF off: the directory then holds only a base.
         srv.aof.manifest = match load_manifest_from_disk(srv) {
             Ok(m) => m,
-            Err(e) => return c.reply.error(&format!("ERR {e}")),
+            Err(e) => {
+                log::warn!("{e}");
+                return c.reply.error(REWRITE_FAILED);
+            }
         };
     }
     match rewrite_append_only_file_background(srv) {
@@ -1394,13 +1496,14 @@ pub fn bgrewriteaof_command(srv: &mut Server, c: &mut Client) {
             .status("Background append only file rewriting started"),
         Err(e) => {
             log::warn!("{e}");
-            c.reply.error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
+            c.reply.error(REWRITE_FAILED);
         }
     }
-    if was_off {
-        srv.aof.file = None;
-    }
 }
+
+/// BGREWRITEAOF's reply when the rewrite could not start.
+const REWRITE_FAILED: &str =
+    "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.";
 
 /// The AOF fields of INFO persistence, in Redis's order: `head` after the RDB fields,
 /// `tail` (only while the AOF is on) after the module fork fields.
@@ -1415,23 +1518,22 @@ pub fn info_fields(srv: &Server, out: &mut String, tail: bool) {
         field("aof_enabled", &enabled);
         field(
             "aof_rewrite_in_progress",
-            &i32::from(aof.rewrite_started.is_some()),
+            &i32::from(rewrite_in_progress(srv)),
         );
         field("aof_rewrite_scheduled", &i32::from(aof.rewrite_scheduled));
-        let last = if aof.rewrites == 0 && aof.rewrites_consecutive_failures == 0 {
-            -1
-        } else {
-            aof.last_rewrite_time_sec
-        };
-        field("aof_last_rewrite_time_sec", &last);
-        let current = aof
-            .rewrite_started
-            .map_or(-1, |t| t.elapsed().as_secs() as i64);
+        field(
+            "aof_last_rewrite_time_sec",
+            &aof.last_rewrite_time_sec.unwrap_or(-1),
+        );
+        let current = srv
+            .child
+            .filter(|c| c.kind == ChildKind::Aof)
+            .map_or(-1, |c| c.start.elapsed().as_secs() as i64);
         field("aof_current_rewrite_time_sec", &current);
-        let status = if aof.last_bgrewrite_ok || aof.rewrites_consecutive_failures == 0 {
-            "ok"
-        } else {
+        let status = if aof.last_bgrewrite_failed {
             "err"
+        } else {
+            "ok"
         };
         field("aof_last_bgrewrite_status", &status);
         field("aof_rewrites", &aof.rewrites);
@@ -1445,7 +1547,7 @@ pub fn info_fields(srv: &Server, out: &mut String, tail: bool) {
             "ok"
         };
         field("aof_last_write_status", &write);
-        field("aof_last_cow_size", &0);
+        field("aof_last_cow_size", &aof.last_cow_size);
         return;
     }
     if aof.status == AofStatus::Off {

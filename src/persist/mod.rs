@@ -4,7 +4,9 @@
 //! the blob encodings (listpack, ziplist, intset, zipmap) RDB values are made of, [`lzf`] the
 //! string compression and [`crc64`] the checksum.
 pub mod aof;
+pub mod bgsave;
 pub mod crc64;
+pub mod fork;
 pub mod lzf;
 pub mod packed;
 pub mod rdb;

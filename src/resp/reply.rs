@@ -21,9 +21,9 @@ pub struct Reply {
     sent: usize,
     /// Protocol version negotiated by HELLO: 2 (the default) or 3.
     pub resp: u8,
-    /// Error replies appended since the client connected; `process_command` adds the ones a
-    /// handler wrote to INFO's total_error_replies.
-    errors: u64,
+    /// The codes (`ERR`, `WRONGTYPE`...) of the error replies appended since the server last
+    /// collected them for INFO errorstats ([`Reply::take_error_codes`]).
+    error_codes: Vec<Box<[u8]>>,
 }
 
 impl Default for Reply {
@@ -32,7 +32,7 @@ impl Default for Reply {
             buf: Vec::new(),
             sent: 0,
             resp: 2,
-            errors: 0,
+            error_codes: Vec::new(),
         }
     }
 }
@@ -106,7 +106,7 @@ impl Reply {
     /// An error reply whose text may hold arbitrary bytes (it quotes client input, as the
     /// unknown-command and protocol errors do); sanitised like [`Reply::error`].
     pub fn error_bytes(&mut self, msg: &[u8]) {
-        self.errors += 1;
+        self.error_codes.push(error_code(msg).into());
         self.buf.push(b'-');
         self.buf.extend(
             msg.iter()
@@ -115,9 +115,9 @@ impl Reply {
         self.raw(b"\r\n");
     }
 
-    /// Number of error replies appended so far.
-    pub fn errors(&self) -> u64 {
-        self.errors
+    /// The codes of the error replies appended since the last call, oldest first.
+    pub fn take_error_codes(&mut self) -> Vec<Box<[u8]>> {
+        std::mem::take(&mut self.error_codes)
     }
 
     /// An integer reply.
@@ -245,6 +245,16 @@ impl Reply {
     }
 }
 
+/// The code INFO errorstats files an error under: its first word when a space ends it
+/// within the first 32 bytes, else `ERR` (Redis's afterErrorReply).
+fn error_code(msg: &[u8]) -> &[u8] {
+    let head = msg.get(..msg.len().min(31)).unwrap_or(msg);
+    match head.iter().position(|&b| b == b' ') {
+        Some(end) => head.get(..end).unwrap_or(b"ERR"),
+        None => b"ERR",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,5 +324,20 @@ mod tests {
         let mut r = Reply::default();
         r.error("ERR bad\r\nthing");
         assert_eq!(r.pending(), b"-ERR bad  thing\r\n");
+    }
+
+    #[test]
+    fn error_codes_as_errorstats_files_them() {
+        let mut r = Reply::default();
+        r.error("WRONGTYPE Operation against a key");
+        r.error("ERR");
+        r.error("NOSPACEINTHEFIRSTTHIRTYTWOBYTESOFTHIS message");
+        r.error("EXECABORT Transaction discarded");
+        let codes: Vec<&[u8]> = vec![b"WRONGTYPE", b"ERR", b"ERR", b"EXECABORT"];
+        assert_eq!(
+            r.take_error_codes(),
+            codes.into_iter().map(Box::from).collect::<Vec<Box<[u8]>>>()
+        );
+        assert!(r.take_error_codes().is_empty());
     }
 }

@@ -55,11 +55,15 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts rredis with extra command-line arguments.
+    /// Starts rredis with extra command-line arguments. Snapshots are off (`--save ""`, as for
+    /// [`real_redis`]) so that no test writes a dump.rdb into the working directory at
+    /// shutdown; a test that wants save points passes `--save` (the points then add up from
+    /// none) and its own `--dir`.
     pub fn start_with(args: &[&str]) -> Server {
         Server::spawn_on_free_port(|port| {
             Command::new(env!("CARGO_BIN_EXE_rredis"))
                 .args(["--port", &port.to_string(), "--loglevel", "warning"])
+                .args(["--save", ""])
                 .args(args)
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
@@ -139,7 +143,8 @@ pub fn real_redis(test: &str) -> Option<Server> {
     real_redis_with(test, &[])
 }
 
-/// [`real_redis`] with extra command-line arguments (`--dir`, `--dbfilename` ...).
+/// [`real_redis`] with extra command-line arguments (`--dir`, `--save "1 1"`: save points add
+/// up from none).
 pub fn real_redis_with(test: &str, args: &[&str]) -> Option<Server> {
     if !have_tool("redis-server", test) {
         return None;

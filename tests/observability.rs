@@ -1,6 +1,6 @@
-//! SLOWLOG and MONITOR, compared with redis-server 7.0: the same commands on both servers,
-//! then the slow log's entries and the monitor's lines side by side, with what cannot agree
-//! (timestamps, durations, client ports) masked.
+//! What operators read about the commands a server ran — SLOWLOG, MONITOR, INFO errorstats —
+//! compared with redis-server 7.0: the same commands on both servers, then the results side
+//! by side, with what cannot agree (timestamps, durations, client ports) masked.
 
 mod common;
 
@@ -182,4 +182,47 @@ fn monitor_stream_matches_redis() {
     }
     assert_eq!(streams[0].0, streams[1].0, "monitor lines");
     assert_eq!(streams[0], streams[1]);
+}
+
+#[test]
+fn errorstats_match_redis() {
+    let Some(redis) = real_redis("errorstats_match_redis") else {
+        return;
+    };
+    let ours = Server::start();
+    let mut sections = Vec::new();
+    for server in [&ours, &redis] {
+        let mut conn = server.raw();
+        conn.cmd(&["CONFIG", "RESETSTAT"]);
+        conn.cmd(&["SET", "s", "v"]);
+        for args in [
+            &["LPUSH", "s", "x"][..],
+            &["INCR", "s"],
+            &["NOSUCHCOMMAND"],
+            &["GET"],
+            &["AUTH", "nopassword"],
+            &["AUTH", "user", "pass"],
+            &["EXEC"],
+            &["MULTI"],
+            &["NOSUCHCOMMAND"],
+            &["EXEC"],
+            &["HELLO", "4"],
+            &["CLIENT", "PAUSE", "x"],
+            &["OBJECT", "ENCODING", "s", "extra"],
+        ] {
+            conn.cmd(args);
+        }
+        let mut info = conn.cmd_str(&["INFO", "errorstats"]);
+        info.push_str(
+            &conn
+                .cmd_str(&["INFO", "stats"])
+                .lines()
+                .filter(|l| l.starts_with("total_error_replies"))
+                .collect::<String>(),
+        );
+        conn.cmd(&["CONFIG", "RESETSTAT"]);
+        info.push_str(&conn.cmd_str(&["INFO", "errorstats"]));
+        sections.push(info);
+    }
+    assert_eq!(sections[0], sections[1]);
 }
