@@ -953,3 +953,27 @@ fn bgrewriteaof_scheduled_behind_bgsave_and_refused_twice() {
         "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
     );
 }
+
+/// CONFIG SET appendonly yes while a BGSAVE child runs: the first rewrite waits for it, and
+/// the writes made meanwhile are in that base exactly once (not also in the incr file).
+#[test]
+fn appendonly_turned_on_behind_bgsave_counts_each_write_once() {
+    let dir = TempDir::new("on-behind-bgsave");
+    let server = Server::start_with(&["--dir", dir.str(), "--save", ""]);
+    let mut raw = server.raw();
+    raw.cmd(&["INCR", "n"]);
+    raw.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "300000"]);
+    assert_eq!(raw.cmd_str(&["BGSAVE"]), "+Background saving started\r\n");
+    assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", "yes"]), b"+OK\r\n");
+    assert!(raw
+        .cmd_str(&["INFO", "persistence"])
+        .contains("aof_rewrite_scheduled:1"));
+    raw.cmd(&["INCR", "n"]);
+    raw.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    wait_info(&mut raw, "aof_rewrites:1");
+    raw.cmd(&["INCR", "n"]);
+    drop(raw);
+    shutdown(server);
+    let again = rredis_aof(&dir, &[]);
+    assert_eq!(again.raw().cmd_str(&["GET", "n"]), "$1\r\n3\r\n");
+}

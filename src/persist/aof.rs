@@ -392,8 +392,12 @@ fn cat_command(buf: &mut Vec<u8>, argv: &[Bytes]) {
 /// by a SELECT when it runs in another database than the last command written. `db` is
 /// `None` for commands that run wherever the stream is (EXEC).
 pub fn feed_append_only_file(srv: &mut Server, db: Option<usize>, argv: &[Bytes]) {
+    // While the AOF is being turned on, only what follows the fork of the first base's
+    // child is kept: what came before is in that base (Redis feeds only with the AOF on,
+    // or waiting for the rewrite with its child running).
+    let waiting = srv.aof.status == AofStatus::WaitRewrite && !rewrite_in_progress(srv);
     let aof = &mut srv.aof;
-    if aof.status == AofStatus::Off {
+    if aof.status == AofStatus::Off || waiting {
         return;
     }
     if let Some(db) = db {
