@@ -679,6 +679,31 @@ fn aof_wins_over_dump_rdb() {
     assert_eq!(raw.cmd_str(&["KEYS", "*"]), "*1\r\n$8\r\nfrom-aof\r\n");
 }
 
+/// The commands replayed at start-up are nobody's requests: not counted in INFO stats, as
+/// in Redis.
+#[test]
+fn replayed_commands_are_not_counted() {
+    let dir = TempDir::new("not-counted");
+    let server = rredis_aof(&dir, &[]);
+    let mut raw = server.raw();
+    for i in 0..50 {
+        raw.cmd(&["SET", &format!("k{i}"), "v"]);
+    }
+    drop(raw);
+    shutdown(server);
+    let again = rredis_aof(&dir, &[]);
+    let mut raw = again.raw();
+    assert_eq!(raw.cmd_str(&["DBSIZE"]), ":50\r\n");
+    let info = raw.cmd_str(&["INFO", "stats"]);
+    let processed: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("total_commands_processed:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("total_commands_processed");
+    // The start-up probe's PINGs and DBSIZE only.
+    assert!(processed < 20, "{processed} commands counted");
+}
+
 /// Runs a writer against a server on `dir` (INCR of a counter, then SET of a key named by
 /// the count), recording what was acknowledged, and SIGKILLs the server after `run_for`.
 /// Returns the highest acknowledged count and the INCR+SET pairs per second.

@@ -777,6 +777,10 @@ pub fn load_and_open_on_server_start(srv: &mut Server) -> Result<(), String> {
         let result = load_append_only_files(srv, &files);
         srv.loading = false;
         result?;
+        // The replayed commands were nobody's requests: Redis's loader runs them outside
+        // call(), so they show in no counter and no slow log.
+        srv.stats.reset(now_ms());
+        srv.slowlog = Default::default();
         log::info!(
             "DB loaded from append only file: {:.3} seconds",
             start.elapsed().as_secs_f64()
