@@ -1002,3 +1002,87 @@ fn appendonly_turned_on_behind_bgsave_counts_each_write_once() {
     let again = rredis_aof(&dir, &[]);
     assert_eq!(again.raw().cmd_str(&["GET", "n"]), "$1\r\n3\r\n");
 }
+
+/// Starts rredis on `dir` under a file size limit (`ulimit -f`, 1 KB blocks) with SIGXFSZ
+/// ignored (ignored signals survive exec), so AOF writes past the limit fail with EFBIG
+/// instead of killing the process: a full disk, as far as the server can tell.
+fn rredis_with_file_limit(dir: &TempDir, kb: u32, fsync: &str) -> (std::process::Child, u16) {
+    let port = common::free_port();
+    let script = format!(
+        "trap '' XFSZ; ulimit -f {kb}; exec {} --port {port} --dir {} --appendonly yes --appendfsync {fsync} --save '' --loglevel warning",
+        env!("CARGO_BIN_EXE_rredis"),
+        dir.str()
+    );
+    let child = Command::new("bash")
+        .args(["-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "rredis did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (child, port)
+}
+
+/// A failed AOF write (here: the file size limit) makes writes fail with Redis's MISCONF
+/// error while reads go on; the file keeps only whole commands.
+#[test]
+fn write_errors_refuse_writes_with_misconf() {
+    let dir = TempDir::new("misconf");
+    let (mut child, port) = rredis_with_file_limit(&dir, 16, "everysec");
+    let mut raw = Raw::connect(port);
+    let value = "x".repeat(1000);
+    let mut refused = None;
+    for i in 0..100 {
+        let reply = raw.cmd_str(&["SET", &format!("k{i}"), &value]);
+        if reply != "+OK\r\n" {
+            refused = Some(reply);
+            break;
+        }
+    }
+    assert_eq!(
+        refused.as_deref(),
+        Some("-MISCONF Errors writing to the AOF file: File too large\r\n")
+    );
+    assert_eq!(
+        raw.cmd_str(&["PING"]),
+        "-MISCONF Errors writing to the AOF file: File too large\r\n"
+    );
+    assert_eq!(raw.cmd_str(&["GET", "k0"]), format!("$1000\r\n{value}\r\n"));
+    assert!(raw
+        .cmd_str(&["INFO", "persistence"])
+        .contains("aof_last_write_status:err"));
+    let _ = child.kill();
+    let _ = child.wait();
+    // What is in the file is whole commands (the partial write was cut away).
+    let commands =
+        parse_aof(&std::fs::read(dir.aof_dir().join("appendonly.aof.1.incr.aof")).unwrap());
+    assert!(commands.len() > 5, "{} commands", commands.len());
+}
+
+/// With `appendfsync always` nothing can be promised after a failed write: the server
+/// exits rather than acknowledge writes that are not on disk.
+#[test]
+fn write_error_with_fsync_always_exits() {
+    let dir = TempDir::new("always-exit");
+    let (mut child, port) = rredis_with_file_limit(&dir, 16, "always");
+    let mut raw = Raw::connect(port);
+    let value = "x".repeat(1000);
+    let mut acked = 0;
+    for i in 0..100 {
+        match raw.try_cmd(&[b"SET", format!("k{i}").as_bytes(), value.as_bytes()]) {
+            Ok(reply) if reply == b"+OK\r\n" => acked += 1,
+            _ => break,
+        }
+    }
+    let status = wait_child(&mut child, Duration::from_secs(10)).expect("rredis exits");
+    assert!(!status.success());
+    // Every acknowledged write is in the file.
+    let commands =
+        parse_aof(&std::fs::read(dir.aof_dir().join("appendonly.aof.1.incr.aof")).unwrap());
+    let sets = commands.iter().filter(|c| c[0] == b"SET").count();
+    assert_eq!(sets, acked);
+}
