@@ -229,7 +229,12 @@ fn serve_clients_blocked_on_key(srv: &mut Server, db: usize, key: &Bytes) {
         };
         if c.id == waiter.id && c.blocked.as_ref().is_some_and(|b| b.db == db) {
             if let Some(serve) = c.blocked.as_ref().map(|b| b.serve) {
-                if serve(srv, &mut c, key) {
+                // Each served client is an execution unit of its own: its pop is
+                // propagated in the non-blocking form the serve function rewrote it to.
+                let unit = crate::propagate::begin(srv);
+                let served = serve(srv, &mut c, key);
+                crate::propagate::end(srv, unit, c.db, &c.argv, true);
+                if served {
                     unblock_client(srv, &mut c);
                     queue_write(srv, &mut c);
                 }

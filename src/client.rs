@@ -93,7 +93,9 @@ pub struct Client {
     pub id: u64,
     /// The slab key and mio token of this client.
     pub token: usize,
-    pub sock: TcpStream,
+    /// The connection; `None` only for the fake client that replays the AOF at start-up
+    /// (Redis's fake client with fd -1), which is never in `Server::clients`.
+    pub sock: Option<TcpStream>,
     /// Peer and local addresses (CLIENT LIST addr / laddr).
     pub addr: SocketAddr,
     pub laddr: Option<SocketAddr>,
@@ -183,13 +185,13 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for a freshly accepted socket.
-    pub fn new(id: u64, token: usize, sock: TcpStream, addr: SocketAddr) -> Client {
+    /// A client for a freshly accepted socket (`None`: the AOF loader's fake client).
+    pub fn new(id: u64, token: usize, sock: Option<TcpStream>, addr: SocketAddr) -> Client {
         let now = now_ms();
         Client {
             id,
             token,
-            laddr: sock.local_addr().ok(),
+            laddr: sock.as_ref().and_then(|s| s.local_addr().ok()),
             sock,
             addr,
             querybuf: BytesMut::new(),
@@ -347,7 +349,10 @@ pub fn handle_client_input(srv: &mut Server, c: &mut Client) {
 /// One `read()` into the server's scratch buffer, whose received bytes are appended to the
 /// query buffer.
 fn read_once(srv: &mut Server, c: &mut Client) -> io::Result<usize> {
-    let n = c.sock.read(&mut srv.read_buf)?;
+    let Some(sock) = &mut c.sock else {
+        return Ok(0);
+    };
+    let n = sock.read(&mut srv.read_buf)?;
     c.querybuf
         .extend_from_slice(srv.read_buf.get(..n).unwrap_or_default());
     if n > 0 {
@@ -466,7 +471,10 @@ pub fn write_to_client(srv: &mut Server, registry: &Registry, c: &mut Client) {
         let chunk = pending
             .get(..pending.len().min(WRITE_BUDGET_PER_TURN))
             .unwrap_or(pending);
-        match c.sock.write(chunk) {
+        let Some(sock) = &mut c.sock else {
+            return;
+        };
+        match sock.write(chunk) {
             Ok(0) => break,
             Ok(n) => {
                 c.reply.consume(n);
@@ -495,10 +503,11 @@ pub fn write_to_client(srv: &mut Server, registry: &Registry, c: &mut Client) {
         } else {
             Interest::READABLE
         };
-        if registry
-            .reregister(&mut c.sock, Token(c.token), interest)
-            .is_err()
-        {
+        let registered = match &mut c.sock {
+            Some(sock) => registry.reregister(sock, Token(c.token), interest),
+            None => Ok(()),
+        };
+        if registered.is_err() {
             close_client_async(srv, c);
             return;
         }

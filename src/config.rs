@@ -106,6 +106,28 @@ pub struct Config {
     pub rdbcompression: bool,
     /// End RDB files with a CRC64 of their contents (zero when off, which loaders skip).
     pub rdbchecksum: bool,
+    /// Log every write to the append-only file (see `crate::persist::aof`). CONFIG SET turns
+    /// it on by a rewrite and off by closing the file ([`Apply::AppendOnly`]).
+    pub appendonly: bool,
+    /// When the AOF is fsynced: `always` (before replying), `everysec`, `no`.
+    pub appendfsync: String,
+    /// Prefix of the AOF's file names, and its directory inside `dir`; fixed at start-up.
+    pub appendfilename: String,
+    pub appenddirname: String,
+    /// Rewrites write the base as an RDB image (else as commands).
+    pub aof_use_rdb_preamble: bool,
+    /// Load an AOF whose last command is cut short, dropping that command.
+    pub aof_load_truncated: bool,
+    /// Rewrite automatically when the AOF grew by this percentage over its base (0: never),
+    /// once it is at least `auto_aof_rewrite_min_size` bytes.
+    pub auto_aof_rewrite_percentage: i64,
+    pub auto_aof_rewrite_min_size: u64,
+    /// Skip fsyncs while a rewrite runs.
+    pub no_appendfsync_on_rewrite: bool,
+    /// Accepted and stored: a rewrite fsyncs its base once, at the end.
+    pub aof_rewrite_incremental_fsync: bool,
+    /// Accepted and stored; only `no` is implemented (no timestamp annotations are written).
+    pub aof_timestamp_enabled: bool,
     /// Commands that execute for at least this many µs go to the slow log; negative
     /// disables it, 0 logs every command.
     pub slowlog_log_slower_than: i64,
@@ -250,6 +272,17 @@ impl Default for Config {
             dbfilename: "dump.rdb".into(),
             rdbcompression: true,
             rdbchecksum: true,
+            appendonly: false,
+            appendfsync: "everysec".into(),
+            appendfilename: "appendonly.aof".into(),
+            appenddirname: "appendonlydir".into(),
+            aof_use_rdb_preamble: true,
+            aof_load_truncated: true,
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 * 1024 * 1024,
+            no_appendfsync_on_rewrite: false,
+            aof_rewrite_incremental_fsync: true,
+            aof_timestamp_enabled: false,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
@@ -336,6 +369,8 @@ pub enum Apply {
     Bind,
     /// Make the new password the default user's only one ([`crate::acl`]).
     RequirePass,
+    /// Start or stop the AOF (`crate::persist::aof`).
+    AppendOnly,
 }
 
 impl Apply {
@@ -357,6 +392,17 @@ impl Apply {
                 srv.acl
                     .update_default_user_password(table, &srv.config.requirepass);
                 Ok(())
+            }
+            Apply::AppendOnly => {
+                if !srv.config.appendonly {
+                    crate::persist::aof::stop_append_only(srv);
+                    Ok(())
+                } else {
+                    crate::persist::aof::start_append_only(srv).map_err(|e| {
+                        log::warn!("{e}");
+                        "Unable to turn on AOF. Check server logs."
+                    })
+                }
             }
             Apply::Port | Apply::Bind => change_listeners(srv).map_err(|e| {
                 log::warn!("Warning: {e}");
@@ -566,6 +612,50 @@ pub static CONFIGS: &[ConfigSpec] = &[
     .protected(),
     ConfigSpec::mutable("rdbcompression", Kind::Bool(field!(rdbcompression))),
     ConfigSpec::mutable("rdbchecksum", Kind::Bool(field!(rdbchecksum))),
+    ConfigSpec::mutable("appendonly", Kind::Bool(field!(appendonly))).with_apply(Apply::AppendOnly),
+    ConfigSpec::mutable(
+        "appendfsync",
+        Kind::Enum(field!(appendfsync), &["everysec", "always", "no"]),
+    ),
+    ConfigSpec::immutable(
+        "appendfilename",
+        Kind::FileName(
+            field!(appendfilename),
+            "appendfilename can't be a path, just a filename",
+        ),
+    ),
+    ConfigSpec::immutable(
+        "appenddirname",
+        Kind::FileName(
+            field!(appenddirname),
+            "appenddirname can't be a path, just a dirname",
+        ),
+    ),
+    ConfigSpec::mutable(
+        "aof-use-rdb-preamble",
+        Kind::Bool(field!(aof_use_rdb_preamble)),
+    ),
+    ConfigSpec::mutable("aof-load-truncated", Kind::Bool(field!(aof_load_truncated))),
+    ConfigSpec::mutable(
+        "auto-aof-rewrite-percentage",
+        Kind::Int(field!(auto_aof_rewrite_percentage), 0, INT_MAX),
+    ),
+    ConfigSpec::mutable(
+        "auto-aof-rewrite-min-size",
+        Kind::Memory(field!(auto_aof_rewrite_min_size), 0, LONG_MAX),
+    ),
+    ConfigSpec::mutable(
+        "no-appendfsync-on-rewrite",
+        Kind::Bool(field!(no_appendfsync_on_rewrite)),
+    ),
+    ConfigSpec::mutable(
+        "aof-rewrite-incremental-fsync",
+        Kind::Bool(field!(aof_rewrite_incremental_fsync)),
+    ),
+    ConfigSpec::mutable(
+        "aof-timestamp-enabled",
+        Kind::Bool(field!(aof_timestamp_enabled)),
+    ),
     ConfigSpec::mutable(
         "slowlog-log-slower-than",
         Kind::Int(field!(slowlog_log_slower_than), -1, i64::MAX),

@@ -337,6 +337,11 @@ pub fn set_key_notify_new(srv: &mut Server, db: usize, key: &[u8], value: Value,
 /// dataset still, left in place for the caller to treat as missing.
 pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     let now = srv.now_ms;
+    // Nothing expires while the AOF is loaded: its commands set deadlines that may be past,
+    // and the keys must exist for the commands after them (Redis's keyIsExpired).
+    if srv.loading {
+        return false;
+    }
     let Some(d) = srv.dbs.get_mut(db) else {
         return false;
     };
@@ -355,6 +360,12 @@ pub fn expire_if_needed(srv: &mut Server, db: usize, key: &[u8]) -> bool {
     d.touch_watched_key(key);
     srv.stats.expired_keys += 1;
     notify_keyspace_event(srv, NOTIFY_EXPIRED, "expired", key, db);
+    // The deletion is propagated as a DEL before the command that found the key; outside
+    // a command it is a unit of its own (Redis's deleteExpiredKeyAndPropagate).
+    crate::propagate::propagate_deletion(srv, db, key);
+    if srv.propagation.nesting == 0 {
+        crate::propagate::propagate_pending_commands(srv);
+    }
     true
 }
 

@@ -363,7 +363,7 @@ fn accept_one(srv: &mut Server, registry: &Registry, mut sock: TcpStream, addr: 
     }
     let id = srv.next_client_id;
     srv.next_client_id += 1;
-    let mut client = Box::new(Client::new(id, token, sock, addr));
+    let mut client = Box::new(Client::new(id, token, Some(sock), addr));
     client_set_default_auth(&srv.acl, &mut client);
     entry.insert(Some(client));
     srv.stats.total_connections_received += 1;
@@ -402,6 +402,9 @@ fn client_event(
     };
     if !c.close_asap {
         if writable {
+            // Replies queued this turn (a served blocked client) may follow writes not yet
+            // in the AOF.
+            crate::persist::aof::flush_before_reply(srv);
             write_to_client(srv, registry, &mut c);
         }
         if readable {
@@ -450,6 +453,9 @@ fn before_sleep(srv: &mut Server, registry: &Registry) {
     crate::pause::handle_unpaused_clients(srv);
     crate::tracking::tracking_broadcast_invalidation_messages(srv);
     crate::commands::pubsub::deliver_pending_messages(srv, None);
+    // The turn's writes reach the AOF (and, with `appendfsync always`, the disk) before
+    // any reply of this turn is written: a client never sees +OK for a lost write.
+    crate::persist::aof::before_sleep(srv);
     let mut list = std::mem::take(&mut srv.pending_writes);
     for &token in &list {
         let Some(mut c) = take_client(srv, token) else {
@@ -478,7 +484,9 @@ fn free_closing_clients(srv: &mut Server, registry: &Registry) {
             crate::tracking::disable_tracking(srv, &mut c);
             crate::commands::monitor::stop_monitoring(srv, &mut c);
             crate::pause::remove_postponed_client(srv, &mut c);
-            let _ = registry.deregister(&mut c.sock);
+            if let Some(sock) = &mut c.sock {
+                let _ = registry.deregister(sock);
+            }
             log::debug!("Client closed id={} addr={}", c.id, c.addr);
         }
     }

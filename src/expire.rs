@@ -162,8 +162,11 @@ fn expire_sample(srv: &mut Server, index: usize) -> Sample {
             db.delete(key);
             db.touch_watched_key(key);
         }
-        // Redis's deleteExpiredKeyAndPropagate: the event follows each deletion.
+        // Redis's deleteExpiredKeyAndPropagate: the event follows each deletion, and the
+        // DEL is propagated as a unit of its own.
         notify_keyspace_event(srv, NOTIFY_EXPIRED, "expired", key, index);
+        crate::propagate::propagate_deletion(srv, index, key);
+        crate::propagate::propagate_pending_commands(srv);
     }
     Sample {
         sampled,

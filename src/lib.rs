@@ -16,7 +16,8 @@
 //!   digest ACL passwords are kept as (sha256.c);
 //! - [`blocked`] — clients parked by BLPOP and friends until a key is ready (blocked.c);
 //! - [`persist`] — RDB snapshots and the append-only file (rdb.c, aof.c);
-//! - [`pause`] — CLIENT PAUSE: commands postponed while writes or all commands are paused.
+//! - [`pause`] — CLIENT PAUSE: commands postponed while writes or all commands are paused;
+//! - [`propagate`] — what a write leaves for the AOF (alsoPropagate in server.c).
 
 pub mod acl;
 pub mod blocked;
@@ -32,6 +33,7 @@ pub mod logging;
 pub mod notify;
 pub mod pause;
 pub mod persist;
+pub mod propagate;
 pub mod resp;
 pub mod server;
 pub mod sha256;

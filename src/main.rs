@@ -150,9 +150,15 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     log::info!("Server initialized");
-    // As Redis's loadDataFromDisk: a dump that cannot be read in full stops the start, rather
-    // than serving (and later saving over it) a partial dataset.
-    if let Err(e) = rredis::persist::rdb::load_data_from_disk(&mut srv) {
+    // As Redis's loadDataFromDisk: with appendonly yes the AOF is the dataset (it wins over
+    // dump.rdb); otherwise the dump. Either one that cannot be read in full stops the start,
+    // rather than serving (and later saving over) a partial dataset.
+    let loaded = if srv.config.appendonly {
+        rredis::persist::aof::load_and_open_on_server_start(&mut srv)
+    } else {
+        rredis::persist::rdb::load_data_from_disk(&mut srv).map_err(|e| e.to_string())
+    };
+    if let Err(e) = loaded {
         log::warn!("Fatal error loading the DB: {e}. Exiting.");
         return ExitCode::FAILURE;
     }

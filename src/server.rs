@@ -251,6 +251,13 @@ pub struct Server {
     pub pubsub: PubSub,
     /// Client-side caching: who may cache which keys (see [`crate::tracking`]).
     pub tracking: crate::tracking::Tracking,
+    /// The commands the running execution unit leaves for the AOF (see [`crate::propagate`]).
+    pub propagation: crate::propagate::Propagation,
+    /// The append-only file (see [`crate::persist::aof`]).
+    pub aof: crate::persist::aof::Aof,
+    /// True while the data is being loaded at start-up (Redis's server.loading): nothing
+    /// expires and nothing is propagated, so the loaded commands rebuild the dataset exactly.
+    pub loading: bool,
     /// The slow log (see [`crate::commands::slowlog`]).
     pub slowlog: crate::commands::slowlog::SlowLog,
     /// False after DEBUG SET-ACTIVE-EXPIRE 0: the cron's expiry cycle does not run (keys
@@ -328,6 +335,9 @@ impl Server {
             last_cron: Instant::now(),
             pubsub: PubSub::default(),
             tracking: crate::tracking::Tracking::default(),
+            propagation: crate::propagate::Propagation::default(),
+            aof: crate::persist::aof::Aof::default(),
+            loading: false,
             slowlog: Default::default(),
             latency: Default::default(),
             command_stats,
@@ -438,8 +448,8 @@ fn process_command_generic(srv: &mut Server, c: &mut Client) {
     if let Err(reason) = check_all_perm(srv, c, cmd) {
         return reject_command(srv, c, cmd, &noperm_error(reason, cmd));
     }
-    // While snapshots fail, writes are refused (MISCONF) so clients learn their data is not
-    // reaching the disk; PING too, as in Redis, so health checks notice. An EXEC counts as a
+    // While snapshots or AOF writes fail, writes are refused (MISCONF) so clients learn their
+    // data is not reaching the disk; PING too, as in Redis, so health checks notice. An EXEC counts as a
     // write if it would run one.
     if let Some(msg) = writes_denied_by_disk_error(srv) {
         if is_write_command(c, cmd) || cmd.name == "ping" {
@@ -488,6 +498,7 @@ fn process_command_generic(srv: &mut Server, c: &mut Client) {
 pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
     c.cmd = cmd.name;
     srv.tracking.current_client = c.id;
+    let unit = crate::propagate::begin(srv);
     let start = srv.cmd_start_us;
     (cmd.handler)(srv, c);
     let end = now_us();
@@ -507,6 +518,9 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
     if !srv.monitors.is_empty() && cmd.flags & (flags::SKIP_MONITOR | flags::ADMIN) == 0 {
         replication_feed_monitors(srv, c);
     }
+    // EXEC does not propagate itself: its queued commands did (Redis's call()).
+    let own = cmd.name != "exec";
+    crate::propagate::end(srv, unit, c.db, &c.argv, own);
     crate::tracking::tracking_invalidate_changed_keys(srv);
     // A tracking client may now cache what this read returned (Redis's call():
     // trackingRememberKeys); one test for everybody else.
@@ -624,6 +638,7 @@ pub fn server_cron(srv: &mut Server) {
     clients_cron(srv, now);
     active_expire_cycle(srv, crate::expire::CycleKind::Slow);
     databases_cron(srv);
+    crate::persist::aof::aof_cron(srv);
     if has_active_child_process(srv) {
         check_children_done(srv);
     } else {
@@ -657,6 +672,8 @@ pub fn prepare_for_shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
         None => {}
     }
     kill_child(srv);
+    // Whatever the AOF buffers is written and fsynced, whatever the fsync policy.
+    crate::persist::aof::flush_and_sync_on_shutdown(srv);
     if (!srv.config.save_params.is_empty() && !flags.nosave) || flags.save {
         log::info!("Saving the final RDB snapshot before exiting.");
         if rdb_save(srv).is_err() {

@@ -33,7 +33,8 @@ use rredis::resp::parser::split_args;
 
 use std::path::{Path, PathBuf};
 
-use common::{real_redis, Raw, Server};
+use common::aof::{normalised_incr, TempDir};
+use common::{real_redis_with, Raw, Server};
 
 /// How many differences a failing file reports in full.
 const MAX_REPORTED: usize = 60;
@@ -252,6 +253,11 @@ fn run_corpus(file: &str) {
     run_corpus_in(file, &[Protocol::Resp2, Protocol::Resp3]);
 }
 
+/// The arguments as `&str`s, for the server starters.
+fn as_strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 /// Replays `tests/corpus/<file>` in the given protocols only.
 fn run_corpus_in(file: &str, protocols: &[Protocol]) {
     if let Ok(filter) = std::env::var("RREDIS_DIFF_FILTER") {
@@ -281,18 +287,45 @@ fn replay(file: &str, protocol: Protocol) -> Option<String> {
     let path = corpus_dir().join(file);
     let lines = parse_corpus(&path);
     let test = format!("differential {file}");
-    let reference = real_redis(&test)?;
+    // The RESP2 replay also compares what each server appended to its AOF (the commands
+    // Redis propagates, see src/propagate.rs). `appendfsync no`: the AOF is written before
+    // the replies of each turn, so it is complete once the last reply is read.
+    let dirs = (protocol == Protocol::Resp2).then(|| {
+        let stem = file.trim_end_matches(".txt");
+        (
+            TempDir::new(&format!("diff-{stem}-ref")),
+            TempDir::new(&format!("diff-{stem}-sub")),
+        )
+    });
+    let aof_args = |dir: &Option<&TempDir>| -> Vec<String> {
+        match dir {
+            Some(d) => [
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "no",
+                "--dir",
+                d.str(),
+            ]
+            .map(String::from)
+            .to_vec(),
+            None => Vec::new(),
+        }
+    };
+    let ref_args = aof_args(&dirs.as_ref().map(|(r, _)| r));
+    let sub_args = aof_args(&dirs.as_ref().map(|(_, s)| s));
+    let reference = real_redis_with(&test, &as_strs(&ref_args))?;
     let against_redis = std::env::var("RREDIS_DIFF_AGAINST_REDIS").is_ok_and(|v| v == "1");
     let verbose = std::env::var("RREDIS_DIFF_VERBOSE").is_ok_and(|v| v == "1");
     let mut reference = Side::new("redis", reference, protocol);
     let mut subject = if against_redis {
         Side::new(
             "redis#2",
-            real_redis(&test).expect("a second redis-server"),
+            real_redis_with(&test, &as_strs(&sub_args)).expect("a second redis-server"),
             protocol,
         )
     } else {
-        Side::new("rredis", Server::start(), protocol)
+        Side::new("rredis", Server::start_with(&as_strs(&sub_args)), protocol)
     };
     let shown = match protocol {
         Protocol::Resp2 => format!("tests/corpus/{file}"),
@@ -349,6 +382,23 @@ fn replay(file: &str, protocol: Protocol) -> Option<String> {
         if line.args[0].eq_ignore_ascii_case(b"QUIT") {
             reference.reconnect();
             subject.reconnect();
+        }
+    }
+    if let (Some((ref_dir, sub_dir)), 0) = (&dirs, differences) {
+        let (want, got) = (
+            normalised_incr(&ref_dir.aof_dir()),
+            normalised_incr(&sub_dir.aof_dir()),
+        );
+        if let Some(i) = (0..want.len().max(got.len())).find(|&i| want.get(i) != got.get(i)) {
+            return Some(format!(
+                "{shown}: the AOFs differ at command {i} (of {} and {}):\n    {:8} {:?}\n    {:8} {:?}",
+                want.len(),
+                got.len(),
+                reference.name,
+                want.get(i),
+                subject.name,
+                got.get(i)
+            ));
         }
     }
     (differences > 0).then(|| {

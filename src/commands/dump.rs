@@ -9,6 +9,7 @@ use crate::commands::{acl, errors, flags::*, Command};
 use crate::db::{lookup_key_read, lookup_key_write, lru_clock, signal_modified_key, LRU_CLOCK_MAX};
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_NEW};
 use crate::persist::rdb::{dump_payload, restore_payload, verify_dump_payload, SaveOptions};
+use crate::propagate::{rewrite_command, rewrite_command_vector};
 use crate::server::Server;
 use crate::types::Obj;
 use crate::util::parse_i64;
@@ -105,15 +106,26 @@ fn restore_command(srv: &mut Server, c: &mut Client) {
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(srv.now_ms);
     }
-    if ttl != 0 && ttl <= srv.now_ms {
-        // Already expired: nothing is created; a replaced key is gone (Redis propagates
-        // this as a DEL).
+    // (While the AOF loads nothing counts as expired: the key is created with its deadline.)
+    if ttl != 0 && ttl <= srv.now_ms && !srv.loading {
+        // Already expired: nothing is created; a replaced key is gone, propagated as a DEL.
         if deleted {
             signal_modified_key(srv, c.db, key);
             notify_keyspace_event(srv, NOTIFY_GENERIC, "del", key, c.db);
             srv.dirty += 1;
+            rewrite_command(srv, &[b"DEL", key]);
         }
         return c.reply.ok();
+    }
+    // A relative TTL is propagated as the absolute deadline, with ABSTTL (Redis's
+    // restoreCommand).
+    if ttl != 0 && !absttl {
+        let mut argv = c.argv.0.clone();
+        if let Some(arg) = argv.get_mut(2) {
+            *arg = bytes::Bytes::from(ttl.to_string());
+        }
+        argv.push(bytes::Bytes::from_static(b"ABSTTL"));
+        rewrite_command_vector(srv, argv);
     }
     // IDLETIME sets the LRU stamp back; FREQ only matters under an LFU policy, which rredis
     // does not have, so it is accepted and has no effect.

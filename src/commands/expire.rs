@@ -8,6 +8,8 @@
 //!
 //! A handler's selected database is `srv.dbs[c.db]`: `Client::db` is always a valid index.
 
+use bytes::Bytes;
+
 use crate::client::Client;
 use crate::commands::strings::{get_expire_milliseconds_or_reply, ExpireRange, TimeUnit};
 use crate::commands::{acl, flags::*, Command};
@@ -15,6 +17,7 @@ use crate::db::{
     lookup_key_read_with_flags, lookup_key_write, signal_modified_key, LOOKUP_NOTOUCH,
 };
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC};
+use crate::propagate::rewrite_command_vector;
 use crate::server::Server;
 use crate::util::now_ms;
 
@@ -197,14 +200,28 @@ fn expire_generic(srv: &mut Server, c: &mut Client, basetime_ms: i64, unit: Time
     if !conditions.allow(when, db.get_expire(key)) {
         return c.reply.int(0);
     }
-    // A deadline already past deletes the key, announced as `del` (Redis's expireGenericCommand).
-    let event = if when <= now_ms() {
-        db.delete(key);
+    // A deadline already past deletes the key, announced as `del` and propagated as DEL
+    // (Redis's expireGenericCommand); otherwise the deadline is propagated as an absolute
+    // PEXPIREAT, keeping the options. While loading the AOF nothing is "already past":
+    // the key is kept with its deadline and expires later, as in Redis (checkAlreadyExpired).
+    let key = c.argv.arg_bytes(1);
+    let event = if when <= now_ms() && !srv.loading {
+        db.delete(&key);
+        rewrite_command_vector(srv, vec![Bytes::from_static(b"DEL"), key.clone()]);
         "del"
     } else {
-        db.set_expire(key, when);
+        db.set_expire(&key, when);
+        let mut argv = c.argv.0.clone();
+        if let Some(name) = argv.get_mut(0) {
+            *name = Bytes::from_static(b"PEXPIREAT");
+        }
+        if let Some(time) = argv.get_mut(2) {
+            *time = Bytes::from(when.to_string());
+        }
+        rewrite_command_vector(srv, argv);
         "expire"
     };
+    let key = &key[..];
     signal_modified_key(srv, c.db, key);
     notify_keyspace_event(srv, NOTIFY_GENERIC, event, key, c.db);
     srv.dirty += 1;

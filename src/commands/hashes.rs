@@ -388,6 +388,9 @@ fn hincrbyfloat_command(srv: &mut Server, c: &mut Client) {
     signal_modified_key(srv, c.db, c.argv.arg(1));
     notify_keyspace_event(srv, NOTIFY_HASH, "hincrbyfloat", c.argv.arg(1), c.db);
     srv.dirty += 1;
+    // Replayed as the exact result (Redis's hincrbyfloatCommand).
+    let argv: [&[u8]; 4] = [b"HSET", c.argv.arg(1), c.argv.arg(2), &text];
+    crate::propagate::rewrite_command(srv, &argv);
     c.reply.bulk(&text);
 }
 

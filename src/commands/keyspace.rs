@@ -711,6 +711,8 @@ fn flushdb_command(srv: &mut Server, c: &mut Client) {
     if flush_args_ok_or_reply(c) {
         srv.dirty += srv.dbs[c.db].clear() as u64;
         crate::db::signal_flushed_db(srv);
+        // Propagated even when the database was already empty (Redis's flushdbCommand).
+        crate::propagate::force_command_propagation(srv);
         c.reply.ok();
     }
 }
@@ -723,6 +725,8 @@ fn flushall_command(srv: &mut Server, c: &mut Client) {
         srv.dirty += removed as u64;
         crate::db::signal_flushed_db(srv);
         crate::persist::bgsave::rdb_reset_after_flushall(srv);
+        // Propagated even when everything was already empty (Redis's flushallCommand).
+        crate::propagate::force_command_propagation(srv);
         c.reply.ok();
     }
 }

@@ -25,6 +25,7 @@ use crate::client::Client;
 use crate::commands::{acl, check_type, errors, first_key_of_type, flags::*, Command, WrongType};
 use crate::db::{lookup_key_read, lookup_key_write, lru_clock, signal_modified_key};
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW};
+use crate::propagate::rewrite_command;
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::list::{Entry, Fill, Where};
@@ -383,9 +384,10 @@ fn list_pop_range_and_reply(
     key: &[u8],
     where_: Where,
     count: usize,
-) {
+) -> usize {
     let Some(list) = stored_list(srv, db, key) else {
-        return c.reply.null_array();
+        c.reply.null_array();
+        return 0;
     };
     let n = count.min(list.len());
     c.reply.array_len(n);
@@ -405,10 +407,12 @@ fn list_pop_range_and_reply(
     }
     signal_modified_key(srv, db, key);
     srv.dirty += n as u64;
+    n
 }
 
 /// The LMPOP and BLMPOP reply: `[key, [elements...]]` with up to `count` elements popped from
-/// one end (Redis's listPopRangeAndReplyWithKey). The key must hold a non-empty list.
+/// one end (Redis's listPopRangeAndReplyWithKey). The key must hold a non-empty list. Both
+/// are propagated as `LPOP|RPOP key <number popped>`.
 fn list_pop_range_and_reply_with_key(
     srv: &mut Server,
     c: &mut Client,
@@ -419,7 +423,16 @@ fn list_pop_range_and_reply_with_key(
 ) {
     c.reply.array_len(2);
     c.reply.bulk(key);
-    list_pop_range_and_reply(srv, c, db, key, where_, count);
+    let n = list_pop_range_and_reply(srv, c, db, key, where_, count).to_string();
+    rewrite_command(srv, &[pop_command_name(where_), key, n.as_bytes()]);
+}
+
+/// The non-blocking pop a pop from `where_` is propagated as.
+fn pop_command_name(where_: Where) -> &'static [u8] {
+    match where_ {
+        Where::Head => b"LPOP",
+        Where::Tail => b"RPOP",
+    }
 }
 
 /// LPOP and RPOP (Redis's popGenericCommand): without a count, one element as a bulk string
@@ -461,7 +474,9 @@ fn pop_generic_command(srv: &mut Server, c: &mut Client, where_: Where) {
     }
     match count {
         Some(0) => c.reply.array_len(0),
-        Some(n) => list_pop_range_and_reply(srv, c, db, &key, where_, n),
+        Some(n) => {
+            list_pop_range_and_reply(srv, c, db, &key, where_, n);
+        }
         None => {
             list_pop_and_reply(srv, c, db, &key, where_);
         }
@@ -984,6 +999,7 @@ fn reply_popped_with_key(srv: &mut Server, c: &mut Client, key: &[u8], where_: W
     c.reply.array_len(2);
     c.reply.bulk(key);
     list_pop_and_reply(srv, c, c.db, key, where_);
+    rewrite_command(srv, &[pop_command_name(where_), key]);
 }
 
 /// True if `key` holds a non-empty list now: what a waiting client needs to be served.
@@ -1052,7 +1068,10 @@ fn blmove_generic_command(
     let (src, dst) = (c.argv.arg_bytes(1), c.argv.arg_bytes(2));
     match check_list(lookup_key_write(srv, c.db, &src), &mut c.reply) {
         Err(WrongType) => {}
-        Ok(Some(_)) => lmove_generic(srv, c, &src, &dst, wherefrom, whereto),
+        Ok(Some(_)) => {
+            lmove_generic(srv, c, &src, &dst, wherefrom, whereto);
+            propagate_blmove(srv, c, None);
+        }
         // Inside EXEC, answer as LMOVE would, a null bulk (not the null array a real
         // timeout gives: Redis 7.0).
         Ok(None) if !c.may_block() => c.reply.null(),
@@ -1071,7 +1090,30 @@ fn serve_blmove(srv: &mut Server, c: &mut Client, key: &[u8]) -> bool {
     };
     let dst = c.argv.arg_bytes(2);
     lmove_generic(srv, c, key, &dst, wherefrom, whereto);
+    propagate_blmove(srv, c, Some((wherefrom, whereto)));
     true
+}
+
+/// BLMOVE is propagated as `LMOVE src dst <wherefrom> <whereto>`, BRPOPLPUSH as `RPOPLPUSH
+/// src dst`. Served at once, the ends are the client's arguments as sent; served later,
+/// `ends` gives them, written in lower case (Redis's shared objects).
+fn propagate_blmove(srv: &mut Server, c: &Client, ends: Option<(Where, Where)>) {
+    let end = |w: Where| -> &'static [u8] {
+        match w {
+            Where::Head => b"left",
+            Where::Tail => b"right",
+        }
+    };
+    let (src, dst) = (c.argv.arg(1), c.argv.arg(2));
+    if c.argv.len() == 6 {
+        let (from, to) = match ends {
+            Some((from, to)) => (end(from), end(to)),
+            None => (c.argv.arg(3), c.argv.arg(4)),
+        };
+        rewrite_command(srv, &[b"LMOVE", src, dst, from, to]);
+    } else {
+        rewrite_command(srv, &[b"RPOPLPUSH", src, dst]);
+    }
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: its arguments are checked

@@ -83,7 +83,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let sock = std::net::TcpStream::connect(addr).unwrap();
-        Client::new(1, 0, mio::net::TcpStream::from_std(sock), addr)
+        Client::new(1, 0, Some(mio::net::TcpStream::from_std(sock)), addr)
     }
 
     fn run(srv: &mut Server, c: &mut Client, args: &[&str]) -> String {

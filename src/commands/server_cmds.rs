@@ -64,6 +64,14 @@ pub static COMMANDS: &[Command] = &[
         0,
         shutdown_command,
     ),
+    Command::new(
+        "bgrewriteaof",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        NO_KEYS,
+        0,
+        crate::persist::aof::bgrewriteaof_command,
+    ),
 ];
 
 /// CLIENT's subcommands. PAUSE, REPLY and the rest arrive with the features they
@@ -959,7 +967,7 @@ pub(crate) fn cat_client_info_string(srv: &Server, client: &Client, now: i64) ->
         client.id,
         client.addr,
         local_addr(client),
-        client.sock.as_raw_fd(),
+        client.sock.as_ref().map_or(-1, |s| s.as_raw_fd()),
         name,
         (now - client.ctime_ms).max(0) / 1000,
         (now - client.last_interaction_ms).max(0) / 1000,
@@ -1414,18 +1422,10 @@ fn info_persistence(srv: &mut Server, _me: &Client, out: &mut String) {
     field(out, "rdb_last_cow_size", srv.rdb.last_cow_size);
     field(out, "rdb_last_load_keys_expired", 0);
     field(out, "rdb_last_load_keys_loaded", 0);
-    field(out, "aof_enabled", 0);
-    field(out, "aof_rewrite_in_progress", 0);
-    field(out, "aof_rewrite_scheduled", 0);
-    field(out, "aof_last_rewrite_time_sec", -1);
-    field(out, "aof_current_rewrite_time_sec", -1);
-    field(out, "aof_last_bgrewrite_status", "ok");
-    field(out, "aof_rewrites", 0);
-    field(out, "aof_rewrites_consecutive_failures", 0);
-    field(out, "aof_last_write_status", "ok");
-    field(out, "aof_last_cow_size", 0);
+    crate::persist::aof::info_fields(srv, out, false);
     field(out, "module_fork_in_progress", 0);
     field(out, "module_fork_last_cow_size", 0);
+    crate::persist::aof::info_fields(srv, out, true);
 }
 
 /// `# Stats`: the server's counters. Features rredis does not have yet (replication,

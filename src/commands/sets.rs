@@ -23,6 +23,7 @@ use crate::db::{
     signal_modified_key,
 };
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET};
+use crate::propagate::{also_propagate, prevent_command_propagation, rewrite_command};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::set::SetMember;
@@ -338,13 +339,18 @@ fn spop_command(srv: &mut Server, c: &mut Client) {
     let Some((set, rng)) = set_and_rng(srv, db, key) else {
         return c.reply.null();
     };
-    match set.pop_random(rng) {
-        Some(member) => c.reply.bulk(&member),
+    let popped = set.pop_random(rng);
+    match &popped {
+        Some(member) => c.reply.bulk(member),
         None => c.reply.null(),
     }
     set_elements_removed(srv, db, key, "spop");
     signal_modified_key(srv, db, key);
     srv.dirty += 1;
+    // Replayed as the removal of the member it happened to pick (Redis's spopCommand).
+    if let Some(member) = popped {
+        rewrite_command(srv, &[b"SREM", key, &member]);
+    }
 }
 
 /// SPOP key count. Redis's three strategies, which differ in cost and in the encoding the
@@ -384,17 +390,25 @@ fn spop_with_count_command(srv: &mut Server, c: &mut Client) {
         notify_keyspace_event(srv, NOTIFY_SET, "spop", key, db);
         notify_keyspace_event(srv, NOTIFY_GENERIC, "del", key, db);
         srv.dirty += size as u64;
+        rewrite_command(srv, &[b"DEL", key]);
         return;
     }
     let remaining = size - count;
+    let wanted = srv.propagation.wanted;
     let Some((set, rng)) = set_and_rng(srv, db, key) else {
         return add_reply_empty_set(&mut c.reply);
     };
     c.reply.set_len(count as usize);
+    // Each popped member is propagated as an SREM of its own, the command itself not at
+    // all (Redis 7.0's spopWithCountCommand); several SREMs make the unit a MULTI/EXEC.
+    let mut popped: Vec<Vec<u8>> = Vec::new();
     if remaining * SPOP_MOVE_STRATEGY_MUL > count {
         for _ in 0..count {
             if let Some(member) = set.pop_random(rng) {
                 c.reply.bulk(&member);
+                if wanted {
+                    popped.push(member);
+                }
             }
         }
     } else {
@@ -409,12 +423,24 @@ fn spop_with_count_command(srv: &mut Server, c: &mut Client) {
         }
         for member in set.iter() {
             add_reply_member(&mut c.reply, member);
+            if wanted {
+                popped.push(member.to_vec());
+            }
         }
         *set = newset.unwrap_or_default();
     }
     signal_modified_key(srv, db, key);
     notify_keyspace_event(srv, NOTIFY_SET, "spop", key, db);
     srv.dirty += count as u64;
+    prevent_command_propagation(srv);
+    for member in popped {
+        let argv = vec![
+            Bytes::from_static(b"SREM"),
+            Bytes::copy_from_slice(key),
+            Bytes::from(member),
+        ];
+        also_propagate(srv, db, argv);
+    }
 }
 
 /// SRANDMEMBER key [count]: a random member (null for a missing key); with a count, an array

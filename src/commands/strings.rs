@@ -18,6 +18,7 @@ use crate::db::{
     expire_if_needed, lookup_key_read, lookup_key_write, set_key_notify_new, signal_modified_key,
 };
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_STRING};
+use crate::propagate::{rewrite_command, rewrite_command_vector};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::{Obj, RString, Value};
@@ -517,11 +518,49 @@ fn set_generic(
         }
         notify_keyspace_event(srv, NOTIFY_GENERIC, "expire", key, c.db);
     }
+    propagate_set(srv, c, args, value, deadline);
     if !args.get {
         match replies {
             SetReplies::OkOrNull => c.reply.ok(),
             SetReplies::OneOrZero => c.reply.int(1),
         }
+    }
+}
+
+/// How a SET that stored its value is propagated (Redis's setGenericCommand): with a
+/// deadline, as `SET key value PXAT <unix ms>` (SETEX and PSETEX too); otherwise as sent but
+/// without its GET arguments (which would only make a replica or the AOF loader build a
+/// reply).
+fn propagate_set(
+    srv: &mut Server,
+    c: &Client,
+    args: &StringArgs,
+    value: usize,
+    deadline: Option<i64>,
+) {
+    match deadline {
+        Some(when) => {
+            let when = when.to_string();
+            let argv: [&[u8]; 5] = [
+                b"SET",
+                c.argv.arg(1),
+                c.argv.arg(value),
+                b"PXAT",
+                when.as_bytes(),
+            ];
+            rewrite_command(srv, &argv);
+        }
+        None if args.get => {
+            let argv = c
+                .argv
+                .iter()
+                .enumerate()
+                .filter(|(j, a)| *j < 3 || !a.eq_ignore_ascii_case(b"get"))
+                .map(|(_, a)| a.clone())
+                .collect();
+            rewrite_command_vector(srv, argv);
+        }
+        _ => {}
     }
 }
 
@@ -588,16 +627,29 @@ fn getex_command(srv: &mut Server, c: &mut Client) {
     };
     add_reply_bulk(&mut c.reply, value);
     let key = c.argv.arg(1);
+    let loading = srv.loading;
     let Some(d) = srv.dbs.get_mut(c.db) else {
         return;
     };
-    // The event names what happened, as in Redis's getexCommand.
-    let event = match deadline {
-        Some((when, true)) if when <= now_ms() => d.delete(key).then_some("del"),
-        Some((when, _)) => d.set_expire(key, when).then_some("expire"),
-        None => (args.persist && d.remove_expire(key)).then_some("persist"),
+    // The event names what happened, as in Redis's getexCommand; so does the propagated
+    // command (DEL, PEXPIREAT with the absolute deadline, PERSIST).
+    let (event, propagated) = match deadline {
+        Some((when, true)) if when <= now_ms() && !loading => {
+            (d.delete(key).then_some("del"), None)
+        }
+        Some((when, _)) => (d.set_expire(key, when).then_some("expire"), Some(when)),
+        None => (
+            (args.persist && d.remove_expire(key)).then_some("persist"),
+            None,
+        ),
     };
     if let Some(event) = event {
+        let when = propagated.map(|w| w.to_string());
+        match (event, &when) {
+            ("del", _) => rewrite_command(srv, &[b"DEL", key]),
+            (_, Some(when)) => rewrite_command(srv, &[b"PEXPIREAT", key, when.as_bytes()]),
+            _ => rewrite_command(srv, &[b"PERSIST", key]),
+        }
         signal_modified_key(srv, c.db, key);
         notify_keyspace_event(srv, NOTIFY_GENERIC, event, key, c.db);
         srv.dirty += 1;
@@ -617,6 +669,7 @@ fn getdel_command(srv: &mut Server, c: &mut Client) {
         signal_modified_key(srv, c.db, c.argv.arg(1));
         notify_keyspace_event(srv, NOTIFY_GENERIC, "del", c.argv.arg(1), c.db);
         srv.dirty += 1;
+        rewrite_command(srv, &[b"DEL", c.argv.arg(1)]);
     }
 }
 
@@ -634,6 +687,9 @@ fn getset_command(srv: &mut Server, c: &mut Client) {
     );
     notify_keyspace_event(srv, NOTIFY_STRING, "set", c.argv.arg(1), c.db);
     srv.dirty += 1;
+    // Propagated as the SET it amounts to (Redis's getsetCommand).
+    let argv: [&[u8]; 3] = [b"SET", c.argv.arg(1), c.argv.arg(2)];
+    rewrite_command(srv, &argv);
 }
 
 /// MGET key [key ...]: an array with each value, or a null for a missing key *or a key of
@@ -927,6 +983,8 @@ fn incrbyfloat_command(srv: &mut Server, c: &mut Client) {
     signal_modified_key(srv, c.db, key);
     notify_keyspace_event(srv, NOTIFY_STRING, "incrbyfloat", key, c.db);
     srv.dirty += 1;
+    // Replayed as the exact result, so float rounding on replay cannot drift.
+    rewrite_command(srv, &[b"SET", key, &text, b"KEEPTTL"]);
     c.reply.bulk(&text);
 }
 

@@ -1291,6 +1291,21 @@ pub(crate) fn generic_zpop_command(
         ZsetEnd::Max => "zpopmax",
     };
     finish_removal(srv, db, key, rangelen, event);
+    // The forms that name a key in their reply (BZPOPMIN/BZPOPMAX, ZMPOP, BZMPOP) are
+    // propagated as ZPOPMIN/ZPOPMAX, with the number popped when a count was given; ZPOPMIN
+    // and ZPOPMAX themselves as sent (Redis's genericZpopCommand).
+    if emit_key && rangelen > 0 {
+        let name: &[u8] = match where_ {
+            ZsetEnd::Min => b"ZPOPMIN",
+            ZsetEnd::Max => b"ZPOPMAX",
+        };
+        let n = rangelen.to_string();
+        if nested {
+            crate::propagate::rewrite_command(srv, &[name, key, n.as_bytes()]);
+        } else {
+            crate::propagate::rewrite_command(srv, &[name, key]);
+        }
+    }
     rangelen > 0
 }
 

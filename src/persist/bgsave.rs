@@ -214,10 +214,12 @@ pub const MISCONF_RDB_ERROR: &str = "MISCONF Redis is configured to save RDB sna
 /// The error writes get while the data cannot reach the disk (Redis's
 /// writeCommandsDeniedByDiskError with writeCommandsGetDiskErrorMessage): the last save
 /// failed, save points are configured and `stop-writes-on-bgsave-error` is on. `None` while
-/// writes are allowed. The AOF work adds its own failure (a failed AOF write) here.
+/// writes are allowed. After it, the AOF's own failure (a failed AOF write or fsync).
 pub fn writes_denied_by_disk_error(srv: &Server) -> Option<String> {
     let rdb_failing = srv.config.stop_writes_on_bgsave_error
         && !srv.config.save_params.is_empty()
         && !srv.rdb.lastbgsave_ok;
-    rdb_failing.then(|| MISCONF_RDB_ERROR.to_string())
+    rdb_failing
+        .then(|| MISCONF_RDB_ERROR.to_string())
+        .or_else(|| crate::persist::aof::writes_denied_error(srv))
 }

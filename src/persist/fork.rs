@@ -337,13 +337,9 @@ pub fn check_children_done(srv: &mut Server) {
                         srv, child, exitcode, bysignal, cow_bytes,
                     );
                 }
-                // AOF rewrite: the AOF work calls its done handler here (Redis's
-                // backgroundRewriteDoneHandler in aof.c).
                 ChildKind::Aof => {
-                    log::warn!(
-                        "AOF rewrite child {pid} ended (exit code {exitcode}, signal \
-                         {bysignal}, {cow_bytes} bytes copy-on-write); AOF rewrites are not \
-                         handled yet"
+                    crate::persist::aof::background_rewrite_done_handler(
+                        srv, child, exitcode, bysignal, cow_bytes,
                     );
                 }
             }
@@ -365,7 +361,7 @@ fn update_dict_resize_policy(srv: &mut Server) {
 /// Ends the running child, if any, and waits for it (Redis's killRDBChild and
 /// killAppendOnlyChild, for SHUTDOWN and FLUSHALL). SIGUSR1 is what Redis sends: the child has
 /// no handler for it, so it dies at once. The file it was writing is removed: an RDB child's
-/// `temp-<pid>.rdb` here; an AOF child's temporary file by the AOF work.
+/// `temp-<pid>.rdb`, an AOF child's `temp-rewriteaof-bg-<pid>.aof`.
 pub fn kill_child(srv: &mut Server) {
     let Some(child) = srv.child.take() else {
         return;
@@ -380,8 +376,7 @@ pub fn kill_child(srv: &mut Server) {
     }
     match child.kind {
         ChildKind::Rdb => crate::persist::bgsave::rdb_remove_temp_file(child.pid),
-        // AOF rewrite: the AOF work removes its temporary file here.
-        ChildKind::Aof => {}
+        ChildKind::Aof => crate::persist::aof::aof_remove_temp_file(child.pid),
     }
 }
 

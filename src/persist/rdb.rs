@@ -415,12 +415,20 @@ pub fn save_aof_preamble(w: &mut dyn Write, srv: &Server) -> io::Result<()> {
     save_rio(w, srv, true)
 }
 
+/// `rdb-key-save-delay`: a testing knob that slows a save (and an AOF rewrite) down key by
+/// key, so tests can watch a child at work (Redis's debugDelay in rdbSaveDb); zero or
+/// negative is none.
+pub fn key_save_delay(srv: &Server) -> Option<std::time::Duration> {
+    u64::try_from(srv.config.rdb_key_save_delay)
+        .ok()
+        .filter(|&us| us > 0)
+        .map(std::time::Duration::from_micros)
+}
+
 /// The body of [`save_snapshot`] and [`save_aof_preamble`].
 fn save_rio(w: &mut dyn Write, srv: &Server, aof_base: bool) -> io::Result<()> {
     let opts = SaveOptions::from_server(srv);
-    // rdb-key-save-delay: a testing knob that slows a save down key by key, so tests can
-    // watch a BGSAVE child at work (Redis's debugDelay in rdbSaveDb); negative is none.
-    let key_save_delay = u64::try_from(srv.config.rdb_key_save_delay).unwrap_or(0);
+    let key_save_delay = key_save_delay(srv);
     // Keys written so far, which a BGSAVE child reports to the server about once a second.
     let mut keys_saved: u64 = 0;
     let mut rio = Rio {
@@ -462,8 +470,8 @@ fn save_rio(w: &mut dyn Write, srv: &Server, aof_base: bool) -> io::Result<()> {
             rio.maybe_flush()?;
             keys_saved += 1;
             crate::persist::fork::child_key_saved(keys_saved);
-            if key_save_delay > 0 {
-                std::thread::sleep(std::time::Duration::from_micros(key_save_delay));
+            if let Some(delay) = key_save_delay {
+                std::thread::sleep(delay);
             }
         }
     }

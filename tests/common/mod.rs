@@ -3,6 +3,7 @@
 //! a raw TCP connection that returns each reply's exact bytes.
 #![allow(dead_code)] // each test binary uses a different subset of these helpers
 
+pub mod aof;
 pub mod scenario;
 
 use std::io::{BufRead, BufReader, Read, Write};
