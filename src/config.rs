@@ -18,6 +18,8 @@ use crate::resp::parser::split_args;
 use crate::server::Server;
 use crate::util::{decimal_digits, parse_i64};
 
+pub mod rewrite;
+
 /// Every setting of the running server. Built once at start-up from the defaults, the config
 /// file and the command line; owned by the `Server` afterwards.
 #[derive(Debug, Clone)]
@@ -437,6 +439,14 @@ pub struct ConfigSpec {
     /// Redis's HIDDEN_CONFIG: a testing knob CONFIG GET shows only when asked by its exact
     /// name, never for a pattern.
     pub hidden: bool,
+    /// Redis's ALIAS_CONFIG: this row is an old name of the setting named here (the same
+    /// field). Both names read and write it, but CONFIG REWRITE writes only the new name,
+    /// turning an old-name line of the file into a new-name one.
+    pub alias_of: Option<&'static str>,
+    /// Redis's EMPTY_STRING_IS_NULL: an empty value means "not set", and CONFIG REWRITE
+    /// writes no line for an unset setting (it removes the file's lines for it), so that the
+    /// next start leaves it unset too.
+    pub empty_is_null: bool,
 }
 
 impl ConfigSpec {
@@ -450,6 +460,8 @@ impl ConfigSpec {
             protected: false,
             sensitive: false,
             hidden: false,
+            alias_of: None,
+            empty_is_null: false,
         }
     }
 
@@ -478,6 +490,22 @@ impl ConfigSpec {
     const fn hidden(self) -> ConfigSpec {
         ConfigSpec {
             hidden: true,
+            ..self
+        }
+    }
+
+    /// The same row as an old name of `new_name` (see [`ConfigSpec::alias_of`]).
+    const fn alias_of(self, new_name: &'static str) -> ConfigSpec {
+        ConfigSpec {
+            alias_of: Some(new_name),
+            ..self
+        }
+    }
+
+    /// The same row, unset when empty (see [`ConfigSpec::empty_is_null`]).
+    const fn empty_is_null(self) -> ConfigSpec {
+        ConfigSpec {
+            empty_is_null: true,
             ..self
         }
     }
@@ -533,6 +561,7 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ),
     ConfigSpec::mutable("requirepass", Kind::Str(field!(requirepass)))
         .sensitive()
+        .empty_is_null()
         .with_apply(Apply::RequirePass),
     ConfigSpec::immutable("aclfile", Kind::Str(field!(aclfile))),
     ConfigSpec::mutable(
@@ -559,11 +588,13 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ConfigSpec::mutable(
         "hash-max-ziplist-entries",
         Kind::Int(field!(hash_max_listpack_entries), 0, LONG_MAX as i64),
-    ),
+    )
+    .alias_of("hash-max-listpack-entries"),
     ConfigSpec::mutable(
         "hash-max-ziplist-value",
         Kind::Memory(field!(hash_max_listpack_value), 0, LONG_MAX),
-    ),
+    )
+    .alias_of("hash-max-listpack-value"),
     ConfigSpec::mutable(
         "list-max-listpack-size",
         Kind::Int(field!(list_max_listpack_size), INT_MIN, INT_MAX),
@@ -572,7 +603,8 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ConfigSpec::mutable(
         "list-max-ziplist-size",
         Kind::Int(field!(list_max_listpack_size), INT_MIN, INT_MAX),
-    ),
+    )
+    .alias_of("list-max-listpack-size"),
     ConfigSpec::mutable(
         "list-compress-depth",
         Kind::Int(field!(list_compress_depth), 0, INT_MAX),
@@ -588,11 +620,13 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ConfigSpec::mutable(
         "zset-max-ziplist-entries",
         Kind::Int(field!(zset_max_listpack_entries), 0, LONG_MAX as i64),
-    ),
+    )
+    .alias_of("zset-max-listpack-entries"),
     ConfigSpec::mutable(
         "zset-max-ziplist-value",
         Kind::Memory(field!(zset_max_listpack_value), 0, LONG_MAX),
-    ),
+    )
+    .alias_of("zset-max-listpack-value"),
     ConfigSpec::mutable(
         "client-output-buffer-limit",
         Kind::ObufLimits(field!(client_obuf_limits)),
@@ -859,7 +893,7 @@ pub fn format_percentile(p: f64) -> String {
 
 /// An I/O error as C's strerror words it ("No such file or directory"), without the
 /// " (os error 2)" std appends.
-fn os_error_text(e: &std::io::Error) -> String {
+pub fn os_error_text(e: &std::io::Error) -> String {
     let text = e.to_string();
     match text.find(" (os error") {
         Some(end) => text[..end].to_string(),

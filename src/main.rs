@@ -51,10 +51,12 @@ fn parse_args(args: &[String]) -> Result<(Config, Option<String>), String> {
     let config_file = match matches.free.as_slice() {
         [] => None,
         [path] => {
+            // Before the file is applied: its `dir` changes the working directory.
+            let absolute = absolute_path(path);
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("Fatal error, can't open config file '{path}': {e}"))?;
             config.load_text(&text)?;
-            Some(path.clone())
+            Some(absolute)
         }
         [_, extra, ..] => return Err(format!("Unexpected argument '{extra}'\n\n{}", usage(&opts))),
     };
@@ -74,6 +76,32 @@ fn parse_args(args: &[String]) -> Result<(Config, Option<String>), String> {
     let text: String = lines.into_iter().map(|(_, line)| line).collect();
     config.load_text(&text)?;
     Ok((config, config_file))
+}
+
+/// `path` made absolute as Redis's getAbsolutePath does: a relative path is appended to the
+/// working directory, each leading `../` removing the directory's last component; nothing
+/// else is normalised and symbolic links are not followed (`./a.conf` in `/etc` is
+/// `/etc/./a.conf`).
+fn absolute_path(path: &str) -> String {
+    let path = path.trim_matches([' ', '\r', '\n', '\t']);
+    if path.starts_with('/') {
+        return path.to_string();
+    }
+    let Ok(cwd) = std::env::current_dir() else {
+        return path.to_string();
+    };
+    let mut base = cwd.display().to_string();
+    let mut rest = path;
+    while let Some(after) = rest.strip_prefix("../") {
+        rest = after;
+        if let Some(cut) = base.trim_end_matches('/').rfind('/') {
+            base.truncate(cut.max(1));
+        }
+    }
+    if !base.ends_with('/') {
+        base.push('/');
+    }
+    base + rest
 }
 
 /// `--user alice on >pw ~*` as redis-server reads it: the words after `--user` up to the next

@@ -187,7 +187,9 @@ pub enum Shutdown {
 /// The whole server state. Created in `main`, driven by the event loop, dropped at exit.
 pub struct Server {
     pub config: Config,
-    /// Path of the config file the server was started with, if any (INFO's config_file).
+    /// Absolute path of the config file the server was started with, if any (INFO's
+    /// config_file; what CONFIG REWRITE writes). Made absolute at start-up, as Redis does, so
+    /// that it still names the file after `dir` changes the working directory.
     pub config_file: Option<String>,
     /// `config.databases` databases. Invariant: never resized after start.
     pub dbs: Vec<Db>,

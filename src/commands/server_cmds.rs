@@ -24,7 +24,9 @@ use crate::commands::{
     acl, container_command, errors, flags::*, subcommand_syntax_error, Command, NO_KEYS,
 };
 use crate::commandstats::CommandStats;
-use crate::config::{config_set, format_percentile, lookup_config, ConfigSetError, CONFIGS};
+use crate::config::{
+    config_set, format_percentile, lookup_config, os_error_text, ConfigSetError, CONFIGS,
+};
 use crate::pause::{pause_clients, unpause_clients, PauseKind};
 use crate::persist::fork::ChildKind;
 use crate::server::{prepare_for_shutdown, Server, ShutdownFlags};
@@ -207,8 +209,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
     ),
 ];
 
-/// CONFIG's subcommands. REWRITE comes later; until then it answers as an unknown
-/// subcommand.
+/// CONFIG's subcommands.
 static CONFIG_SUBCOMMANDS: &[Command] = &[
     Command::new(
         "config|get",
@@ -233,6 +234,14 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         NO_KEYS,
         0,
         config_resetstat_command,
+    ),
+    Command::new(
+        "config|rewrite",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        0,
+        config_rewrite_command,
     ),
     Command::new(
         "config|help",
@@ -1233,10 +1242,11 @@ fn info_server(srv: &mut Server, _me: &Client, out: &mut String) {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     field(out, "executable", executable);
-    let config_file = srv.config_file.as_ref().map_or_else(String::new, |path| {
-        std::fs::canonicalize(path).map_or_else(|_| path.clone(), |p| p.display().to_string())
-    });
-    field(out, "config_file", config_file);
+    field(
+        out,
+        "config_file",
+        srv.config_file.as_deref().unwrap_or_default(),
+    );
     field(out, "io_threads_active", 0);
 }
 
@@ -1709,6 +1719,28 @@ fn config_resetstat_command(srv: &mut Server, c: &mut Client) {
     srv.stats.reset(now_ms());
     srv.command_stats.fill(Default::default());
     c.reply.ok();
+}
+
+/// CONFIG REWRITE: writes the current settings into the config file the server was started
+/// with ([`crate::config::rewrite::rewrite_config`]), with Redis's errors: none without a
+/// config file, the system's reason when the file cannot be written.
+fn config_rewrite_command(srv: &mut Server, c: &mut Client) {
+    let Some(path) = srv.config_file.clone() else {
+        return c
+            .reply
+            .error("ERR The server is running without a config file");
+    };
+    match crate::config::rewrite::rewrite_config(srv, std::path::Path::new(&path)) {
+        Ok(()) => {
+            log::info!("CONFIG REWRITE executed with success.");
+            c.reply.ok();
+        }
+        Err(e) => {
+            let why = os_error_text(&e);
+            log::warn!("CONFIG-REWRITE failed: {why}");
+            c.reply.error(&format!("ERR Rewriting config file: {why}"));
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -186,6 +186,28 @@ pub fn real_redis_with(test: &str, args: &[&str]) -> Option<Server> {
     }))
 }
 
+/// Starts `program` (rredis's binary, or `redis-server`) with `config_file` as its first
+/// argument, where redis-server requires it, then a free `--port` and `args`. The file's
+/// save points stay (a test that checks them needs them), harmless for tests that change no
+/// keys: the process is killed, which saves nothing.
+pub fn start_with_config_file(
+    program: &str,
+    config_file: &std::path::Path,
+    args: &[&str],
+) -> Server {
+    Server::spawn_on_free_port(|port| {
+        Command::new(program)
+            .current_dir(scratch_dir(port))
+            .arg(config_file)
+            .args(["--port", &port.to_string(), "--loglevel", "warning"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {program}: {e}"))
+    })
+}
+
 /// A raw connection that sends bytes and reads whole RESP replies, byte for byte.
 pub struct Raw {
     reader: BufReader<TcpStream>,
@@ -264,6 +286,20 @@ pub fn assert_same_replies(test: &str, script: &[&[&str]]) {
     }
 }
 impl Server {
+    /// Starts rredis with exactly `args` in the working directory `cwd` (which the caller
+    /// owns) and waits until it accepts connections on `port`.
+    pub fn start_exact_in(cwd: &std::path::Path, args: &[&str], port: u16) -> Server {
+        let child = Command::new(env!("CARGO_BIN_EXE_rredis"))
+            .current_dir(cwd)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn rredis");
+        Server::wait_ready_on(child, "127.0.0.1", port)
+            .unwrap_or_else(|| panic!("server exited during start-up on port {port}"))
+    }
+
     /// Starts rredis with exactly `args` (no `--port` added: the caller chooses how the port
     /// is given, e.g. in a config file) and waits until `host:port` accepts connections.
     pub fn start_exact(args: &[&str], host: &str, port: u16) -> Server {
