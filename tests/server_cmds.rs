@@ -544,3 +544,33 @@ fn shutdown_exits_without_reply() {
     let status = srv.child().wait().expect("wait");
     assert!(status.success(), "{status}");
 }
+
+/// CLIENT SETINFO (Redis 7.2), which redis-py 5 and Jedis 5 send on connect and whose error
+/// they ignore: rredis answers as Redis 7.0.15 does, with the unknown-subcommand error, so
+/// that CLIENT LIST keeps 7.0's fields (7.2 adds lib-name and lib-ver). The error names the
+/// subcommand as the client spelled it.
+#[test]
+fn client_setinfo_is_unknown_as_in_redis_7_0() {
+    let srv = Server::start();
+    let mut c = srv.raw();
+    assert_eq!(
+        c.cmd_str(&["CLIENT", "SETINFO", "LIB-NAME", "redis-py"]),
+        "-ERR unknown subcommand 'SETINFO'. Try CLIENT HELP.\r\n"
+    );
+    assert_eq!(
+        c.cmd_str(&["client", "setinfo", "lib-ver", "5.0.1"]),
+        "-ERR unknown subcommand 'setinfo'. Try CLIENT HELP.\r\n"
+    );
+    let Some(real) = real_redis("client_setinfo_is_unknown_as_in_redis_7_0") else {
+        return;
+    };
+    assert_same_replies(
+        &mut c,
+        &mut real.raw(),
+        &[
+            &["CLIENT", "SETINFO", "LIB-NAME", "redis-py"],
+            &["client", "setinfo", "lib-ver", "5.0.1"],
+            &["CLIENT", "SETINFO"],
+        ],
+    );
+}
