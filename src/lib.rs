@@ -37,6 +37,7 @@ pub mod propagate;
 pub mod resp;
 pub mod server;
 pub mod sha256;
+pub mod sparkline;
 pub mod tracking;
 pub mod types;
 pub mod util;

@@ -215,12 +215,18 @@ pub fn send_child_cow_info(what: &str) {
     send_child_info(INFO_DONE, cow, 0);
 }
 
-/// This process's private dirty memory in bytes, from /proc/self/smaps_rollup (Redis's
-/// zmalloc_get_private_dirty); 0 where the kernel does not provide it.
+/// This process's private dirty memory in bytes (Redis's zmalloc_get_private_dirty).
 fn private_dirty_bytes() -> u64 {
+    smap_bytes_by_field("Private_Dirty:")
+}
+
+/// The sum over this process's mappings of one /proc smaps field (`"AnonHugePages:"`), in
+/// bytes, from /proc/self/smaps_rollup (Redis's zmalloc_get_smap_bytes_by_field); 0 where
+/// the kernel does not provide it.
+pub fn smap_bytes_by_field(field: &str) -> u64 {
     let text = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
     text.lines()
-        .filter_map(|line| line.strip_prefix("Private_Dirty:"))
+        .filter_map(|line| line.strip_prefix(field))
         .filter_map(|rest| {
             rest.trim()
                 .trim_end_matches("kB")
