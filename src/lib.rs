@@ -9,6 +9,8 @@
 //! - [`server`] — global state, `process_command`, `server_cron` (server.c);
 //! - [`commands`] — the command table and one module per command family;
 //! - [`db`] — databases, keys, TTLs, lookups (db.c); [`expire`] — active expiry (expire.c);
+//! - [`zmalloc`] — the counting allocator behind `used_memory` (zmalloc.c); [`evict`] —
+//!   `maxmemory` and key eviction (evict.c);
 //! - [`dict`] — the incrementally rehashed hash table (dict.c);
 //! - [`types`] — the value types; [`config`] — settings; [`util`] — parsing, glob, formatting;
 //! - [`acl`] — the default user and authentication (acl.c);
@@ -24,6 +26,7 @@ pub mod config;
 pub mod db;
 pub mod dict;
 pub mod event_loop;
+pub mod evict;
 pub mod expire;
 pub mod logging;
 pub mod notify;
@@ -34,3 +37,4 @@ pub mod server;
 pub mod tracking;
 pub mod types;
 pub mod util;
+pub mod zmalloc;

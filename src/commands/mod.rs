@@ -23,6 +23,7 @@ pub mod hashes;
 pub mod introspection;
 pub mod keyspace;
 pub mod lists;
+pub mod memory;
 pub mod monitor;
 pub mod multi;
 pub mod persistence;
@@ -260,6 +261,7 @@ pub static TABLES: &[&[Command]] = &[
     keyspace::COMMANDS,
     expire::COMMANDS,
     server_cmds::COMMANDS,
+    memory::COMMANDS,
     introspection::COMMANDS,
     slowlog::COMMANDS,
     monitor::COMMANDS,
