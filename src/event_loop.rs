@@ -445,6 +445,7 @@ fn give_back(slot: &mut Vec<usize>, list: &mut Vec<usize>) {
 /// blocked clients, write replies, free closed clients.
 fn before_sleep(srv: &mut Server, registry: &Registry) {
     active_expire_cycle(srv, CycleKind::Fast);
+    crate::evict::eviction_time_proc(srv);
     if !srv.blocked.timeouts.is_empty() {
         srv.now_ms = now_ms();
         handle_blocked_clients_timeout(srv);
