@@ -450,8 +450,8 @@ fn before_sleep(srv: &mut Server, registry: &Registry) {
         srv.now_ms = now_ms();
         handle_blocked_clients_timeout(srv);
     }
-    // BCAST invalidations collected this turn go out with this turn's replies.
     crate::pause::handle_unpaused_clients(srv);
+    // BCAST invalidations collected this turn go out with this turn's replies.
     crate::tracking::tracking_broadcast_invalidation_messages(srv);
     crate::commands::pubsub::deliver_pending_messages(srv, None);
     // The turn's writes reach the AOF (and, with `appendfsync always`, the disk) before
