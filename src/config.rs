@@ -56,12 +56,19 @@ pub struct Config {
     pub client_query_buffer_limit: u64,
     /// Most members a set keeps in the `intset` encoding (see `types/set.rs`).
     pub set_max_intset_entries: i64,
-    /// Memory limit in bytes reported by INFO (eviction arrives with the maxmemory work).
+    /// Memory limit in bytes (0: none); above it keys are evicted (see `crate::evict`).
     pub maxmemory: u64,
-    /// What to do when `maxmemory` is reached. rredis evicts nothing yet, so the only value
-    /// it accepts is the one that describes that, `noeviction`; the eviction work adds the
-    /// others.
+    /// Which keys go when `maxmemory` is reached (one of `crate::evict::POLICY_NAMES`).
     pub maxmemory_policy: String,
+    /// Keys sampled per database for each eviction (LRU, LFU, TTL policies).
+    pub maxmemory_samples: i64,
+    /// How long one round of eviction may run before the loop serves clients again
+    /// (0..100; 10 is 500 µs, 100 no limit).
+    pub maxmemory_eviction_tenacity: i64,
+    /// How many accesses it takes to raise an LFU counter (higher: slower growth).
+    pub lfu_log_factor: i64,
+    /// Minutes after which an idle key's LFU counter is decremented (0: never).
+    pub lfu_decay_time: i64,
     /// The default user's password; empty means none (every connection is authenticated
     /// from the start). See [`crate::acl`].
     pub requirepass: String,
@@ -257,6 +264,10 @@ impl Default for Config {
             set_max_intset_entries: 512,
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
             requirepass: String::new(),
             aclfile: String::new(),
             acl_pubsub_default: "resetchannels".into(),
@@ -373,6 +384,10 @@ pub enum Apply {
     RequirePass,
     /// Start or stop the AOF (`crate::persist::aof`).
     AppendOnly,
+    /// Evict down to the new limit ([`crate::evict::apply_maxmemory`]).
+    Maxmemory,
+    /// Switch eviction to the new policy ([`crate::evict::apply_policy`]).
+    MaxmemoryPolicy,
 }
 
 impl Apply {
@@ -405,6 +420,14 @@ impl Apply {
                         "Unable to turn on AOF. Check server logs."
                     })
                 }
+            }
+            Apply::Maxmemory => {
+                crate::evict::apply_maxmemory(srv);
+                Ok(())
+            }
+            Apply::MaxmemoryPolicy => {
+                crate::evict::apply_policy(srv);
+                Ok(())
             }
             Apply::Port | Apply::Bind => change_listeners(srv).map_err(|e| {
                 log::warn!("Warning: {e}");
@@ -554,10 +577,28 @@ pub static CONFIGS: &[ConfigSpec] = &[
         "set-max-intset-entries",
         Kind::Int(field!(set_max_intset_entries), 0, i64::MAX),
     ),
-    ConfigSpec::mutable("maxmemory", Kind::Memory(field!(maxmemory), 0, u64::MAX)),
+    ConfigSpec::mutable("maxmemory", Kind::Memory(field!(maxmemory), 0, u64::MAX))
+        .with_apply(Apply::Maxmemory),
     ConfigSpec::mutable(
         "maxmemory-policy",
-        Kind::Enum(field!(maxmemory_policy), &["noeviction"]),
+        Kind::Enum(field!(maxmemory_policy), crate::evict::POLICY_NAMES),
+    )
+    .with_apply(Apply::MaxmemoryPolicy),
+    ConfigSpec::mutable(
+        "maxmemory-samples",
+        Kind::Int(field!(maxmemory_samples), 1, INT_MAX),
+    ),
+    ConfigSpec::mutable(
+        "maxmemory-eviction-tenacity",
+        Kind::Int(field!(maxmemory_eviction_tenacity), 0, 100),
+    ),
+    ConfigSpec::mutable(
+        "lfu-log-factor",
+        Kind::Int(field!(lfu_log_factor), 0, INT_MAX),
+    ),
+    ConfigSpec::mutable(
+        "lfu-decay-time",
+        Kind::Int(field!(lfu_decay_time), 0, INT_MAX),
     ),
     ConfigSpec::mutable("requirepass", Kind::Str(field!(requirepass)))
         .sensitive()

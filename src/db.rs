@@ -28,6 +28,7 @@ use bytes::Bytes;
 use crate::blocked::WaitQueue;
 use crate::commands::multi::Watcher;
 use crate::dict::Dict;
+use crate::evict::update_object_access;
 use crate::notify::{notify_keyspace_event, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW};
 use crate::server::Server;
 use crate::types::{Obj, Value};
@@ -50,10 +51,20 @@ pub fn lru_clock() -> u32 {
     LRU_CLOCK.load(Ordering::Relaxed)
 }
 
-/// Re-reads the wall clock into the LRU clock (start-up and every cron tick).
+/// The LFU clock: unix minutes modulo 2^16, the time half of an LFU stamp (Redis's
+/// LFUGetTimeInMinutes, which reads its cached unixtime). Refreshed with [`LRU_CLOCK`].
+static LFU_MINUTES: AtomicU32 = AtomicU32::new(0);
+
+/// The current LFU clock: minutes, modulo 2^16.
+pub fn lfu_time_in_minutes() -> u32 {
+    LFU_MINUTES.load(Ordering::Relaxed)
+}
+
+/// Re-reads the wall clock into the LRU and LFU clocks (start-up and every cron tick).
 pub fn update_lru_clock() {
-    let seconds = (now_ms() / 1000) as u64 & LRU_CLOCK_MAX as u64;
-    LRU_CLOCK.store(seconds as u32, Ordering::Relaxed);
+    let seconds = (now_ms() / 1000) as u64;
+    LRU_CLOCK.store((seconds & LRU_CLOCK_MAX as u64) as u32, Ordering::Relaxed);
+    LFU_MINUTES.store(((seconds / 60) & 0xffff) as u32, Ordering::Relaxed);
 }
 
 /// Seconds since an object's `lru` stamp, allowing for one wrap of the clock (OBJECT IDLETIME).
@@ -144,7 +155,7 @@ impl Db {
     pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
         let obj = Obj {
             value,
-            lru: lru_clock(),
+            lru: crate::evict::new_object_lru(),
         };
         if let Some(slot) = self.dict.get_mut(key) {
             *slot = obj;
@@ -381,8 +392,8 @@ pub const LOOKUP_NOTOUCH: u32 = 1 << 0;
 /// LOOKUP_NONOTIFY; OBJECT uses it).
 pub const LOOKUP_NONOTIFY: u32 = 1 << 1;
 
-/// Looks a key up for reading: expires it if due, counts a keyspace hit or miss, refreshes
-/// its LRU stamp (Redis's lookupKeyRead).
+/// Looks a key up for reading: expires it if due, counts a keyspace hit or miss, records the
+/// access in its LRU/LFU stamp (Redis's lookupKeyRead).
 pub fn lookup_key_read<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Option<&'a mut Obj> {
     lookup_key_read_with_flags(srv, db, key, LOOKUP_NONE)
 }
@@ -416,7 +427,7 @@ pub fn lookup_key_read_with_flags<'a>(
         Some(obj) => {
             srv.stats.keyspace_hits += 1;
             if flags & LOOKUP_NOTOUCH == 0 {
-                obj.lru = lru_clock();
+                update_object_access(obj, &srv.config, &mut srv.rng);
             }
             Some(obj)
         }
@@ -434,7 +445,7 @@ pub fn lookup_key_write<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Optio
         return None;
     }
     let obj = srv.dbs.get_mut(db)?.dict.get_mut(key)?;
-    obj.lru = lru_clock();
+    update_object_access(obj, &srv.config, &mut srv.rng);
     Some(obj)
 }
 

@@ -295,6 +295,23 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         self.resize_allowed = allowed;
     }
 
+    /// Bytes the table itself holds, not counting what keys and values own beyond their
+    /// inline size: the bucket arrays and one allocation per entry, in allocator size
+    /// classes (MEMORY STATS' overhead.hashtable.*, Redis's dictSlots * pointer + dictSize *
+    /// entry).
+    pub fn overhead_bytes(&self) -> usize {
+        let buckets: usize = self.tables.iter().map(|t| t.slots.capacity()).sum();
+        let entry = crate::zmalloc::usable_size(std::alloc::Layout::new::<Entry<K, V>>());
+        buckets * std::mem::size_of::<Chain<K, V>>() + self.len() * entry
+    }
+
+    /// Bytes one more entry costs the table: its allocation and, at a load factor of one,
+    /// a bucket pointer (MEMORY USAGE's share of the table for one key).
+    pub fn entry_overhead() -> usize {
+        crate::zmalloc::usable_size(std::alloc::Layout::new::<Entry<K, V>>())
+            + std::mem::size_of::<Chain<K, V>>()
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.tables[0].used + self.tables[1].used

@@ -445,12 +445,13 @@ fn give_back(slot: &mut Vec<usize>, list: &mut Vec<usize>) {
 /// blocked clients, write replies, free closed clients.
 fn before_sleep(srv: &mut Server, registry: &Registry) {
     active_expire_cycle(srv, CycleKind::Fast);
+    crate::evict::eviction_time_proc(srv);
     if !srv.blocked.timeouts.is_empty() {
         srv.now_ms = now_ms();
         handle_blocked_clients_timeout(srv);
     }
-    // BCAST invalidations collected this turn go out with this turn's replies.
     crate::pause::handle_unpaused_clients(srv);
+    // BCAST invalidations collected this turn go out with this turn's replies.
     crate::tracking::tracking_broadcast_invalidation_messages(srv);
     crate::commands::pubsub::deliver_pending_messages(srv, None);
     // The turn's writes reach the AOF (and, with `appendfsync always`, the disk) before

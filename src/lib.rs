@@ -10,6 +10,8 @@
 //! - [`commands`] — the command table and one module per command family; [`commandstats`] —
 //!   their per-command counters and latency histograms;
 //! - [`db`] — databases, keys, TTLs, lookups (db.c); [`expire`] — active expiry (expire.c);
+//! - [`zmalloc`] — the counting allocator behind `used_memory` (zmalloc.c); [`evict`] —
+//!   `maxmemory` and key eviction (evict.c);
 //! - [`dict`] — the incrementally rehashed hash table (dict.c);
 //! - [`types`] — the value types; [`config`] — settings; [`util`] — parsing, glob, formatting;
 //! - [`acl`] — users, permissions, authentication, the ACL log (acl.c); [`sha256`] — the
@@ -28,6 +30,7 @@ pub mod config;
 pub mod db;
 pub mod dict;
 pub mod event_loop;
+pub mod evict;
 pub mod expire;
 pub mod logging;
 pub mod notify;
@@ -41,3 +44,4 @@ pub mod sparkline;
 pub mod tracking;
 pub mod types;
 pub mod util;
+pub mod zmalloc;

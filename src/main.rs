@@ -11,8 +11,9 @@ use rredis::{event_loop, logging};
 /// jemalloc instead of glibc malloc, as Redis does: freeing a million small values (mass
 /// expiry, FLUSHALL) leaves glibc with huge free lists that it consolidates, for hundreds of
 /// milliseconds, on the next large allocation — a stall of the whole loop. See Cargo.toml.
+/// Wrapped in the counting allocator, so `used_memory` and `maxmemory` see every byte.
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: rredis::zmalloc::Zmalloc = rredis::zmalloc::Zmalloc;
 
 fn usage(opts: &getopts::Options) -> String {
     opts.usage(

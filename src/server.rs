@@ -104,9 +104,15 @@ pub struct Stats {
     /// RDB saves started by SAVE and BGSAVE, save points included (INFO's rdb_saves; as in
     /// Redis, the saves SHUTDOWN and FLUSHALL make do not count).
     pub rdb_saves: u64,
-    /// Highest `used_memory` INFO has reported (INFO's used_memory_peak). rredis has no
-    /// allocator hook to see every peak, so this is the peak among the samples INFO took.
+    /// Highest `used_memory` seen after a command, by the cron or by INFO (INFO's
+    /// used_memory_peak; Redis samples it at the same points).
     pub used_memory_peak: u64,
+    /// Keys evicted to stay under `maxmemory` (INFO's evicted_keys).
+    pub evicted_keys: u64,
+    /// How long memory stayed over `maxmemory` in total, in ms, and since when it has been
+    /// over it now (INFO's total_eviction_exceeded_time, current_eviction_exceeded_time).
+    pub total_eviction_exceeded_ms: u64,
+    pub eviction_exceeded_since: Option<Instant>,
     /// Recent commands per second (INFO's instantaneous_ops_per_sec).
     pub inst_ops: InstMetric,
     /// Recent input and output bytes per second (instantaneous_input_kbps / _output_kbps).
@@ -294,6 +300,11 @@ pub struct Server {
     pub acl: Acl,
     /// When the last POST / Host: security warning was logged, unix ms (0: never).
     pub last_security_warning_ms: i64,
+    /// The eviction policy in force and its candidate pool (see [`crate::evict`]).
+    pub evict: crate::evict::EvictState,
+    /// Bytes allocated once the server was set up, before any data (MEMORY STATS'
+    /// startup.allocated, INFO's used_memory_startup).
+    pub initial_memory_usage: u64,
 }
 
 impl Server {
@@ -310,7 +321,7 @@ impl Server {
         let commands = CommandTable::default();
         let command_stats = vec![Default::default(); commands.row_count()];
         let acl = Acl::new(&commands, &config.requirepass);
-        Server {
+        let mut srv = Server {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             config,
             config_file,
@@ -353,7 +364,12 @@ impl Server {
             rdb: RdbSaveState::default(),
             acl,
             last_security_warning_ms: 0,
-        }
+            evict: Default::default(),
+            initial_memory_usage: 0,
+        };
+        crate::evict::apply_policy(&mut srv);
+        srv.initial_memory_usage = crate::zmalloc::used_memory();
+        srv
     }
 
     /// Interval between `server_cron` runs (`hz` is kept in range by `Config::clamp_hz`;
@@ -450,6 +466,10 @@ fn process_command_generic(srv: &mut Server, c: &mut Client) {
     if let Err(reason) = check_all_perm(srv, c, cmd) {
         return reject_command(srv, c, cmd, &noperm_error(reason, cmd));
     }
+    // Over `maxmemory`: evict first; refuse what would grow memory if that was not enough.
+    if srv.config.maxmemory > 0 && crate::evict::reject_on_oom(srv, c, cmd) {
+        return reject_command(srv, c, cmd, crate::evict::OOM_ERROR);
+    }
     // While snapshots or AOF writes fail, writes are refused (MISCONF) so clients learn their
     // data is not reaching the disk; PING too, as in Redis, so health checks notice. An EXEC counts as a
     // write if it would run one.
@@ -530,6 +550,9 @@ pub fn call(srv: &mut Server, c: &mut Client, cmd: &'static Command) {
         crate::tracking::tracking_remember_keys(srv, c, cmd);
     }
     srv.stats.total_commands_processed += 1;
+    // The peak is taken after each command, before the next one's eviction (as Redis).
+    let used = crate::zmalloc::used_memory();
+    srv.stats.used_memory_peak = srv.stats.used_memory_peak.max(used);
 }
 
 /// Least time between two logged security warnings, in ms (Redis: 60 s), so an attack

@@ -6,7 +6,7 @@
 
 use crate::client::Client;
 use crate::commands::{acl, errors, flags::*, Command};
-use crate::db::{lookup_key_read, lookup_key_write, lru_clock, signal_modified_key, LRU_CLOCK_MAX};
+use crate::db::{lookup_key_read, lookup_key_write, signal_modified_key};
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_NEW};
 use crate::persist::rdb::{dump_payload, restore_payload, verify_dump_payload, SaveOptions};
 use crate::propagate::{rewrite_command, rewrite_command_vector};
@@ -127,15 +127,9 @@ fn restore_command(srv: &mut Server, c: &mut Client) {
         argv.push(bytes::Bytes::from_static(b"ABSTTL"));
         rewrite_command_vector(srv, argv);
     }
-    // IDLETIME sets the LRU stamp back; FREQ only matters under an LFU policy, which rredis
-    // does not have, so it is accepted and has no effect.
-    let lru = match idle {
-        Some(seconds) => {
-            let seconds = (seconds as u64 % (LRU_CLOCK_MAX as u64 + 1)) as u32;
-            lru_clock().wrapping_sub(seconds) & LRU_CLOCK_MAX
-        }
-        None => lru_clock(),
-    };
+    // IDLETIME sets the LRU stamp back, FREQ the LFU counter, whichever the policy uses.
+    let lru =
+        crate::evict::object_lru_from(idle.map(|seconds| seconds as u64), freq.map(|f| f as u8));
     let expire = (ttl != 0).then_some(ttl);
     srv.dbs[c.db].add(key, Obj { value, lru }, expire);
     notify_keyspace_event(srv, NOTIFY_NEW, "new", key, c.db);

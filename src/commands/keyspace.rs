@@ -664,23 +664,36 @@ fn object_refcount_command(srv: &mut Server, c: &mut Client) {
     }
 }
 
-/// OBJECT IDLETIME key: seconds since the key was last read or written.
+/// OBJECT IDLETIME key: seconds since the key was last read or written. Under an LFU
+/// policy the stamp holds a counter instead, and Redis's error says so.
 fn object_idletime_command(srv: &mut Server, c: &mut Client) {
     if let Some(obj) = object_command_lookup_or_reply(srv, c) {
+        if crate::evict::lfu_selected() {
+            return c.reply.error(
+                "ERR An LFU maxmemory policy is selected, idle time not tracked. Please \
+                 note that when switching between policies at runtime LRU and LFU data \
+                 will take some time to adjust.",
+            );
+        }
         c.reply.int(idle_seconds(obj.lru) as i64);
     }
 }
 
-/// OBJECT FREQ key: the LFU access counter, tracked only under an LFU maxmemory policy.
-/// rredis has no LFU policy, so an existing key always gets Redis's "not selected" error
-/// (after the lookup: a missing key still gets null, as in Redis).
+/// OBJECT FREQ key: the key's LFU access counter, decayed to now, tracked only under an
+/// LFU maxmemory policy (Redis's error otherwise, after the lookup: a missing key still
+/// gets null).
 fn object_freq_command(srv: &mut Server, c: &mut Client) {
-    if object_command_lookup_or_reply(srv, c).is_some() {
-        c.reply.error(
-            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
-             Please note that when switching between policies at runtime LRU and LFU data \
-             will take some time to adjust.",
-        );
+    let decay_time = srv.config.lfu_decay_time;
+    if let Some(obj) = object_command_lookup_or_reply(srv, c) {
+        if !crate::evict::lfu_selected() {
+            return c.reply.error(
+                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
+                 Please note that when switching between policies at runtime LRU and LFU data \
+                 will take some time to adjust.",
+            );
+        }
+        c.reply
+            .int(crate::evict::lfu_decr_and_return(obj.lru, decay_time) as i64);
     }
 }
 

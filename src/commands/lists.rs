@@ -23,7 +23,7 @@ use bytes::Bytes;
 use crate::blocked::{block_for_keys, get_timeout_or_reply, serve_or_block_for_keys, ServeFn};
 use crate::client::Client;
 use crate::commands::{acl, check_type, errors, first_key_of_type, flags::*, Command, WrongType};
-use crate::db::{lookup_key_read, lookup_key_write, lru_clock, signal_modified_key};
+use crate::db::{lookup_key_read, lookup_key_write, signal_modified_key};
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW};
 use crate::propagate::rewrite_command;
 use crate::resp::reply::Reply;
@@ -228,7 +228,7 @@ fn add_list(srv: &mut Server, db: usize, key: &[u8], list: List) {
     if let Some(d) = srv.dbs.get_mut(db) {
         let obj = Obj {
             value: Value::List(Box::new(list)),
-            lru: lru_clock(),
+            lru: crate::evict::new_object_lru(),
         };
         d.add(key, obj, None);
     }

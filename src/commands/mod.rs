@@ -26,6 +26,7 @@ pub mod introspection;
 pub mod keyspace;
 pub mod latency;
 pub mod lists;
+pub mod memory;
 pub mod monitor;
 pub mod multi;
 pub mod persistence;
@@ -266,6 +267,7 @@ pub static TABLES: &[&[Command]] = &[
     keyspace::COMMANDS,
     expire::COMMANDS,
     server_cmds::COMMANDS,
+    memory::COMMANDS,
     introspection::COMMANDS,
     slowlog::COMMANDS,
     monitor::COMMANDS,

@@ -19,6 +19,7 @@ use bytes::Bytes;
 
 use crate::blocked::{reply_to_blocked_client_timeout, unblock_client};
 use crate::client::{close_client_async, put_client, queue_write, take_client, Client, ReplyMode};
+use crate::commands::memory::{memory_overhead, ratio};
 use crate::commands::multi::{is_dirty_cas, MultiCmd};
 use crate::commands::{
     acl, container_command, errors, flags::*, subcommand_syntax_error, Command, NO_KEYS,
@@ -860,7 +861,7 @@ fn unknown_client_type(name: &[u8]) -> String {
 
 /// Every connected client: the ones in the slab plus the caller, whose slot is empty while
 /// its command runs.
-fn all_clients<'a>(srv: &'a Server, me: &'a Client) -> impl Iterator<Item = &'a Client> {
+pub fn all_clients<'a>(srv: &'a Server, me: &'a Client) -> impl Iterator<Item = &'a Client> {
     srv.clients
         .iter()
         .filter_map(|(_, slot)| slot.as_deref())
@@ -907,7 +908,7 @@ fn multi_memory(client: &Client) -> usize {
 /// `Client` itself, its query buffer, its current arguments, its transaction and its reply
 /// buffer. An
 /// estimate from the buffers' capacities; the allocator's own overhead is not counted.
-fn client_memory(client: &Client) -> usize {
+pub fn client_memory(client: &Client) -> usize {
     std::mem::size_of::<Client>()
         + client.querybuf.capacity()
         + client.argv.capacity() * std::mem::size_of::<Bytes>()
@@ -1293,20 +1294,20 @@ fn info_clients(srv: &mut Server, me: &Client, out: &mut String) {
     field(out, "clients_in_timeout_table", srv.blocked.timeouts.len());
 }
 
-/// `# Memory`.
+/// `# Memory`, in Redis 7.0's field order.
 ///
-/// rredis uses the system allocator without accounting (Redis counts every allocation in
-/// zmalloc). So `used_memory` is an estimate from the kernel: the process's resident
-/// anonymous memory (heap and stacks, `RssAnon`), which also counts allocator slack Redis's
-/// figure would not; `used_memory_rss` is the whole resident set (`VmRSS`). Both come from
-/// /proc/self/status, in kB, so they are exact to the kilobyte and 0 where /proc is missing.
+/// `used_memory` is what the counting allocator holds ([`crate::zmalloc`]), as Redis's
+/// zmalloc counts it; `used_memory_rss` is the kernel's resident set (`VmRSS` of
+/// /proc/self/status, 0 where /proc is missing). rredis does not read jemalloc's own
+/// statistics: the `allocator_*` figures are the counted bytes and the RSS. No scripting,
+/// replication or AOF buffers exist, so their fields are 0.
 fn info_memory(srv: &mut Server, me: &Client, out: &mut String) {
-    let used = used_memory();
-    let rss = proc_kb("/proc/self/status", "VmRSS:") * 1024;
+    let mh = memory_overhead(srv, me);
+    srv.stats.used_memory_peak = mh.peak_allocated;
+    let used = mh.total_allocated;
+    let rss = mh.rss;
+    let peak = mh.peak_allocated;
     let total_system = proc_kb("/proc/meminfo", "MemTotal:") * 1024;
-    srv.stats.used_memory_peak = srv.stats.used_memory_peak.max(used);
-    let peak = srv.stats.used_memory_peak;
-    let clients_memory: usize = all_clients(srv, me).map(client_memory).sum();
     let maxmemory = srv.config.maxmemory;
     field(out, "used_memory", used);
     field(out, "used_memory_human", bytes_to_human(used));
@@ -1317,44 +1318,76 @@ fn info_memory(srv: &mut Server, me: &Client, out: &mut String) {
     field(
         out,
         "used_memory_peak_perc",
-        format!("{:.2}%", percent(used, peak)),
+        format!("{:.2}%", mh.peak_perc),
     );
+    field(out, "used_memory_overhead", mh.overhead_total);
+    field(out, "used_memory_startup", mh.startup_allocated);
+    field(out, "used_memory_dataset", mh.dataset);
+    field(
+        out,
+        "used_memory_dataset_perc",
+        format!("{:.2}%", mh.dataset_perc),
+    );
+    field(out, "allocator_allocated", used);
+    field(out, "allocator_active", used);
+    field(out, "allocator_resident", rss);
     field(out, "total_system_memory", total_system);
     field(
         out,
         "total_system_memory_human",
         bytes_to_human(total_system),
     );
+    for (name, value) in [
+        ("used_memory_lua", "0"),
+        ("used_memory_vm_eval", "0"),
+        ("used_memory_lua_human", "0B"),
+        ("used_memory_scripts_eval", "0"),
+        ("number_of_cached_scripts", "0"),
+        ("number_of_functions", "0"),
+        ("number_of_libraries", "0"),
+        ("used_memory_vm_functions", "0"),
+        ("used_memory_vm_total", "0"),
+        ("used_memory_vm_total_human", "0B"),
+        ("used_memory_functions", "0"),
+        ("used_memory_scripts", "0"),
+        ("used_memory_scripts_human", "0B"),
+    ] {
+        field(out, name, value);
+    }
     field(out, "maxmemory", maxmemory);
     field(out, "maxmemory_human", bytes_to_human(maxmemory));
     field(out, "maxmemory_policy", &srv.config.maxmemory_policy);
-    let fragmentation = if used == 0 {
-        0.0
-    } else {
-        rss as f64 / used as f64
-    };
-    field(
-        out,
-        "mem_fragmentation_ratio",
-        format!("{fragmentation:.2}"),
-    );
+    let rss_ratio = format!("{:.2}", ratio(rss, used));
+    field(out, "allocator_frag_ratio", "1.00");
+    field(out, "allocator_frag_bytes", 0);
+    field(out, "allocator_rss_ratio", &rss_ratio);
+    field(out, "allocator_rss_bytes", rss as i64 - used as i64);
+    field(out, "rss_overhead_ratio", "1.00");
+    field(out, "rss_overhead_bytes", 0);
+    field(out, "mem_fragmentation_ratio", &rss_ratio);
     field(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
+    field(out, "mem_not_counted_for_evict", srv.aof.buffer_allocated());
+    field(out, "mem_replication_backlog", 0);
+    field(out, "mem_total_replication_buffers", 0);
     field(out, "mem_clients_slaves", 0);
-    field(out, "mem_clients_normal", clients_memory);
-    field(out, "mem_allocator", "libc");
+    field(out, "mem_clients_normal", mh.clients_normal);
+    field(out, "mem_cluster_links", 0);
+    field(out, "mem_aof_buffer", srv.aof.buffer_allocated());
+    // The jemalloc tikv-jemalloc-sys 0.6 builds.
+    field(out, "mem_allocator", "jemalloc-5.3.0");
+    field(out, "active_defrag_running", 0);
     field(out, "lazyfree_pending_objects", 0);
     field(out, "lazyfreed_objects", 0);
 }
 
-/// INFO's `used_memory` estimate (see [`info_memory`]), which the RDB writer also records in
-/// its `used-mem` AUX field.
+/// INFO's `used_memory`, which the RDB writer also records in its `used-mem` AUX field.
 pub fn used_memory() -> u64 {
-    proc_kb("/proc/self/status", "RssAnon:") * 1024
+    crate::zmalloc::used_memory()
 }
 
 /// The kB figure on the line of `path` that starts with `key` (the /proc status format
 /// `VmRSS:     1234 kB`), or 0.
-fn proc_kb(path: &str, key: &str) -> u64 {
+pub fn proc_kb(path: &str, key: &str) -> u64 {
     std::fs::read_to_string(path)
         .ok()
         .and_then(|text| {
@@ -1366,18 +1399,9 @@ fn proc_kb(path: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// `part` as a percentage of `whole` (0 when `whole` is 0).
-fn percent(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 * 100.0 / whole as f64
-    }
-}
-
 /// A byte count the way INFO's `*_human` fields show it: `512B`, `1.50K`, `3.00M`...
 /// (Redis's bytesToHuman).
-fn bytes_to_human(n: u64) -> String {
+pub fn bytes_to_human(n: u64) -> String {
     const UNITS: [(u64, &str); 5] = [
         (1 << 50, "P"),
         (1 << 40, "T"),
@@ -1475,10 +1499,18 @@ fn info_stats(srv: &mut Server, _me: &Client, out: &mut String) {
     field(out, "sync_partial_ok", 0);
     field(out, "sync_partial_err", 0);
     field(out, "expired_keys", st.expired_keys);
-    field(out, "evicted_keys", 0);
+    field(out, "evicted_keys", st.evicted_keys);
     field(out, "evicted_clients", 0);
-    field(out, "total_eviction_exceeded_time", 0);
-    field(out, "current_eviction_exceeded_time", 0);
+    // Milliseconds memory stayed over maxmemory, in total and in the current stretch.
+    let current = st
+        .eviction_exceeded_since
+        .map_or(0, |since| since.elapsed().as_millis() as u64);
+    field(
+        out,
+        "total_eviction_exceeded_time",
+        st.total_eviction_exceeded_ms + current,
+    );
+    field(out, "current_eviction_exceeded_time", current);
     field(out, "keyspace_hits", st.keyspace_hits);
     field(out, "keyspace_misses", st.keyspace_misses);
     field(out, "pubsub_channels", srv.pubsub.channel_count());

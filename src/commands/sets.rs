@@ -19,8 +19,7 @@ use crate::client::Client;
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
 use crate::db::{
-    expire_if_needed, lookup_key_read, lookup_key_write, lru_clock, set_key_notify_new,
-    signal_modified_key,
+    expire_if_needed, lookup_key_read, lookup_key_write, set_key_notify_new, signal_modified_key,
 };
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET};
 use crate::propagate::{also_propagate, prevent_command_propagation, rewrite_command};
@@ -238,7 +237,7 @@ fn sadd_command(srv: &mut Server, c: &mut Client) {
             let added = members.iter().filter(|m| set.add(m, max)).count();
             let obj = Obj {
                 value: Value::Set(Box::new(set)),
-                lru: lru_clock(),
+                lru: crate::evict::new_object_lru(),
             };
             srv.dbs[db].add(key, obj, None);
             notify_keyspace_event(srv, NOTIFY_NEW, "new", key, db);
@@ -589,7 +588,7 @@ fn smove_command(srv: &mut Server, c: &mut Client) {
             set.add(member, max);
             let obj = Obj {
                 value: Value::Set(Box::new(set)),
-                lru: lru_clock(),
+                lru: crate::evict::new_object_lru(),
             };
             d.add(dst, obj, None);
             notify_keyspace_event(srv, NOTIFY_NEW, "new", dst, db);

@@ -30,9 +30,7 @@ use crate::client::{close_client_async, Client};
 use crate::commands::hashes::parse_random_count_or_reply;
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{
-    lookup_key_read, lookup_key_write, lru_clock, set_key_notify_new, signal_modified_key,
-};
+use crate::db::{lookup_key_read, lookup_key_write, set_key_notify_new, signal_modified_key};
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET};
 use crate::resp::reply::{Deferred, Reply};
 use crate::server::Server;
@@ -584,7 +582,7 @@ fn zadd_generic_command(srv: &mut Server, c: &mut Client, zincrby: bool) {
             let zset = ZSet::with_hint(1, first.len(), limits);
             let obj = Obj {
                 value: Value::ZSet(zset),
-                lru: lru_clock(),
+                lru: crate::evict::new_object_lru(),
             };
             srv.dbs[db].add(key, obj, None);
             notify_keyspace_event(srv, NOTIFY_NEW, "new", key, db);

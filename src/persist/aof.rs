@@ -306,6 +306,14 @@ impl FsyncThread {
     }
 }
 
+impl Aof {
+    /// Bytes held by the buffer of commands not yet written (left out of the memory that
+    /// `maxmemory` limits, as in Redis: evicting keys would only grow it with their DELs).
+    pub fn buffer_allocated(&self) -> u64 {
+        self.buf.capacity() as u64
+    }
+}
+
 /// EIO, for an fsync error the OS gave no number for.
 fn libc_eio() -> i32 {
     5

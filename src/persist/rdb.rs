@@ -39,7 +39,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::commands::server_cmds::used_memory;
-use crate::db::{lru_clock, Db, LRU_CLOCK_MAX};
+use crate::db::Db;
 use crate::persist::crc64::crc64;
 use crate::persist::lzf;
 use crate::persist::packed::{
@@ -920,7 +920,8 @@ pub fn load_databases(
     let mut stats = LoadStats::default();
     let mut db_id = 0usize;
     let mut expire: Option<i64> = None;
-    let mut lru: Option<u32> = None;
+    let mut idle: Option<u64> = None;
+    let mut freq: Option<u8> = None;
     loop {
         let op_at = r.pos;
         let op = r.u8()?;
@@ -934,12 +935,11 @@ pub fn load_databases(
                 continue;
             }
             OPCODE_FREQ => {
-                r.u8()?;
+                freq = Some(r.u8()?);
                 continue;
             }
             OPCODE_IDLE => {
-                let idle = r.len()?;
-                lru = Some(lru_clock().wrapping_sub(idle as u32) & LRU_CLOCK_MAX);
+                idle = Some(r.len()?);
                 continue;
             }
             OPCODE_EOF => break,
@@ -995,7 +995,7 @@ pub fn load_databases(
         let key = r.string()?;
         let value = load_object(&mut r, op, limits)?;
         let when = expire.take();
-        let obj_lru = lru.take().unwrap_or_else(lru_clock);
+        let obj_lru = crate::evict::object_lru_from(idle.take(), freq.take());
         let Some(value) = value else {
             stats.empty_keys_skipped += 1;
             continue;

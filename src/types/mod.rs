@@ -142,8 +142,10 @@ impl Value {
 #[derive(Debug, Clone)]
 pub struct Obj {
     pub value: Value,
-    /// Last access, in seconds of the server's LRU clock (OBJECT IDLETIME). Updated on every
-    /// lookup that is not a pure existence check.
+    /// Last access, in seconds of the server's LRU clock (OBJECT IDLETIME); under an LFU
+    /// maxmemory policy, the minute of the last access and a logarithmic access counter
+    /// (OBJECT FREQ; see `crate::evict`). Updated on every lookup that is not a pure
+    /// existence check.
     pub lru: u32,
 }
 
