@@ -1208,7 +1208,7 @@ pub fn load_from_file(srv: &mut crate::server::Server, path: &str) -> Result<(),
     let text = std::fs::read_to_string(path).map_err(|e| {
         format!(
             "Error loading ACLs, opening file '{path}': {}",
-            os_error(&e)
+            crate::util::strerror(&e)
         )
     })?;
     let allchannels = srv.config.acl_pubsub_default == "allchannels";
@@ -1322,15 +1322,6 @@ pub fn kill_user_clients(srv: &mut crate::server::Server, name: &[u8]) {
             crate::client::close_client_async(srv, &mut c);
             crate::client::put_client(srv, c);
         }
-    }
-}
-
-/// The text of an I/O error as C's strerror gives it (without Rust's " (os error N)").
-fn os_error(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(at) => text[..at].to_string(),
-        None => text,
     }
 }
 

@@ -883,7 +883,7 @@ impl ConfigSpec {
                 *(f.get_mut)(config) = arg.clone();
             }
             Kind::Dir(f) => {
-                std::env::set_current_dir(arg).map_err(|e| os_error_text(&e))?;
+                std::env::set_current_dir(arg).map_err(|e| crate::util::strerror(&e))?;
                 *(f.get_mut)(config) = arg.clone();
             }
             Kind::Enum(f, choices) => {
@@ -930,16 +930,6 @@ impl ConfigSpec {
 pub fn format_percentile(p: f64) -> String {
     let text = format!("{p:.6}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// An I/O error as C's strerror words it ("No such file or directory"), without the
-/// " (os error 2)" std appends.
-pub fn os_error_text(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(end) => text[..end].to_string(),
-        None => text,
-    }
 }
 
 /// `current` with the classes `args` names replaced (Redis's

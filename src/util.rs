@@ -1311,9 +1311,27 @@ pub fn now_ms() -> i64 {
     now_us().div_euclid(1000)
 }
 
+/// The text of an I/O error as C's strerror words it ("No such file or directory"), without
+/// the " (os error N)" Rust appends: Redis's error replies and log lines quote strerror.
+pub fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(at) => text.get(..at).unwrap_or(&text).to_string(),
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strerror_is_the_c_text() {
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(strerror(&e), "No such file or directory");
+        let custom = std::io::Error::other("plain");
+        assert_eq!(strerror(&custom), "plain");
+    }
 
     #[test]
     fn i64_len_matches_the_written_text() {

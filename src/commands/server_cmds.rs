@@ -25,9 +25,7 @@ use crate::commands::{
     acl, container_command, errors, flags::*, subcommand_syntax_error, Command, NO_KEYS,
 };
 use crate::commandstats::CommandStats;
-use crate::config::{
-    config_set, format_percentile, lookup_config, os_error_text, ConfigSetError, CONFIGS,
-};
+use crate::config::{config_set, format_percentile, lookup_config, ConfigSetError, CONFIGS};
 use crate::pause::{pause_clients, unpause_clients, PauseKind};
 use crate::persist::fork::ChildKind;
 use crate::server::{prepare_for_shutdown, Server, ShutdownFlags};
@@ -1768,7 +1766,7 @@ fn config_rewrite_command(srv: &mut Server, c: &mut Client) {
             c.reply.ok();
         }
         Err(e) => {
-            let why = os_error_text(&e);
+            let why = crate::util::strerror(&e);
             log::warn!("CONFIG-REWRITE failed: {why}");
             c.reply.error(&format!("ERR Rewriting config file: {why}"));
         }

@@ -279,7 +279,7 @@ impl ConfigSpec {
 
 /// A byte count as CONFIG REWRITE writes it (Redis's rewriteConfigFormatMemory): in the
 /// largest of `gb`, `mb`, `kb` that divides it exactly, else in bytes.
-pub fn format_memory(bytes: u64) -> String {
+fn format_memory(bytes: u64) -> String {
     const KB: u64 = 1024;
     const MB: u64 = 1024 * KB;
     const GB: u64 = 1024 * MB;

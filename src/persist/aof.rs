@@ -43,7 +43,7 @@ use crate::persist::fork::{
     ChildKind, Forked, CHILD_FAILED, CHILD_OK,
 };
 use crate::server::{process_command, Server};
-use crate::util::{now_ms, parse_i64};
+use crate::util::{now_ms, parse_i64, strerror};
 
 /// How long `everysec` lets a write wait for the previous background fsync before writing
 /// anyway, in ms (Redis: 2 seconds; past that, the write is counted in aof_delayed_fsync).
@@ -371,15 +371,6 @@ fn aof_path(srv: &Server, name: &str) -> PathBuf {
 
 fn manifest_name(srv: &Server) -> String {
     format!("{}.manifest", srv.config.appendfilename)
-}
-
-/// The text of an OS error as C's strerror gives it (Rust adds " (os error N)").
-fn strerror(e: &io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(i) => text.get(..i).unwrap_or(&text).to_string(),
-        None => text,
-    }
 }
 
 /// Appends `argv` as a RESP multibulk (Redis's catAppendOnlyGenericCommand).
