@@ -1280,11 +1280,18 @@ pub fn load_users_at_startup(srv: &mut crate::server::Server) -> Result<(), Stri
             .map(|r| Bytes::copy_from_slice(r.as_bytes()))
             .collect();
         let rules = merge_selector_args(&rules).map_err(|e| fail(&e))?;
-        let mut user = srv
-            .acl
-            .user(name.as_bytes())
-            .cloned()
-            .unwrap_or_else(|| User::new(name.as_bytes(), allchannels));
+        // The only user that exists already is the default one; a line for it starts from
+        // `reset`, as in Redis (ACLLoadConfiguredUsers), so it gets reset's
+        // `sanitize-payload` too.
+        let mut user = match srv.acl.user(name.as_bytes()) {
+            Some(existing) => {
+                let mut user = existing.clone();
+                user.set(&srv.commands, b"reset", allchannels)
+                    .map_err(|e| fail(e.text()))?;
+                user
+            }
+            None => User::new(name.as_bytes(), allchannels),
+        };
         for rule in &rules {
             user.set(&srv.commands, rule, allchannels).map_err(|e| {
                 format!(
