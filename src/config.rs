@@ -686,7 +686,8 @@ pub static CONFIGS: &[ConfigSpec] = &[
     )
     .protected(),
     ConfigSpec::mutable("rdbcompression", Kind::Bool(field!(rdbcompression))),
-    ConfigSpec::mutable("rdbchecksum", Kind::Bool(field!(rdbchecksum))),
+    // Immutable in Redis 7.0 (CONFIG SET refuses it), unlike rdbcompression.
+    ConfigSpec::immutable("rdbchecksum", Kind::Bool(field!(rdbchecksum))),
     ConfigSpec::mutable("appendonly", Kind::Bool(field!(appendonly))).with_apply(Apply::AppendOnly),
     ConfigSpec::mutable(
         "appendfsync",

@@ -215,6 +215,106 @@ fn config_rewrite_matches_real_redis() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Non-default values for every setting rredis has: immutable ones in the starting file,
+/// the others by CONFIG SET.
+const SWEEP_FILE: &str = "tcp-backlog 128\ndatabases 8\ndbfilename \"my dump.rdb\"\n\
+appendfilename \"app.aof\"\nappenddirname \"adir\"\nenable-debug-command local\n\
+rdbchecksum no\n";
+
+const SWEEP_SETS: &[(&str, &str)] = &[
+    ("bind", "127.0.0.1"),
+    ("protected-mode", "no"),
+    ("hz", "15"),
+    ("loglevel", "verbose"),
+    ("maxclients", "500"),
+    ("timeout", "30"),
+    ("tcp-keepalive", "60"),
+    ("proto-max-bulk-len", "64mb"),
+    ("client-query-buffer-limit", "2gb"),
+    ("set-max-intset-entries", "100"),
+    ("maxmemory", "100mb"),
+    ("maxmemory-policy", "allkeys-lru"),
+    ("maxmemory-samples", "7"),
+    ("maxmemory-eviction-tenacity", "20"),
+    ("lfu-log-factor", "11"),
+    ("lfu-decay-time", "2"),
+    ("acl-pubsub-default", "allchannels"),
+    ("acllog-max-len", "64"),
+    ("hash-max-listpack-entries", "64"),
+    ("hash-max-listpack-value", "32"),
+    ("list-max-listpack-size", "100"),
+    ("list-compress-depth", "1"),
+    ("zset-max-listpack-entries", "64"),
+    ("zset-max-listpack-value", "1000"),
+    ("client-output-buffer-limit", "normal 1mb 512kb 10"),
+    ("notify-keyspace-events", "Ex"),
+    ("rdbcompression", "no"),
+    ("appendonly", "yes"),
+    ("appendfsync", "no"),
+    ("aof-use-rdb-preamble", "no"),
+    ("aof-load-truncated", "no"),
+    ("auto-aof-rewrite-percentage", "50"),
+    ("auto-aof-rewrite-min-size", "32mb"),
+    ("no-appendfsync-on-rewrite", "yes"),
+    ("aof-rewrite-incremental-fsync", "no"),
+    ("aof-timestamp-enabled", "yes"),
+    ("slowlog-log-slower-than", "5000"),
+    ("slowlog-max-len", "64"),
+    ("latency-tracking", "no"),
+    ("latency-tracking-info-percentiles", "90"),
+    ("latency-monitor-threshold", "100"),
+    ("save", "60 5"),
+    ("stop-writes-on-bgsave-error", "no"),
+    ("rdb-key-save-delay", "3"),
+    // Immutable: refused by both.
+    ("rdbchecksum", "yes"),
+];
+
+/// Every setting changed at once: each line of the rewritten file is the one redis-server
+/// writes (value forms, units, quoting, which settings are written at all).
+#[test]
+fn every_setting_rewrites_like_redis() {
+    if !have_tool("redis-server", "every_setting_rewrites_like_redis") {
+        return;
+    }
+    let dir = test_dir("sweep");
+    let ours_file = dir.join("ours.conf");
+    let real_file = dir.join("real.conf");
+    std::fs::write(&ours_file, SWEEP_FILE).unwrap();
+    std::fs::write(&real_file, SWEEP_FILE).unwrap();
+    // Each server in its own scratch directory (AOF files), so `dir` lines differ.
+    let ours = start_with_config_file(env!("CARGO_BIN_EXE_rredis"), &ours_file, &[]);
+    let real = start_with_config_file("redis-server", &real_file, &[]);
+    let (mut a, mut b) = (ours.raw(), real.raw());
+    for (name, value) in SWEEP_SETS {
+        let cmd = ["CONFIG", "SET", name, value];
+        assert_eq!(a.cmd_str(&cmd), b.cmd_str(&cmd), "{cmd:?}");
+    }
+    let rewrite = ["CONFIG", "REWRITE"];
+    assert_eq!(a.cmd_str(&rewrite), "+OK\r\n");
+    assert_eq!(b.cmd_str(&rewrite), "+OK\r\n");
+    let lines = |file: &Path, port: u16| -> Vec<String> {
+        let text = std::fs::read_to_string(file).unwrap();
+        let (head, tail) = comparable(&text, port);
+        let mut all: Vec<String> = head
+            .into_iter()
+            .chain(tail)
+            .map(|l| {
+                if l.starts_with("dir \"") {
+                    "dir DIR".into()
+                } else {
+                    l
+                }
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(lines(&ours_file, ours.port), lines(&real_file, real.port));
+    drop((ours, real));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The settings the restart test changes: name, value set, value CONFIG GET gives back.
 const RESTORED: &[(&str, &str, &str)] = &[
     ("timeout", "7", "7"),
