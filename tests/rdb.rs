@@ -566,7 +566,19 @@ fn corrupt_restore_payloads_never_kill_the_server() {
 
 /// Starts rredis on `dir` expecting it to refuse: returns its exit status and its log.
 fn start_expecting_failure(dir: &Path, extra: &[&str]) -> (std::process::ExitStatus, String) {
+    loop {
+        let (status, log) = start_once_expecting_failure(dir, extra);
+        // Another test's server may take the port between free_port() and the bind.
+        if !log.contains("Could not create server TCP listening socket") {
+            return (status, log);
+        }
+    }
+}
+
+/// One attempt of [`start_expecting_failure`], with a fresh log.
+fn start_once_expecting_failure(dir: &Path, extra: &[&str]) -> (std::process::ExitStatus, String) {
     let log = dir.join("rredis.log");
+    let _ = std::fs::remove_file(&log);
     let port = free_port().to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_rredis"))
         .args([
