@@ -151,13 +151,17 @@ impl Db {
     }
 
     /// Stores `value` under `key`, replacing any previous value (Redis's setKey). The old TTL
-    /// goes unless `keep_ttl` (SET ... KEEPTTL).
+    /// goes unless `keep_ttl` (SET ... KEEPTTL). Under an LFU policy a replaced key keeps
+    /// its access counter (Redis's dbSetValue): a key rewritten often is a key used often.
     pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        let obj = Obj {
+        let mut obj = Obj {
             value,
             lru: crate::evict::new_object_lru(),
         };
         if let Some(slot) = self.dict.get_mut(key) {
+            if crate::evict::lfu_selected() {
+                obj.lru = slot.lru;
+            }
             *slot = obj;
             if !keep_ttl {
                 self.expires.remove(key);

@@ -183,6 +183,68 @@ fn noeviction_refuses_writes_like_redis() {
     );
 }
 
+/// A transaction queued under the limit whose EXEC comes once memory is over it is aborted
+/// with the OOM reason, as in Redis (EXEC counts as `denyoom` when it would run such a
+/// command); a read-only one queued over the limit fails at its first queued command.
+#[test]
+fn exec_over_the_limit_matches_redis() {
+    let steps = vec![
+        Cmd(1, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]),
+        Cmd(0, &["MULTI"]),
+        Cmd(0, &["SET", "x", "1"]),
+        Cmd(0, &["GET", "x"]),
+        Cmd(1, &["CONFIG", "SET", "maxmemory", "1"]),
+        Cmd(0, &["EXEC"]),
+        Cmd(0, &["GET", "x"]),
+        Cmd(0, &["MULTI"]),
+        Cmd(0, &["GET", "x"]),
+        Cmd(0, &["EXEC"]),
+        Cmd(1, &["CONFIG", "SET", "maxmemory", "0"]),
+        Cmd(0, &["MULTI"]),
+        Cmd(0, &["GET", "x"]),
+        Cmd(1, &["CONFIG", "SET", "maxmemory", "1"]),
+        Cmd(0, &["EXEC"]),
+    ];
+    same_on_both("exec_over_the_limit_matches_redis", &steps);
+}
+
+/// Under an LFU policy a key that is overwritten keeps its access counter (Redis's
+/// dbSetValue), plus the access of the write itself; a copy starts afresh. With
+/// `lfu-log-factor 0` every access counts, so the counters are exact.
+#[test]
+fn overwritten_keys_keep_their_lfu_counter_like_redis() {
+    assert_same_replies(
+        "overwritten_keys_keep_their_lfu_counter_like_redis",
+        &[
+            // A limit far above use: rredis's integers are never shared, Redis's are
+            // unless maxmemory is set.
+            &["CONFIG", "SET", "maxmemory", "1000000000"],
+            &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
+            &["CONFIG", "SET", "lfu-log-factor", "0"],
+            &["SET", "k", "v"],
+            &["OBJECT", "FREQ", "k"],
+            &["GET", "k"],
+            &["GET", "k"],
+            &["GET", "k"],
+            &["OBJECT", "FREQ", "k"],
+            &["SET", "k", "v2"],
+            &["OBJECT", "FREQ", "k"],
+            &["APPEND", "k", "x"],
+            &["SET", "k", "v3", "KEEPTTL"],
+            &["OBJECT", "FREQ", "k"],
+            &["INCR", "n"],
+            &["INCR", "n"],
+            &["OBJECT", "FREQ", "n"],
+            &["COPY", "k", "k2"],
+            &["OBJECT", "FREQ", "k2"],
+            &["RENAME", "k", "k3"],
+            &["OBJECT", "FREQ", "k3"],
+            &["SETEX", "k3", "100", "y"],
+            &["OBJECT", "FREQ", "k3"],
+        ],
+    );
+}
+
 /// With no key it may evict, a volatile policy refuses writes as `noeviction` does; an
 /// allkeys policy evicts everything and then refuses too (the limit is below what an empty
 /// server takes).
