@@ -103,6 +103,11 @@ impl Policy {
         )
     }
 
+    /// True for the LRU policies, under which snapshots record each key's idle time.
+    pub fn is_lru(self) -> bool {
+        matches!(self, Policy::VolatileLru | Policy::AllkeysLru)
+    }
+
     /// True for the LFU policies, under which `Obj::lru` holds a counter.
     pub fn is_lfu(self) -> bool {
         matches!(self, Policy::VolatileLfu | Policy::AllkeysLfu)

@@ -636,6 +636,48 @@ fn written_replies_stop_counting_against_maxmemory() {
     );
 }
 
+/// A snapshot keeps what keys remember of their use, as Redis's does (IDLE under an LRU
+/// policy, FREQ under an LFU one), so a restarted server evicts in the same order.
+#[test]
+fn snapshots_keep_idle_time_and_access_frequency() {
+    for (policy, option, set_to, query, want) in [
+        ("allkeys-lru", "IDLETIME", "5000", "IDLETIME", 5000..=5010),
+        ("volatile-lru", "IDLETIME", "5000", "IDLETIME", 5000..=5010),
+        // A minute boundary between RESTORE and OBJECT FREQ decays the counter by one.
+        ("allkeys-lfu", "FREQ", "100", "FREQ", 99..=100),
+    ] {
+        let dir = TempDir::new(&format!("snapshots_keep_access_data_{policy}"));
+        let args = ["--dir", dir.str(), "--maxmemory-policy", policy];
+        {
+            let server = Server::start_with(&args);
+            let mut raw = server.raw();
+            raw.cmd_str(&["SET", "template", "v"]);
+            let dump = raw.cmd(&["DUMP", "template"]);
+            let start = dump.iter().position(|&b| b == b'\n').expect("bulk header") + 1;
+            let payload = &dump[start..dump.len() - 2];
+            let restore: [&[u8]; 6] = [
+                b"RESTORE",
+                b"k",
+                b"0",
+                payload,
+                option.as_bytes(),
+                set_to.as_bytes(),
+            ];
+            raw.send_cmd(&restore);
+            assert_eq!(raw.read_reply(), b"+OK\r\n");
+            assert_eq!(raw.cmd_str(&["SAVE"]), "+OK\r\n");
+        }
+        let server = Server::start_with(&args);
+        let mut raw = server.raw();
+        let reply = raw.cmd_str(&["OBJECT", query, "k"]);
+        let got: u64 = reply[1..].trim_end().parse().expect("integer");
+        assert!(
+            want.contains(&got),
+            "{policy}: OBJECT {query} {got} after a restart"
+        );
+    }
+}
+
 /// MEMORY USAGE of small values: rredis measures its own encodings, which are not Redis's
 /// listpacks and intsets, so the figures differ; they must stay within a small factor of
 /// Redis's (printed for the record).
