@@ -422,6 +422,7 @@ pub fn lookup_key_read_with_flags<'a>(
         notify_keyspace_event(srv, NOTIFY_KEY_MISS, "keymiss", key, db);
         return None;
     }
+    let touch = flags & LOOKUP_NOTOUCH == 0 && may_touch(srv);
     let found = if expired {
         None
     } else {
@@ -430,7 +431,7 @@ pub fn lookup_key_read_with_flags<'a>(
     match found {
         Some(obj) => {
             srv.stats.keyspace_hits += 1;
-            if flags & LOOKUP_NOTOUCH == 0 {
+            if touch {
                 update_object_access(obj, &srv.config, &mut srv.rng);
             }
             Some(obj)
@@ -448,9 +449,19 @@ pub fn lookup_key_write<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Optio
     if expire_if_needed(srv, db, key) {
         return None;
     }
+    let touch = may_touch(srv);
     let obj = srv.dbs.get_mut(db)?.dict.get_mut(key)?;
-    update_object_access(obj, &srv.config, &mut srv.rng);
+    if touch {
+        update_object_access(obj, &srv.config, &mut srv.rng);
+    }
     Some(obj)
+}
+
+/// False while a child process (BGSAVE, AOF rewrite) runs: a lookup then leaves the key's
+/// LRU / LFU stamp alone, as in Redis's lookupKey, since writing it would copy the page the
+/// object lives on for nothing but an eviction hint.
+fn may_touch(srv: &Server) -> bool {
+    !crate::persist::fork::has_active_child_process(srv)
 }
 
 /// True if the key exists (after lazy expiry), without touching hit counters or LRU (the

@@ -678,6 +678,46 @@ fn snapshots_keep_idle_time_and_access_frequency() {
     }
 }
 
+/// While a child process runs, lookups leave the LRU stamp alone (as Redis's lookupKey does:
+/// updating it would copy the object's page for the child's sake).
+#[test]
+fn lookups_during_a_background_save_do_not_touch_keys() {
+    let dir = TempDir::new("lookups_during_a_background_save");
+    let server = Server::start_with(&[
+        "--dir",
+        dir.str(),
+        "--maxmemory-policy",
+        "allkeys-lru",
+        "--rdb-key-save-delay",
+        "300000",
+    ]);
+    let mut raw = server.raw();
+    raw.cmd_str(&["SET", "template", "v"]);
+    let dump = raw.cmd(&["DUMP", "template"]);
+    raw.cmd_str(&["DEL", "template"]);
+    let start = dump.iter().position(|&b| b == b'\n').expect("bulk header") + 1;
+    let payload = &dump[start..dump.len() - 2];
+    raw.send_cmd(&[b"RESTORE", b"k", b"0", payload, b"IDLETIME", b"5000"]);
+    assert_eq!(raw.read_reply(), b"+OK\r\n");
+    assert_eq!(raw.cmd_str(&["BGSAVE"]), "+Background saving started\r\n");
+    assert_eq!(raw.cmd_str(&["GET", "k"]), "$1\r\nv\r\n");
+    // The child sleeps 0.3 s on its one key, so it is still running here.
+    assert_eq!(
+        info_u64(&mut raw, "persistence", "rdb_bgsave_in_progress"),
+        1
+    );
+    let idle = raw.cmd_str(&["OBJECT", "IDLETIME", "k"]);
+    assert!(idle.starts_with(":500"), "{idle:?}");
+    // Once it is done, lookups count again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while info_u64(&mut raw, "persistence", "rdb_bgsave_in_progress") == 1 {
+        assert!(Instant::now() < deadline, "the BGSAVE never ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    raw.cmd_str(&["GET", "k"]);
+    assert_eq!(raw.cmd_str(&["OBJECT", "IDLETIME", "k"]), ":0\r\n");
+}
+
 /// MEMORY USAGE of small values: rredis measures its own encodings, which are not Redis's
 /// listpacks and intsets, so the figures differ; they must stay within a small factor of
 /// Redis's (printed for the record).
