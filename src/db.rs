@@ -336,7 +336,23 @@ pub fn signal_flushed_db(srv: &mut Server) {
 /// Stores `value` under `key` of database `db` through [`Db::set_key`], announcing a key
 /// it creates with the `new` event (Redis's setKey, whose dbAdd sends it). Whether the key
 /// exists is looked at only when the `n` class is on, so the usual path costs one test.
-pub fn set_key_notify_new(srv: &mut Server, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
+///
+/// Unless the caller `looked_up` the key for writing just before (SET and the string
+/// commands that create a missing key: Redis's SETKEY_ALREADY_EXIST / SETKEY_DOESNT_EXIST),
+/// the key is looked up for writing first, as Redis's setKey does: an expired key is deleted
+/// (and announced, propagated, its watchers told) before being replaced, and an existing one
+/// counts an access, which the LFU counter it keeps shows.
+pub fn set_key_notify_new(
+    srv: &mut Server,
+    db: usize,
+    key: &[u8],
+    value: Value,
+    keep_ttl: bool,
+    looked_up: bool,
+) {
+    if !looked_up {
+        lookup_key_write(srv, db, key);
+    }
     let new = srv.config.notify_keyspace_events & NOTIFY_NEW != 0
         && srv.dbs.get(db).is_some_and(|d| d.dict.get(key).is_none());
     if let Some(d) = srv.dbs.get_mut(db) {

@@ -209,7 +209,7 @@ fn exec_over_the_limit_matches_redis() {
 }
 
 /// Under an LFU policy a key that is overwritten keeps its access counter (Redis's
-/// dbSetValue), plus the access of the write itself; a copy starts afresh. With
+/// dbSetValue), plus the accesses of the write's lookups; a copy starts afresh. With
 /// `lfu-log-factor 0` every access counts, so the counters are exact.
 #[test]
 fn overwritten_keys_keep_their_lfu_counter_like_redis() {
@@ -240,6 +240,22 @@ fn overwritten_keys_keep_their_lfu_counter_like_redis() {
             &["RENAME", "k", "k3"],
             &["OBJECT", "FREQ", "k3"],
             &["SETEX", "k3", "100", "y"],
+            &["OBJECT", "FREQ", "k3"],
+            // Commands whose setKey looks the key up again count one more access.
+            &["GETSET", "k3", "z"],
+            &["OBJECT", "FREQ", "k3"],
+            &["MSET", "k3", "a", "other", "b"],
+            &["OBJECT", "FREQ", "k3"],
+            &["SADD", "s", "m"],
+            &["SUNIONSTORE", "k3", "s"],
+            &["OBJECT", "FREQ", "k3"],
+            &["ZADD", "z", "1", "m"],
+            &["ZUNIONSTORE", "k3", "1", "z"],
+            &["OBJECT", "FREQ", "k3"],
+            &["RPUSH", "l", "b", "a"],
+            &["SORT", "l", "ALPHA", "STORE", "k3"],
+            &["OBJECT", "FREQ", "k3"],
+            &["MSETNX", "k3", "x", "fresh", "y"],
             &["OBJECT", "FREQ", "k3"],
         ],
     );
@@ -348,6 +364,33 @@ fn evicted_events_match_redis() {
         got.iter().any(|r| r.contains("__keyevent@0__:evicted")),
         "{got:?}"
     );
+}
+
+/// A client caching an evicted key is told to drop it, and a transaction WATCHing it
+/// fails, as for any other deletion (Redis's signalModifiedKey in performEvictions).
+#[test]
+fn eviction_invalidates_tracked_and_watched_keys_like_redis() {
+    let steps = vec![
+        Send(0, &["HELLO", "3"]),
+        Discard(0),
+        Cmd(0, &["CLIENT", "TRACKING", "ON"]),
+        Cmd(1, &["SET", "victim", "v"]),
+        Cmd(0, &["GET", "victim"]),
+        Cmd(2, &["WATCH", "victim"]),
+        Cmd(1, &["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]),
+        Cmd(1, &["CONFIG", "SET", "maxmemory", "1"]),
+        Read(0),
+        Cmd(1, &["CONFIG", "SET", "maxmemory", "0"]),
+        Cmd(2, &["MULTI"]),
+        Cmd(2, &["PING"]),
+        Cmd(2, &["EXEC"]),
+        Cmd(0, &["GET", "victim"]),
+    ];
+    let got = same_on_both(
+        "eviction_invalidates_tracked_and_watched_keys_like_redis",
+        &steps,
+    );
+    assert!(got.iter().any(|r| r.contains("invalidate")), "{got:?}");
 }
 
 /// allkeys-random takes keys with and without a TTL alike.
