@@ -21,7 +21,7 @@ use crate::commands::pubsub::ClientPubSub;
 use crate::config::Config;
 use crate::config::ObufClass;
 use crate::resp::parser::{Parsed, RequestParser};
-use crate::resp::reply::Reply;
+use crate::resp::reply::{Reply, PROTO_REPLY_CHUNK_BYTES};
 use crate::server::{process_command, Server, QUERY_BUF_KEEP};
 use crate::util::now_ms;
 
@@ -30,10 +30,6 @@ use crate::util::now_ms;
 /// Redis reads 16 KB per event; with 64 KB, a PING client waited four times as long behind
 /// a pipelining writer (docs/benchmarks.md).
 const READ_BUDGET_PER_TURN: usize = 16 * 1024;
-
-/// Pending output that output buffer limits ignore (Redis's PROTO_REPLY_CHUNK_BYTES, the
-/// size of a client's static reply buffer, which its limits do not count).
-const PROTO_REPLY_CHUNK_BYTES: usize = 16 * 1024;
 
 /// Most output bytes written to one client per loop turn (Redis's NET_MAX_WRITES_PER_EVENT
 /// is 64 KB; a larger slice cuts syscalls for big replies while still sharing the loop).
@@ -258,12 +254,13 @@ impl Client {
         j < 64 && self.redacted & (1 << j) != 0
     }
 
-    /// Frees spare buffer memory of an idle client (Redis's clientsCronResizeQueryBuffer).
+    /// Frees spare query buffer memory of an idle client (Redis's
+    /// clientsCronResizeQueryBuffer). The reply buffer needs no such care: it gives a burst's
+    /// memory back as soon as it is written (`Reply::consume`).
     pub fn shrink_buffers(&mut self) {
         if self.querybuf.is_empty() && self.querybuf.capacity() > QUERY_BUF_KEEP {
             self.querybuf = BytesMut::new();
         }
-        self.reply.shrink_if_idle(QUERY_BUF_KEEP);
     }
 }
 

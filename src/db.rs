@@ -151,13 +151,17 @@ impl Db {
     }
 
     /// Stores `value` under `key`, replacing any previous value (Redis's setKey). The old TTL
-    /// goes unless `keep_ttl` (SET ... KEEPTTL).
+    /// goes unless `keep_ttl` (SET ... KEEPTTL). Under an LFU policy a replaced key keeps
+    /// its access counter (Redis's dbSetValue): a key rewritten often is a key used often.
     pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        let obj = Obj {
+        let mut obj = Obj {
             value,
             lru: crate::evict::new_object_lru(),
         };
         if let Some(slot) = self.dict.get_mut(key) {
+            if crate::evict::lfu_selected() {
+                obj.lru = slot.lru;
+            }
             *slot = obj;
             if !keep_ttl {
                 self.expires.remove(key);
@@ -332,7 +336,23 @@ pub fn signal_flushed_db(srv: &mut Server) {
 /// Stores `value` under `key` of database `db` through [`Db::set_key`], announcing a key
 /// it creates with the `new` event (Redis's setKey, whose dbAdd sends it). Whether the key
 /// exists is looked at only when the `n` class is on, so the usual path costs one test.
-pub fn set_key_notify_new(srv: &mut Server, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
+///
+/// Unless the caller `looked_up` the key for writing just before (SET and the string
+/// commands that create a missing key: Redis's SETKEY_ALREADY_EXIST / SETKEY_DOESNT_EXIST),
+/// the key is looked up for writing first, as Redis's setKey does: an expired key is deleted
+/// (and announced, propagated, its watchers told) before being replaced, and an existing one
+/// counts an access, which the LFU counter it keeps shows.
+pub fn set_key_notify_new(
+    srv: &mut Server,
+    db: usize,
+    key: &[u8],
+    value: Value,
+    keep_ttl: bool,
+    looked_up: bool,
+) {
+    if !looked_up {
+        lookup_key_write(srv, db, key);
+    }
     let new = srv.config.notify_keyspace_events & NOTIFY_NEW != 0
         && srv.dbs.get(db).is_some_and(|d| d.dict.get(key).is_none());
     if let Some(d) = srv.dbs.get_mut(db) {
@@ -418,6 +438,7 @@ pub fn lookup_key_read_with_flags<'a>(
         notify_keyspace_event(srv, NOTIFY_KEY_MISS, "keymiss", key, db);
         return None;
     }
+    let touch = flags & LOOKUP_NOTOUCH == 0 && may_touch(srv);
     let found = if expired {
         None
     } else {
@@ -426,7 +447,7 @@ pub fn lookup_key_read_with_flags<'a>(
     match found {
         Some(obj) => {
             srv.stats.keyspace_hits += 1;
-            if flags & LOOKUP_NOTOUCH == 0 {
+            if touch {
                 update_object_access(obj, &srv.config, &mut srv.rng);
             }
             Some(obj)
@@ -444,9 +465,19 @@ pub fn lookup_key_write<'a>(srv: &'a mut Server, db: usize, key: &[u8]) -> Optio
     if expire_if_needed(srv, db, key) {
         return None;
     }
+    let touch = may_touch(srv);
     let obj = srv.dbs.get_mut(db)?.dict.get_mut(key)?;
-    update_object_access(obj, &srv.config, &mut srv.rng);
+    if touch {
+        update_object_access(obj, &srv.config, &mut srv.rng);
+    }
     Some(obj)
+}
+
+/// False while a child process (BGSAVE, AOF rewrite) runs: a lookup then leaves the key's
+/// LRU / LFU stamp alone, as in Redis's lookupKey, since writing it would copy the page the
+/// object lives on for nothing but an eviction hint.
+fn may_touch(srv: &Server) -> bool {
+    !crate::persist::fork::has_active_child_process(srv)
 }
 
 /// True if the key exists (after lazy expiry), without touching hit counters or LRU (the

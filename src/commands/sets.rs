@@ -18,9 +18,7 @@ use bytes::Bytes;
 use crate::client::Client;
 use crate::commands::keyspace::{parse_scan_cursor_or_reply, parse_scan_options, scan_step};
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{
-    expire_if_needed, lookup_key_read, lookup_key_write, set_key_notify_new, signal_modified_key,
-};
+use crate::db::{lookup_key_read, lookup_key_write, set_key_notify_new, signal_modified_key};
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET};
 use crate::propagate::{also_propagate, prevent_command_propagation, rewrite_command};
 use crate::resp::reply::Reply;
@@ -180,10 +178,7 @@ fn store_set_or_delete(srv: &mut Server, db: usize, key: &[u8], set: RSet, event
         signal_modified_key(srv, db, key);
         notify_keyspace_event(srv, NOTIFY_GENERIC, "del", key, db);
     } else {
-        // Redis's setKey looks the key up first: an expired key is deleted (and its
-        // watchers told) before being replaced.
-        expire_if_needed(srv, db, key);
-        set_key_notify_new(srv, db, key, Value::Set(Box::new(set)), false);
+        set_key_notify_new(srv, db, key, Value::Set(Box::new(set)), false, false);
         notify_keyspace_event(srv, NOTIFY_SET, event, key, db);
     }
     true

@@ -38,7 +38,7 @@ use crate::acl::client_has_unrestricted_read_access;
 use crate::client::Client;
 use crate::commands::lists::list_fill;
 use crate::commands::{acl, errors, flags::*, Command};
-use crate::db::{expire_if_needed, lookup_key_read, set_key_notify_new, signal_modified_key};
+use crate::db::{lookup_key_read, set_key_notify_new, signal_modified_key};
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::server::Server;
 use crate::types::list::{Entry, Where};
@@ -340,10 +340,7 @@ fn sort_generic(srv: &mut Server, c: &mut Client, readonly: bool) {
         }
     }
     if outputlen > 0 {
-        // Redis's setKey looks the key up first: an expired destination is deleted (and
-        // counted as expired) before being replaced.
-        expire_if_needed(srv, db, &store);
-        set_key_notify_new(srv, db, &store, Value::List(Box::new(list)), false);
+        set_key_notify_new(srv, db, &store, Value::List(Box::new(list)), false, false);
         notify_keyspace_event(srv, NOTIFY_LIST, "sortstore", &store, db);
         srv.dirty += outputlen as u64;
     } else if srv.dbs.get_mut(db).is_some_and(|d| d.delete(&store)) {

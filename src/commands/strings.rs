@@ -14,9 +14,7 @@
 
 use crate::client::Client;
 use crate::commands::{acl, check_type, errors, flags::*, Command, WrongType};
-use crate::db::{
-    expire_if_needed, lookup_key_read, lookup_key_write, set_key_notify_new, signal_modified_key,
-};
+use crate::db::{lookup_key_read, lookup_key_write, set_key_notify_new, signal_modified_key};
 use crate::notify::{notify_keyspace_event, NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::propagate::{rewrite_command, rewrite_command_vector};
 use crate::resp::reply::Reply;
@@ -223,9 +221,16 @@ fn add_reply_bulk(reply: &mut Reply, s: &RString) {
 }
 
 /// Stores a string under `key` (Redis's setKey for strings); the old TTL goes unless
-/// `keep_ttl`.
-fn set_string(srv: &mut Server, db: usize, key: &[u8], value: RString, keep_ttl: bool) {
-    set_key_notify_new(srv, db, key, Value::Str(value), keep_ttl);
+/// `keep_ttl`. `looked_up`: see [`set_key_notify_new`].
+fn set_string(
+    srv: &mut Server,
+    db: usize,
+    key: &[u8],
+    value: RString,
+    keep_ttl: bool,
+    looked_up: bool,
+) {
+    set_key_notify_new(srv, db, key, Value::Str(value), keep_ttl, looked_up);
 }
 
 /// Refuses a string that would grow past `max` (proto-max-bulk-len) bytes (Redis's
@@ -509,6 +514,7 @@ fn set_generic(
         key,
         RString::from_bytes(c.argv.arg(value)),
         args.keep_ttl,
+        true,
     );
     srv.dirty += 1;
     notify_keyspace_event(srv, NOTIFY_STRING, "set", key, c.db);
@@ -684,6 +690,7 @@ fn getset_command(srv: &mut Server, c: &mut Client) {
         c.argv.arg(1),
         RString::from_bytes(c.argv.arg(2)),
         false,
+        false,
     );
     notify_keyspace_event(srv, NOTIFY_STRING, "set", c.argv.arg(1), c.db);
     srv.dirty += 1;
@@ -730,10 +737,7 @@ fn mset_generic(srv: &mut Server, c: &mut Client, nx: bool) {
     }
     for pair in pairs() {
         if let [key, value] = pair {
-            // Redis's setKey looks the key up first: an expired key is deleted (and its
-            // watchers told) before being replaced.
-            expire_if_needed(srv, c.db, key);
-            set_string(srv, c.db, key, RString::from_bytes(value), false);
+            set_string(srv, c.db, key, RString::from_bytes(value), false, false);
             notify_keyspace_event(srv, NOTIFY_STRING, "set", key, c.db);
         }
     }
@@ -768,7 +772,7 @@ fn append_command(srv: &mut Server, c: &mut Client) {
     };
     let total = match found {
         None => {
-            set_string(srv, c.db, key, RString::from_bytes(append), false);
+            set_string(srv, c.db, key, RString::from_bytes(append), false, true);
             append.len()
         }
         Some(s) => {
@@ -863,7 +867,7 @@ fn setrange_command(srv: &mut Server, c: &mut Client) {
         None => {
             let mut v = Vec::new();
             let len = write_at(&mut v, offset, value);
-            set_string(srv, c.db, key, RString::Raw(v), false);
+            set_string(srv, c.db, key, RString::Raw(v), false, true);
             len
         }
     };
@@ -915,7 +919,7 @@ fn incr_decr_command(srv: &mut Server, c: &mut Client, incr: i64) {
     };
     match found {
         Some(s) => *s = RString::Int(value),
-        None => set_string(srv, c.db, key, RString::Int(value), false),
+        None => set_string(srv, c.db, key, RString::Int(value), false, true),
     }
     signal_modified_key(srv, c.db, key);
     // DECR and DECRBY too: Redis names every one of them `incrby`.
@@ -978,7 +982,7 @@ fn incrbyfloat_command(srv: &mut Server, c: &mut Client) {
     let value = RString::create(&text);
     match found {
         Some(s) => *s = value,
-        None => set_string(srv, c.db, key, value, false),
+        None => set_string(srv, c.db, key, value, false, true),
     }
     signal_modified_key(srv, c.db, key);
     notify_keyspace_event(srv, NOTIFY_STRING, "incrbyfloat", key, c.db);

@@ -392,7 +392,7 @@ fn store_zset_or_delete(srv: &mut Server, c: &mut Client, key: &[u8], zset: ZSet
     let n = zset.len();
     let db = c.db;
     if n > 0 {
-        set_key_notify_new(srv, db, key, Value::ZSet(zset), false);
+        set_key_notify_new(srv, db, key, Value::ZSet(zset), false, false);
         notify_keyspace_event(srv, NOTIFY_ZSET, event, key, db);
         srv.dirty += 1;
     } else if srv.dbs[db].delete(key) {

@@ -466,6 +466,7 @@ fn save_rio(w: &mut dyn Write, srv: &Server, aof_base: bool) -> io::Result<()> {
                 rio.buf.push(OPCODE_EXPIRETIME_MS);
                 rio.buf.extend_from_slice(&when.to_le_bytes());
             }
+            save_access_data(&mut rio.buf, obj, srv);
             save_key_value(&mut rio.buf, key, &obj.value, opts);
             rio.maybe_flush()?;
             keys_saved += 1;
@@ -479,6 +480,24 @@ fn save_rio(w: &mut dyn Write, srv: &Server, aof_base: bool) -> io::Result<()> {
     rio.flush_chunk()?;
     let crc = if rio.checksum { rio.crc } else { 0 };
     rio.out.write_all(&crc.to_le_bytes())
+}
+
+/// What a key's object remembers of its use, written before it as Redis's
+/// rdbSaveKeyValuePair does, so a restart keeps the eviction order: under an LRU policy its
+/// idle time in seconds (IDLE), under an LFU policy its decayed access counter (FREQ),
+/// under the others nothing.
+fn save_access_data(buf: &mut Vec<u8>, obj: &Obj, srv: &Server) {
+    let policy = srv.evict.policy;
+    if policy.is_lru() {
+        buf.push(OPCODE_IDLE);
+        save_len(buf, crate::db::idle_seconds(obj.lru));
+    } else if policy.is_lfu() {
+        buf.push(OPCODE_FREQ);
+        buf.push(crate::evict::lfu_decr_and_return(
+            obj.lru,
+            srv.config.lfu_decay_time,
+        ));
+    }
 }
 
 /// Writes the snapshot to `path` the safe way: a temporary file beside it, fsynced, then

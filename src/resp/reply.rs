@@ -11,6 +11,12 @@
 
 use crate::util::{format_double, i64_len, write_i64};
 
+/// Bytes of reply buffer a client keeps once everything is written, the size of the static
+/// reply buffer of a Redis client: small replies reuse it without allocating, a larger
+/// burst's memory goes back as soon as it is sent. Output buffer limits ignore this much
+/// pending output, as Redis's ignore the static buffer.
+pub const PROTO_REPLY_CHUNK_BYTES: usize = 16 * 1024;
+
 /// A client's pending output. Owned by its `Client`; dies with it.
 #[derive(Debug)]
 pub struct Reply {
@@ -52,25 +58,25 @@ impl Reply {
         self.buf.len() - self.sent
     }
 
-    /// Records that `n` pending bytes reached the socket.
+    /// Records that `n` pending bytes reached the socket. A drained buffer that grew past
+    /// [`PROTO_REPLY_CHUNK_BYTES`] is freed at once, as Redis frees its reply blocks once written:
+    /// memory a burst of replies took must not stay counted in `used_memory`, where under
+    /// `maxmemory` it would be paid for with evicted keys.
     pub fn consume(&mut self, n: usize) {
         self.sent = (self.sent + n).min(self.buf.len());
         if self.sent == self.buf.len() {
-            self.buf.clear();
+            if self.buf.capacity() > PROTO_REPLY_CHUNK_BYTES {
+                self.buf = Vec::new();
+            } else {
+                self.buf.clear();
+            }
             self.sent = 0;
         }
     }
 
-    /// Heap bytes held (for CLIENT LIST's omem and the cron's buffer shrinking).
+    /// Heap bytes held (for CLIENT LIST's omem and the memory INFO attributes to clients).
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
-    }
-
-    /// Gives memory back after a burst: a drained buffer larger than `keep` bytes is freed.
-    pub fn shrink_if_idle(&mut self, keep: usize) {
-        if self.buf.is_empty() && self.buf.capacity() > keep {
-            self.buf = Vec::new();
-        }
     }
 
     /// Appends raw, already encoded protocol.
@@ -322,6 +328,13 @@ mod tests {
         r.consume(18);
         assert_eq!(r.pending_len(), 0);
         assert_eq!(r.pending(), b"");
+        // A small buffer is kept for the next replies; a burst's is given back once sent.
+        assert!(r.capacity() > 0);
+        r.bulk(&vec![b'x'; 2 * PROTO_REPLY_CHUNK_BYTES]);
+        r.consume(PROTO_REPLY_CHUNK_BYTES);
+        assert!(r.capacity() > PROTO_REPLY_CHUNK_BYTES);
+        r.consume(r.pending_len());
+        assert_eq!(r.capacity(), 0);
     }
 
     #[test]
