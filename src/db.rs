@@ -150,6 +150,19 @@ impl Db {
         }
     }
 
+    /// Adds a key read from an RDB file (Redis's dbAddRDBLoad): one table lookup, no blocked
+    /// client to wake (nobody waits while a file loads). Returns false, leaving the dataset
+    /// unusable, if the key was already there: the caller refuses the whole file then.
+    pub fn add_loaded(&mut self, key: &[u8], obj: Obj, expire: Option<i64>) -> bool {
+        if self.dict.insert(key.into(), obj).is_some() {
+            return false;
+        }
+        if let Some(when) = expire {
+            self.expires.insert(key.into(), when);
+        }
+        true
+    }
+
     /// Stores `value` under `key`, replacing any previous value (Redis's setKey). The old TTL
     /// goes unless `keep_ttl` (SET ... KEEPTTL). Under an LFU policy a replaced key keeps
     /// its access counter (Redis's dbSetValue): a key rewritten often is a key used often.

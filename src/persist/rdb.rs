@@ -1024,8 +1024,11 @@ pub fn load_databases(
             stats.keys_expired += 1;
             continue;
         }
-        let db = &mut dbs[db_id];
-        if db.dict.contains_key(&key[..]) {
+        let obj = Obj {
+            value,
+            lru: obj_lru,
+        };
+        if !dbs[db_id].add_loaded(&key, obj, when) {
             return Err(r.error(
                 key_at,
                 format!(
@@ -1034,14 +1037,6 @@ pub fn load_databases(
                 ),
             ));
         }
-        db.add(
-            &key,
-            Obj {
-                value,
-                lru: obj_lru,
-            },
-            when,
-        );
         stats.keys_loaded += 1;
     }
     if version >= 5 {
