@@ -137,6 +137,13 @@ fn main() -> ExitCode {
         env!("CARGO_PKG_VERSION"),
         std::process::id()
     );
+    let mut config = config;
+    // Before anything opens a descriptor that counts against the limit (Redis's initServer
+    // runs it first too).
+    if let Err(e) = rredis::server::adjust_open_files_limit(&mut config) {
+        log::warn!("{e}");
+        return ExitCode::FAILURE;
+    }
     let mut srv = Server::new(config, config_file);
     if let Err(e) = rredis::acl::load_users_at_startup(&mut srv) {
         log::warn!("{e}");
