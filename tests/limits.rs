@@ -336,3 +336,37 @@ fn glob_patterns_match_like_redis() {
         );
     }
 }
+
+/// A NUL byte before the end of an inline request or a header line: Redis looks for the line
+/// end with `strchr`, which stops at the NUL, so the request never completes; the client gets
+/// no reply until its buffer passes 64 KB, then `too big inline request`. (rredis once split
+/// such a line into empty arguments forever, eating memory until it died: found by
+/// scripts/soak's protocol garbage.)
+#[test]
+fn nul_bytes_in_inline_requests_behave_as_in_redis() {
+    let ours = Server::start();
+    let real = real_redis("nul_bytes_in_inline_requests (differential half)");
+    let mut servers = vec![("rredis", &ours)];
+    if let Some(real) = &real {
+        servers.push(("redis-server", real));
+    }
+    for (who, srv) in servers {
+        let mut c = srv.raw();
+        c.send(b"ECHO a\0b\r\nPING\r\n");
+        // Only a wait can show that nothing comes; the bytes that do come are checked.
+        let (early, closed) = c.read_until_closed(Duration::from_millis(300));
+        assert!(
+            early.is_empty() && !closed,
+            "{who}: {early:?} closed={closed}"
+        );
+        c.send(&vec![b'x'; 64 * 1024]);
+        let (bytes, closed) = c.read_until_closed(DEADLINE);
+        assert_eq!(
+            String::from_utf8_lossy(&bytes),
+            "-ERR Protocol error: too big inline request\r\n",
+            "{who}"
+        );
+        assert!(closed, "{who}");
+        assert_eq!(srv.raw().cmd(&["PING"]), b"+PONG\r\n", "{who}");
+    }
+}
