@@ -370,3 +370,45 @@ fn nul_bytes_in_inline_requests_behave_as_in_redis() {
         assert_eq!(srv.raw().cmd(&["PING"]), b"+PONG\r\n", "{who}");
     }
 }
+
+/// `timeout 1`: an idle client is closed without a word; a subscriber and a client blocked in
+/// BLPOP are not idle in Redis's sense and stay connected.
+#[test]
+fn timeout_closes_idle_clients_but_not_subscribers_or_blocked_ones() {
+    let ours = Server::start();
+    let real = real_redis("timeout_closes_idle_clients (differential half)");
+    let mut servers = vec![("rredis", &ours)];
+    if let Some(real) = &real {
+        servers.push(("redis-server", real));
+    }
+    for (who, srv) in servers {
+        let mut idle = srv.raw();
+        assert_eq!(idle.cmd(&["PING"]), b"+PONG\r\n");
+        let mut subscriber = srv.raw();
+        assert!(subscriber.cmd_str(&["SUBSCRIBE", "ch"]).ends_with(":1\r\n"));
+        let mut blocked = srv.raw();
+        blocked.send(&encode(&[b"BLPOP", b"list", b"0"]));
+        let mut control = srv.raw();
+        wait_for_client_count(&mut control, 4);
+        assert_eq!(control.cmd(&["CONFIG", "SET", "timeout", "1"]), b"+OK\r\n");
+        let (bytes, closed) = idle.read_until_closed(DEADLINE);
+        assert!(
+            closed && bytes.is_empty(),
+            "{who}: {bytes:?} closed={closed}"
+        );
+        // The control client itself goes idle too; a new one checks the survivors.
+        let mut check = srv.raw();
+        assert_eq!(check.cmd(&["CONFIG", "SET", "timeout", "0"]), b"+OK\r\n");
+        assert_eq!(
+            check.cmd(&["PUBLISH", "ch", "still here"]),
+            b":1\r\n",
+            "{who}"
+        );
+        assert_eq!(check.cmd(&["RPUSH", "list", "x"]), b":1\r\n", "{who}");
+        assert_eq!(
+            blocked.read_reply(),
+            b"*2\r\n$4\r\nlist\r\n$1\r\nx\r\n",
+            "{who}: the blocked client was served"
+        );
+    }
+}
