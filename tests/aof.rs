@@ -1035,13 +1035,19 @@ fn write_errors_refuse_writes_with_misconf() {
     let (mut child, port) = rredis_with_file_limit(&dir, 16, "everysec");
     let mut raw = Raw::connect(port);
     let value = "x".repeat(1000);
+    // The first failed write comes within a few SETs, unless the first second's fsync is
+    // still running: then writes are postponed (up to 2 s, as in Redis) and the SETs pile
+    // up in the buffer, so keep writing until the refusal rather than for a fixed count.
     let mut refused = None;
-    for i in 0..100 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut i = 0;
+    while Instant::now() < deadline {
         let reply = raw.cmd_str(&["SET", &format!("k{i}"), &value]);
         if reply != "+OK\r\n" {
             refused = Some(reply);
             break;
         }
+        i += 1;
     }
     assert_eq!(
         refused.as_deref(),
@@ -1057,10 +1063,12 @@ fn write_errors_refuse_writes_with_misconf() {
         .contains("aof_last_write_status:err"));
     let _ = child.kill();
     let _ = child.wait();
-    // What is in the file is whole commands (the partial write was cut away).
+    // What is in the file is whole commands (the partial write was cut away): SELECT and at
+    // least the first SET, written before the buffer outgrew the limit. (How many more
+    // depends on how the writes were batched around the first fsync.)
     let commands =
         parse_aof(&std::fs::read(dir.aof_dir().join("appendonly.aof.1.incr.aof")).unwrap());
-    assert!(commands.len() > 5, "{} commands", commands.len());
+    assert!(commands.len() >= 2, "{} commands", commands.len());
 }
 
 /// With `appendfsync always` nothing can be promised after a failed write: the server
