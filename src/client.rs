@@ -330,11 +330,16 @@ pub fn handle_client_input(srv: &mut Server, c: &mut Client) {
         }
     }
     if c.querybuf.len() as u64 > srv.config.client_query_buffer_limit {
+        // Redis's line: the CLIENT LIST line and the first 64 bytes, quoted as MONITOR does.
+        let info = crate::commands::server_cmds::cat_client_info_string(srv, c, srv.now_ms);
+        let mut initial = Vec::new();
+        crate::commands::monitor::cat_repr(
+            &mut initial,
+            c.querybuf.get(..64).unwrap_or(&c.querybuf),
+        );
         log::warn!(
-            "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {:?})",
-            c.id,
-            c.addr,
-            String::from_utf8_lossy(c.querybuf.get(..64).unwrap_or(&c.querybuf))
+            "Closing client that reached max query buffer length: {info} (qbuf initial bytes: {})",
+            String::from_utf8_lossy(&initial)
         );
         close_client_async(srv, c);
     }

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 
 use crate::event_loop::change_listeners;
 use crate::resp::parser::split_args;
-use crate::server::Server;
+use crate::server::{adjust_open_files_limit, Server};
 use crate::util::{decimal_digits, parse_i64};
 
 pub mod rewrite;
@@ -388,12 +388,15 @@ pub enum Apply {
     Maxmemory,
     /// Switch eviction to the new policy ([`crate::evict::apply_policy`]).
     MaxmemoryPolicy,
+    /// Make sure the process may open enough files for the new `maxclients`
+    /// ([`crate::server::adjust_open_files_limit`]).
+    MaxClients,
 }
 
 impl Apply {
     /// Carries out the change on the running server. The error is the reason CONFIG SET
     /// reports, in Redis's words.
-    pub fn run(self, srv: &mut Server) -> Result<(), &'static str> {
+    pub fn run(self, srv: &mut Server) -> Result<(), String> {
         match self {
             Apply::Nothing => Ok(()),
             Apply::Hz => {
@@ -417,7 +420,7 @@ impl Apply {
                 } else {
                     crate::persist::aof::start_append_only(srv).map_err(|e| {
                         log::warn!("{e}");
-                        "Unable to turn on AOF. Check server logs."
+                        "Unable to turn on AOF. Check server logs.".to_string()
                     })
                 }
             }
@@ -432,11 +435,25 @@ impl Apply {
             Apply::Port | Apply::Bind => change_listeners(srv).map_err(|e| {
                 log::warn!("Warning: {e}");
                 if self == Apply::Port {
-                    "Unable to listen on this port. Check server logs."
+                    "Unable to listen on this port. Check server logs.".to_string()
                 } else {
-                    "Failed to bind to specified addresses."
+                    "Failed to bind to specified addresses.".to_string()
                 }
             }),
+            Apply::MaxClients => {
+                // Redis's updateMaxclients: a limit the descriptors cannot cover is refused
+                // (and the old value restored by the caller), naming what would fit.
+                let wanted = srv.config.maxclients;
+                adjust_open_files_limit(&mut srv.config)?;
+                if srv.config.maxclients != wanted {
+                    return Err(format!(
+                        "The operating system is not able to handle the specified number of \
+                         clients, try with {}",
+                        srv.config.maxclients
+                    ));
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -559,7 +576,8 @@ pub static CONFIGS: &[ConfigSpec] = &[
     ConfigSpec::mutable(
         "maxclients",
         Kind::Int(field!(maxclients), 1, u32::MAX as i64),
-    ),
+    )
+    .with_apply(Apply::MaxClients),
     ConfigSpec::mutable("timeout", Kind::Int(field!(timeout), 0, INT_MAX)),
     ConfigSpec::mutable(
         "tcp-keepalive",

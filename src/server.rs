@@ -672,6 +672,90 @@ pub fn server_cron(srv: &mut Server) {
     start_scheduled_bgsave(srv);
 }
 
+/// File descriptors kept for everything but clients (Redis's CONFIG_MIN_RESERVED_FDS): the
+/// listeners, the poller, the log, RDB/AOF files, a child's pipe, with room to spare.
+pub const CONFIG_MIN_RESERVED_FDS: u64 = 32;
+
+/// Step (in descriptors) by which a refused open-files limit is lowered before asking again,
+/// as Redis steps down: the limit settled on is the largest `maxclients + 32 - 16k` the
+/// kernel grants.
+const OPEN_FILES_LIMIT_STEP: u64 = 16;
+
+/// Makes room for `maxclients` connections (Redis's adjustOpenFilesLimit, run at start-up and
+/// by CONFIG SET maxclients): the process needs `maxclients + 32` file descriptors. If
+/// RLIMIT_NOFILE is lower it is raised, soft and hard limit together as Redis sets them, to
+/// that figure or, when the kernel refuses (an unprivileged process cannot pass its hard
+/// limit), to the highest value it grants in steps of 16 down; `maxclients` is then reduced
+/// to what fits, with Redis's three warning lines. Otherwise a client accepted past the
+/// descriptor limit would fail in `accept()` instead of getting Redis's "max number of
+/// clients reached". `Err` (with Redis's text) when not even 33 descriptors are available:
+/// the server cannot start.
+pub fn adjust_open_files_limit(config: &mut Config) -> Result<(), String> {
+    let requested = u64::try_from(config.maxclients).unwrap_or(0);
+    let maxfiles = requested + CONFIG_MIN_RESERVED_FDS;
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit into the struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == -1 {
+        log::warn!(
+            "Unable to obtain the current NOFILE limit ({}), assuming 1024 and setting the max \
+             clients configuration accordingly.",
+            crate::util::strerror(&std::io::Error::last_os_error())
+        );
+        config.maxclients = (1024 - CONFIG_MIN_RESERVED_FDS) as i64;
+        return Ok(());
+    }
+    let oldlimit = limit.rlim_cur;
+    if oldlimit >= maxfiles {
+        return Ok(());
+    }
+    let mut best = maxfiles;
+    let mut refusal = None;
+    while best > oldlimit {
+        let wanted = libc::rlimit {
+            rlim_cur: best,
+            rlim_max: best,
+        };
+        // SAFETY: setrlimit only reads the struct.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } == 0 {
+            break;
+        }
+        refusal = Some(std::io::Error::last_os_error());
+        if best < OPEN_FILES_LIMIT_STEP {
+            best = oldlimit;
+            break;
+        }
+        best -= OPEN_FILES_LIMIT_STEP;
+    }
+    // A last attempt below the original limit leaves that limit in force.
+    let best = best.max(oldlimit);
+    if best >= maxfiles {
+        log::info!(
+            "Increased maximum number of open files to {maxfiles} (it was originally set to \
+             {oldlimit})."
+        );
+        return Ok(());
+    }
+    if best <= CONFIG_MIN_RESERVED_FDS {
+        return Err(format!(
+            "Your current 'ulimit -n' of {oldlimit} is not enough for the server to start. \
+             Please increase your open file limit to at least {maxfiles}. Exiting."
+        ));
+    }
+    config.maxclients = (best - CONFIG_MIN_RESERVED_FDS) as i64;
+    let why = refusal.map_or_else(String::new, |e| crate::util::strerror(&e));
+    log::warn!("You requested maxclients of {requested} requiring at least {maxfiles} max file descriptors.");
+    log::warn!("Server can't set maximum open files to {maxfiles} because of OS error: {why}.");
+    log::warn!(
+        "Current maximum open files is {best}. maxclients has been reduced to {} to compensate \
+         for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+        config.maxclients
+    );
+    Ok(())
+}
+
 /// How a shutdown treats the snapshot (SHUTDOWN's options; a signal uses the defaults).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ShutdownFlags {

@@ -124,6 +124,12 @@ fn match_token(pattern: &[u8], p: usize, c: u8, nocase: bool) -> (usize, bool) {
     }
 }
 
+/// Most runs of `*` (each followed by more pattern) a glob pattern may hold
+/// and still match: Redis's `stringmatchlen` returns "no match" below this
+/// recursion depth (checked on redis-server 7.0.15: 1000 `*a` then `*`
+/// match a run of a's, 1001 do not).
+pub const STAR_NESTING_LIMIT: usize = 1000;
+
 /// Glob-style matching with exactly the semantics of Redis's
 /// `stringmatchlen()` (used by `KEYS`, `SCAN`/`HSCAN`/`SSCAN`/`ZSCAN MATCH`
 /// and `PSUBSCRIBE` with `nocase == false`; `CONFIG GET` and
@@ -149,11 +155,19 @@ fn match_token(pattern: &[u8], p: usize, c: u8, nocase: bool) -> (usize, bool) {
 ///   the empty key only because Redis skips matching for the exact pattern
 ///   `*`; `PSUBSCRIBE *` does not receive `PUBLISH "" msg`.)
 ///
+/// * A pattern with more than [`STAR_NESTING_LIMIT`] runs of `*` followed by
+///   something else matches nothing (Redis's "protection against abusive
+///   patterns": each such star is one level of its recursion).
+///
 /// Unlike Redis's recursive implementation this runs in
 /// O(pattern × string) time and constant space: every token other than `*`
 /// consumes exactly one byte, so when the rest of the pattern fails it is
 /// enough to retry from the most recent `*` with that star swallowing one
-/// more byte.
+/// more byte. Redis 7.0.15 reaches the same bound (after CVE-2022-36021) by
+/// giving up on longer matches of earlier stars once a later star has failed
+/// at every position ("skipLongerMatches"); retrying only the latest star is
+/// that rule, so both give the same answers, including a pathological
+/// `*a*a*a...b` against a long run of `a`s, in time linear in each.
 pub fn string_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
     if string.is_empty() {
         return pattern.is_empty();
@@ -163,6 +177,9 @@ pub fn string_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
     // (pattern index after the latest star run, string index where the
     // pattern after it is currently being tried)
     let mut retry: Option<(usize, usize)> = None;
+    // Star runs entered so far, each exactly once (a retry resumes after
+    // the latest one): Redis's recursion depth on the way to a match.
+    let mut nesting = 0;
     while let Some(&c) = string.get(s) {
         if pattern.get(p) == Some(&b'*') {
             while pattern.get(p) == Some(&b'*') {
@@ -170,6 +187,12 @@ pub fn string_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
             }
             if p == pattern.len() {
                 return true;
+            }
+            // Every match goes through every non-trailing star run with
+            // input left, so past the limit no match is possible.
+            nesting += 1;
+            if nesting > STAR_NESTING_LIMIT {
+                return false;
             }
             retry = Some((p, s));
             continue;
@@ -1527,6 +1550,40 @@ mod tests {
         assert!(!string_match(b"*?*?*?*?*?*?*?*?*?*?*[b-c]", &many_a, false));
         let long_star = [b"*a".repeat(500), b"*b".to_vec()].concat();
         assert!(!string_match(&long_star, &many_a, true));
+        // CVE-2022-36021's pattern: each star would otherwise retry every
+        // split of the a's (about 10^40 attempts here).
+        let cve = [b"*a".repeat(12), b"*b".to_vec()].concat();
+        assert!(!string_match(&cve, &many_a, false));
+        assert!(string_match(
+            &[b"*a".repeat(12), b"*".to_vec()].concat(),
+            &many_a,
+            false
+        ));
+    }
+
+    #[test]
+    fn glob_star_nesting_limit_like_redis() {
+        // Redis's answers (redis-server 7.0.15, KEYS on a key of 1100 a's).
+        let key = vec![b'a'; 1100];
+        let stars = |n: usize, tail: &[u8]| [b"*a".repeat(n), tail.to_vec()].concat();
+        assert!(string_match(&stars(999, b""), &key, false));
+        assert!(string_match(&stars(1000, b"*"), &key, false));
+        assert!(!string_match(&stars(1001, b"*"), &key, false));
+        assert!(!string_match(&stars(1100, b""), &key, false));
+        // Runs of stars count once; trailing stars and escaped stars not at all.
+        let runs = [b"**a".repeat(1000), b"***".to_vec()].concat();
+        assert!(string_match(&runs, &key, false));
+        let mut starred = vec![b'*'];
+        starred.extend_from_slice(&key);
+        for literal in [&b"\\*"[..], b"[*]"] {
+            let pattern = [literal, &stars(1000, b"*")].concat();
+            assert!(string_match(&pattern, &starred, false));
+        }
+        assert!(!string_match(
+            &[b"*?", &stars(1000, b"*")[..]].concat(),
+            &starred,
+            false
+        ));
     }
 
     const I64_CASES: &[(&[u8], Option<i64>)] = &[

@@ -1734,7 +1734,7 @@ fn config_set_command(srv: &mut Server, c: &mut Client) {
             }
             let error = ConfigSetError::Failed {
                 name: name.into(),
-                why: why.into(),
+                why,
             };
             return c.reply.error(&error.message());
         }

@@ -159,7 +159,7 @@ fn protocol_error(what: &str) -> ProtocolError {
 /// Splits one `\r\n`-terminated header line off `buf`, without the terminator. `None` when the
 /// line is not complete yet; an error when it is already longer than any valid header.
 fn take_line(buf: &mut BytesMut, too_big: &str) -> Result<Option<Bytes>, ProtocolError> {
-    match memchr(b'\r', buf) {
+    match strchr(b'\r', buf) {
         Some(cr) if cr + 1 < buf.len() => {
             let line = buf.split_to(cr).freeze();
             buf.advance(2);
@@ -170,14 +170,20 @@ fn take_line(buf: &mut BytesMut, too_big: &str) -> Result<Option<Bytes>, Protoco
     }
 }
 
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
+/// Where the first `needle` is, searched the way Redis searches its query buffer for a line
+/// end: with C's `strchr`, which stops at a NUL byte. So a header line or inline request
+/// holding a NUL before its line end is never complete: Redis (and rredis) wait for more
+/// input until the 64 KB limit turns it into a protocol error. Bulk payloads, read by length,
+/// may hold any byte.
+fn strchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    let at = haystack.iter().position(|&b| b == needle || b == 0)?;
+    (haystack.get(at) == Some(&needle)).then_some(at)
 }
 
 /// Parses one inline request (`SET k "hello world"\n`). The line ends at `\n`; a `\r` before
 /// it is dropped. Arguments are split as redis.conf lines are: see [`split_args`].
 fn parse_inline(buf: &mut BytesMut, argv: &mut Vec<Bytes>) -> Result<Parsed, ProtocolError> {
-    let Some(nl) = memchr(b'\n', buf) else {
+    let Some(nl) = strchr(b'\n', buf) else {
         if buf.len() > PROTO_INLINE_MAX_SIZE {
             return Err(protocol_error("too big inline request"));
         }
@@ -200,6 +206,9 @@ fn parse_inline(buf: &mut BytesMut, argv: &mut Vec<Bytes>) -> Result<Parsed, Pro
 /// and `\xHH`; `'...'` allows only `\'`. A closing quote must be followed by a blank or the end
 /// of the line. `None` means unbalanced quotes.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    // sdssplitargs reads a C string: a NUL ends the line (an open quote is then unbalanced).
+    // The request parser never passes one (see [`strchr`]); a config line may.
+    let line = line.split(|&b| b == 0).next().unwrap_or_default();
     let mut args = Vec::new();
     let mut i = 0;
     loop {
@@ -263,7 +272,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
             } else {
                 match c {
                     None => break,
-                    Some(b' ' | b'\n' | b'\r' | b'\t' | b'\0') => break,
+                    Some(b' ' | b'\n' | b'\r' | b'\t') => break,
                     Some(b'"') => in_double = true,
                     Some(b'\'') => in_single = true,
                     Some(other) => current.push(other),
@@ -421,6 +430,39 @@ mod tests {
                 "Protocol error: too big mbulk count string".into()
             ))
         );
+    }
+
+    #[test]
+    fn a_nul_before_the_line_end_leaves_the_request_incomplete() {
+        // As redis-server 7.0.15: no reply, the connection waits (found by scripts/soak: the
+        // NUL once made split_args push empty arguments forever).
+        for input in [
+            &b"PING\0\r\n"[..],
+            b"\0PING\r\nPING\r\n",
+            b"ECHO \"a\0b\"\r\n",
+            b"*1\0\r\n$4\r\nPING\r\n",
+            b"*1\r\n$4\0\r\nPING\r\n",
+        ] {
+            let mut parser = RequestParser::default();
+            let mut buf = BytesMut::from(input);
+            let mut argv = Vec::new();
+            assert!(
+                matches!(parser.parse(&mut buf, &mut argv, MAX), Ok(Parsed::NeedMore)),
+                "{input:?}"
+            );
+        }
+        // ... until the 64 KB limit.
+        let mut buf = BytesMut::from(&b"PING\0"[..]);
+        buf.extend_from_slice(&[b'\n'; PROTO_INLINE_MAX_SIZE]);
+        let err = RequestParser::default().parse(&mut buf, &mut Vec::new(), MAX);
+        assert_eq!(
+            err.err().map(|e| e.0),
+            Some(b"Protocol error: too big inline request".to_vec())
+        );
+        // A NUL ends a config line as it ends a C string.
+        assert_eq!(split_args(b"a\0b c"), Some(vec![b"a".to_vec()]));
+        assert_eq!(split_args(b"\"a\0b\""), None);
+        assert_eq!(split_args(b"\0"), Some(vec![]));
     }
 
     #[test]

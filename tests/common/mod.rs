@@ -345,6 +345,33 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Starts `program` (the rredis binary or `redis-server`) on a free port, persistence off,
+    /// through `sh -c 'ulimit -n NOFILE; exec ...'`: the process starts with at most
+    /// `nofile` open files, soft and hard limit alike (an unprivileged process cannot raise
+    /// them again). `args` are passed on unquoted, so they must not contain blanks.
+    pub fn start_with_nofile(program: &str, nofile: u64, args: &[&str]) -> Server {
+        Server::spawn_on_free_port(|port| {
+            let script = format!(
+                "ulimit -n {nofile} && exec {program} --port {port} --save '' {}",
+                args.join(" ")
+            );
+            Command::new("sh")
+                .current_dir(scratch_dir(port))
+                .args(["-c", &script])
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("spawn sh")
+        })
+    }
+
+    /// The process id (to read its /proc entries).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 /// Polls `child` until it exits or `timeout` passes.
 pub fn wait_child(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + timeout;
