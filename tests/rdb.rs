@@ -630,12 +630,14 @@ fn corrupt_dump_rdb_refuses_to_start() {
         "{log}"
     );
 
-    // Truncated: an error at the offset where the data ran out.
+    // Truncated: an error at the offset where the data ran out (or where a length says
+    // more is to come than the file holds: the cut falls in a different value each run,
+    // since sets and hashes are saved in their tables' randomly seeded order).
     std::fs::write(&path, &good[..good.len() / 2]).unwrap();
     let (status, log) = start_expecting_failure(&dir, &[]);
     assert!(!status.success());
     assert!(
-        log.contains("Unexpected EOF reading RDB file at offset"),
+        log.contains("Unexpected EOF reading RDB file") && log.contains(" at offset "),
         "{log}"
     );
 

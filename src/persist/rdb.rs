@@ -633,7 +633,11 @@ impl<'a> Reader<'a> {
         let n = self.len()?;
         match usize::try_from(n) {
             Ok(n) if n <= self.remaining() => Ok(n),
-            _ => Err(self.error(at, format!("Length {n} larger than the data left"))),
+            // What Redis reports too, once it has tried to read that many items.
+            _ => Err(self.error(
+                at,
+                format!("Unexpected EOF reading RDB file: length {n} larger than the data left"),
+            )),
         }
     }
 
