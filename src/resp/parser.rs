@@ -159,7 +159,7 @@ fn protocol_error(what: &str) -> ProtocolError {
 /// Splits one `\r\n`-terminated header line off `buf`, without the terminator. `None` when the
 /// line is not complete yet; an error when it is already longer than any valid header.
 fn take_line(buf: &mut BytesMut, too_big: &str) -> Result<Option<Bytes>, ProtocolError> {
-    match memchr(b'\r', buf) {
+    match strchr(b'\r', buf) {
         Some(cr) if cr + 1 < buf.len() => {
             let line = buf.split_to(cr).freeze();
             buf.advance(2);
@@ -170,14 +170,21 @@ fn take_line(buf: &mut BytesMut, too_big: &str) -> Result<Option<Bytes>, Protoco
     }
 }
 
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
+/// The position of the first `needle` in `haystack`, searched the way Redis's `strchr` on the
+/// query buffer searches: a NUL byte ends the search, so a header or inline line with a NUL
+/// before its end is never complete (the client waits, then gets the "too big" error at
+/// [`PROTO_INLINE_MAX_SIZE`]), exactly as in Redis.
+fn strchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack
+        .iter()
+        .position(|&b| b == needle || b == 0)
+        .filter(|&at| haystack[at] == needle)
 }
 
 /// Parses one inline request (`SET k "hello world"\n`). The line ends at `\n`; a `\r` before
 /// it is dropped. Arguments are split as redis.conf lines are: see [`split_args`].
 fn parse_inline(buf: &mut BytesMut, argv: &mut Vec<Bytes>) -> Result<Parsed, ProtocolError> {
-    let Some(nl) = memchr(b'\n', buf) else {
+    let Some(nl) = strchr(b'\n', buf) else {
         if buf.len() > PROTO_INLINE_MAX_SIZE {
             return Err(protocol_error("too big inline request"));
         }
@@ -198,8 +205,10 @@ fn parse_inline(buf: &mut BytesMut, argv: &mut Vec<Bytes>) -> Result<Parsed, Pro
 /// Splits a line into arguments the way Redis splits inline requests and redis.conf lines
 /// (`sdssplitargs`): blanks separate arguments; `"..."` allows the escapes `\n \r \t \b \a \\ \"`
 /// and `\xHH`; `'...'` allows only `\'`. A closing quote must be followed by a blank or the end
-/// of the line. `None` means unbalanced quotes.
+/// of the line. `None` means unbalanced quotes. A NUL byte ends the line, as the end of the C
+/// string does in sdssplitargs (CONFIG SET client-output-buffer-limit passes client bytes here).
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
     let mut args = Vec::new();
     let mut i = 0;
     loop {
@@ -263,7 +272,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
             } else {
                 match c {
                     None => break,
-                    Some(b' ' | b'\n' | b'\r' | b'\t' | b'\0') => break,
+                    Some(b' ' | b'\n' | b'\r' | b'\t') => break,
                     Some(b'"') => in_double = true,
                     Some(b'\'') => in_single = true,
                     Some(other) => current.push(other),
@@ -444,5 +453,46 @@ mod tests {
         assert_eq!(split_args(b""), Some(vec![]));
         assert_eq!(split_args(b"'abc"), None);
         assert_eq!(split_args(b"\"a\"b"), None);
+    }
+
+    /// Fuzz crasher (tests/fuzz_corpus/inline-nul.txt): a NUL in an unquoted argument used to
+    /// end the argument without being skipped, so split_args pushed empty arguments forever
+    /// and the server grew without bound. In sdssplitargs the NUL ends the string.
+    #[test]
+    fn split_args_stops_at_a_nul() {
+        assert_eq!(split_args(b"a\0b c"), Some(args(&["a"])));
+        assert_eq!(split_args(b"\0"), Some(vec![]));
+        assert_eq!(split_args(b"\"a\0b\""), None);
+        assert_eq!(split_args(b"'a\0'"), None);
+    }
+
+    /// Redis finds line ends with strchr, which stops at a NUL: a request line with a NUL
+    /// before its end is incomplete until it is too big (same at every split).
+    #[test]
+    fn a_nul_before_a_line_end_waits_like_redis() {
+        for input in [
+            &b"PING\0x\n"[..],
+            b"*1\0\r\n$4\r\nPING\r\n",
+            b"*1\r\n$4\0\r\nPING\r\n",
+        ] {
+            for split in 0..=input.len() {
+                assert_eq!(
+                    parse_split(input, split),
+                    Ok(vec![]),
+                    "{input:?} at {split}"
+                );
+            }
+        }
+        let mut parser = RequestParser::default();
+        let mut argv = Vec::new();
+        let mut long = b"PING\0\n".to_vec();
+        long.resize(PROTO_INLINE_MAX_SIZE + 1, b'\n');
+        let mut buf = BytesMut::from(&long[..]);
+        assert_eq!(
+            parser.parse(&mut buf, &mut argv, MAX),
+            Err(ProtocolError(
+                "Protocol error: too big inline request".into()
+            ))
+        );
     }
 }
