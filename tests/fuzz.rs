@@ -497,10 +497,8 @@ impl Wire {
         // Streams mutated into a command rredis does not have (XDEL from DEL) differ by
         // design; hash-table orders are not compared because HGETALL is not among the words.
         let unknown = |answer: &[u8]| {
-            answer
-                .windows(21)
-                .filter(|w| w == b"-ERR unknown command")
-                .count()
+            let needle = b"-ERR unknown command";
+            answer.windows(needle.len()).filter(|w| w == needle).count()
         };
         if want != got && unknown(&got.0) <= unknown(&want.0) {
             self.differences.push(format!(
