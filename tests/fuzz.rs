@@ -21,6 +21,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
@@ -1200,10 +1201,15 @@ impl Side {
     /// unless the reply itself is one (`subscribe`'s confirmation in RESP3).
     fn run(&mut self, argv: &[Vec<u8>], blocking: bool, push_reply: bool) -> Answer {
         let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-        if self.conn.stream().write_all_ok(&encode(&args)).is_err() {
+        // `Write` is implemented for `&TcpStream`: the socket `Raw` also reads from.
+        let mut sock = self.conn.stream();
+        if sock.write_all(&encode(&args)).is_err() {
             return Answer::Closed;
         }
-        if blocking && !self.reply_within(BLOCK_GRACE) {
+        // Unblock until the reply comes: an UNBLOCK that overtakes the command (a slow
+        // machine) finds nothing to unblock, and the command would then wait forever.
+        let deadline = Instant::now() + REPLY_TIMEOUT;
+        while blocking && !self.reply_within(BLOCK_GRACE) && Instant::now() < deadline {
             let id = self.id.clone();
             self.control_cmd(&[b"CLIENT", b"UNBLOCK", &id]);
         }
@@ -1224,28 +1230,17 @@ impl Side {
         }
     }
 
-    /// True if reply bytes arrive within `grace`.
+    /// True if reply bytes (or the end of the connection) arrive within `grace`: a peek
+    /// with a read timeout, so the wait costs no CPU.
     fn reply_within(&mut self, grace: Duration) -> bool {
-        let deadline = Instant::now() + grace;
-        while Instant::now() < deadline {
-            if self.conn.has_pending_input() {
-                return true;
-            }
-            std::thread::yield_now();
+        if self.conn.has_pending_input() {
+            return true;
         }
-        self.conn.has_pending_input()
-    }
-}
-
-/// `write_all` on a `&TcpStream`, which `Raw::stream` hands out.
-trait WriteAllOk {
-    fn write_all_ok(&self, bytes: &[u8]) -> std::io::Result<()>;
-}
-
-impl WriteAllOk for std::net::TcpStream {
-    fn write_all_ok(&self, bytes: &[u8]) -> std::io::Result<()> {
-        use std::io::Write;
-        (&*self).write_all(bytes)
+        let sock = self.conn.stream();
+        let _ = sock.set_read_timeout(Some(grace));
+        let arrived = sock.peek(&mut [0u8; 1]).is_ok();
+        let _ = sock.set_read_timeout(Some(REPLY_TIMEOUT));
+        arrived
     }
 }
 
