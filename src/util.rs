@@ -486,8 +486,11 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
 /// [`parse_f64`] it accepts leading whitespace (`" 1"`), the empty string
 /// (as 0: `strtod` stops at once and the end pointer is already at the
 /// terminator), and out-of-range values (`"1e400"` is `inf`, `"1e-400"` is
-/// 0), because `strtod`'s ERANGE is not checked there.
+/// 0), because `strtod`'s ERANGE is not checked there. The argument is a C
+/// string to `strtod`: it ends at its first NUL byte (`"1\0x"` is 1, `"\0x"`
+/// is 0).
 pub fn parse_strtod(s: &[u8]) -> Option<f64> {
+    let s = &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())];
     if s.is_empty() {
         return Some(0.0);
     }
@@ -1347,6 +1350,16 @@ pub fn strerror(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the dispatch fuzz (ZCOUNT with a DUMP payload as a bound): Redis's
+    /// zslParseRange hands the argument to `strtod` as a C string, so it ends at a NUL.
+    #[test]
+    fn parse_strtod_stops_at_a_nul() {
+        assert_eq!(parse_strtod(b"\0ab"), Some(0.0));
+        assert_eq!(parse_strtod(b"1.5\0x"), Some(1.5));
+        assert_eq!(parse_strtod(b" 2\0"), Some(2.0));
+        assert_eq!(parse_strtod(b"x\0"), None);
+    }
 
     #[test]
     fn strerror_is_the_c_text() {

@@ -486,6 +486,11 @@ fn corpus_resp3() {
     run_corpus("resp3.txt");
 }
 
+#[test]
+fn corpus_fuzz() {
+    run_corpus("fuzz.txt");
+}
+
 /// Every corpus file has a test above, so a new file cannot be silently skipped.
 #[test]
 fn every_corpus_file_is_run() {
@@ -503,6 +508,7 @@ fn every_corpus_file_is_run() {
         "pubsub.txt",
         "sort.txt",
         "resp3.txt",
+        "fuzz.txt",
     ];
     let dir = std::fs::read_dir(corpus_dir()).expect("tests/corpus");
     for entry in dir {

@@ -157,7 +157,9 @@ fn protocol_error(what: &str) -> ProtocolError {
 }
 
 /// Splits one `\r\n`-terminated header line off `buf`, without the terminator. `None` when the
-/// line is not complete yet; an error when it is already longer than any valid header.
+/// line is not complete yet; an error when no `\r` has come in more than any valid header's
+/// length. As in Redis, a `\r` that has come (its `\n` not yet) means waiting, however long
+/// the line before it.
 fn take_line(buf: &mut BytesMut, too_big: &str) -> Result<Option<Bytes>, ProtocolError> {
     match strchr(b'\r', buf) {
         Some(cr) if cr + 1 < buf.len() => {
@@ -165,7 +167,7 @@ fn take_line(buf: &mut BytesMut, too_big: &str) -> Result<Option<Bytes>, Protoco
             buf.advance(2);
             Ok(Some(line))
         }
-        _ if buf.len() > PROTO_INLINE_MAX_SIZE => Err(protocol_error(too_big)),
+        None if buf.len() > PROTO_INLINE_MAX_SIZE => Err(protocol_error(too_big)),
         _ => Ok(None),
     }
 }
@@ -204,7 +206,8 @@ fn parse_inline(buf: &mut BytesMut, argv: &mut Vec<Bytes>) -> Result<Parsed, Pro
 /// Splits a line into arguments the way Redis splits inline requests and redis.conf lines
 /// (`sdssplitargs`): blanks separate arguments; `"..."` allows the escapes `\n \r \t \b \a \\ \"`
 /// and `\xHH`; `'...'` allows only `\'`. A closing quote must be followed by a blank or the end
-/// of the line. `None` means unbalanced quotes.
+/// of the line. `None` means unbalanced quotes. A NUL byte ends the line, as the end of the C
+/// string does in sdssplitargs (CONFIG SET client-output-buffer-limit passes client bytes here).
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     // sdssplitargs reads a C string: a NUL ends the line (an open quote is then unbalanced).
     // The request parser never passes one (see [`strchr`]); a config line may.
@@ -486,5 +489,67 @@ mod tests {
         assert_eq!(split_args(b""), Some(vec![]));
         assert_eq!(split_args(b"'abc"), None);
         assert_eq!(split_args(b"\"a\"b"), None);
+    }
+
+    /// Found by the fuzz test's comparison with redis-server: a header line over 64 KB whose
+    /// `\r` has arrived but not its `\n` waits, as in Redis; only a line with no `\r` at all
+    /// is too big.
+    #[test]
+    fn a_long_header_with_its_cr_waits_for_the_lf() {
+        let mut input = b"*".to_vec();
+        input.resize(PROTO_INLINE_MAX_SIZE + 10, b'9');
+        input.push(b'\r');
+        let mut parser = RequestParser::default();
+        let mut argv = Vec::new();
+        let mut buf = BytesMut::from(&input[..]);
+        assert_eq!(parser.parse(&mut buf, &mut argv, MAX), Ok(Parsed::NeedMore));
+        buf.extend_from_slice(b"\n");
+        assert_eq!(
+            parser.parse(&mut buf, &mut argv, MAX),
+            Err(ProtocolError(
+                "Protocol error: invalid multibulk length".into()
+            ))
+        );
+    }
+
+    /// Fuzz crasher (tests/fuzz_corpus/inline-nul.txt): a NUL in an unquoted argument used to
+    /// end the argument without being skipped, so split_args pushed empty arguments forever
+    /// and the server grew without bound. In sdssplitargs the NUL ends the string.
+    #[test]
+    fn split_args_stops_at_a_nul() {
+        assert_eq!(split_args(b"a\0b c"), Some(args(&["a"])));
+        assert_eq!(split_args(b"\0"), Some(vec![]));
+        assert_eq!(split_args(b"\"a\0b\""), None);
+        assert_eq!(split_args(b"'a\0'"), None);
+    }
+
+    /// Redis finds line ends with strchr, which stops at a NUL: a request line with a NUL
+    /// before its end is incomplete until it is too big (same at every split).
+    #[test]
+    fn a_nul_before_a_line_end_waits_like_redis() {
+        for input in [
+            &b"PING\0x\n"[..],
+            b"*1\0\r\n$4\r\nPING\r\n",
+            b"*1\r\n$4\0\r\nPING\r\n",
+        ] {
+            for split in 0..=input.len() {
+                assert_eq!(
+                    parse_split(input, split),
+                    Ok(vec![]),
+                    "{input:?} at {split}"
+                );
+            }
+        }
+        let mut parser = RequestParser::default();
+        let mut argv = Vec::new();
+        let mut long = b"PING\0\n".to_vec();
+        long.resize(PROTO_INLINE_MAX_SIZE + 1, b'\n');
+        let mut buf = BytesMut::from(&long[..]);
+        assert_eq!(
+            parser.parse(&mut buf, &mut argv, MAX),
+            Err(ProtocolError(
+                "Protocol error: too big inline request".into()
+            ))
+        );
     }
 }

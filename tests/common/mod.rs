@@ -61,16 +61,29 @@ impl Server {
     /// none) and its own `--dir`.
     pub fn start_with(args: &[&str]) -> Server {
         Server::spawn_on_free_port(|port| {
-            Command::new(env!("CARGO_BIN_EXE_rredis"))
-                .current_dir(scratch_dir(port))
-                .args(["--port", &port.to_string(), "--loglevel", "warning"])
-                .args(["--save", ""])
-                .args(args)
-                .stdout(Stdio::null())
+            rredis_command(port, args)
                 .stderr(Stdio::inherit())
                 .spawn()
                 .expect("spawn rredis")
         })
+    }
+
+    /// Like [`Server::start_with`], with the server's stderr (where a panic's message goes,
+    /// including one in a forked child) written to [`Server::stderr_log`] instead of the
+    /// test's own stderr, so a test can look for "panicked" in it.
+    pub fn start_with_stderr_log(args: &[&str]) -> Server {
+        Server::spawn_on_free_port(|port| {
+            // After rredis_command, which empties the scratch directory.
+            let mut command = rredis_command(port, args);
+            let log = std::fs::File::create(scratch_path(port).join(STDERR_LOG))
+                .expect("create the server's stderr log");
+            command.stderr(log).spawn().expect("spawn rredis")
+        })
+    }
+
+    /// What a server started by [`Server::start_with_stderr_log`] has written to stderr.
+    pub fn stderr_log(&self) -> String {
+        std::fs::read_to_string(scratch_path(self.port).join(STDERR_LOG)).unwrap_or_default()
     }
 
     /// Runs `spawn` with a free port until the server it starts is listening there.
@@ -113,6 +126,23 @@ impl Drop for Server {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(scratch_path(self.port));
     }
+}
+
+/// The file in a server's scratch directory that [`Server::start_with_stderr_log`] sends its
+/// stderr to.
+const STDERR_LOG: &str = "stderr.log";
+
+/// The rredis binary on `port` in its own scratch directory, logging warnings only, without
+/// save points (`--save ""`), then `args`; stdout discarded.
+fn rredis_command(port: u16, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rredis"));
+    command
+        .current_dir(scratch_dir(port))
+        .args(["--port", &port.to_string(), "--loglevel", "warning"])
+        .args(["--save", ""])
+        .args(args)
+        .stdout(Stdio::null());
+    command
 }
 
 /// The working directory of the server on `port`: its own empty directory, so whatever a
