@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::config::ObufClass;
 use crate::resp::parser::{Parsed, RequestParser};
 use crate::resp::reply::{Reply, PROTO_REPLY_CHUNK_BYTES};
-use crate::server::{process_command, Server, QUERY_BUF_KEEP};
+use crate::server::{process_command_at, Server, QUERY_BUF_KEEP};
 use crate::util::now_ms;
 
 /// Most input bytes one client may have read in one loop turn; the rest waits for the next
@@ -366,6 +366,8 @@ fn read_once(srv: &mut Server, c: &mut Client) -> io::Result<usize> {
 
 /// Parses and runs every complete request in the query buffer.
 fn process_input_buffer(srv: &mut Server, c: &mut Client) {
+    // The first request reads the clock; each later one starts where the previous ended.
+    let mut now = None;
     while !c.close_asap
         && !c.close_after_reply
         && c.blocked.is_none()
@@ -378,7 +380,9 @@ fn process_input_buffer(srv: &mut Server, c: &mut Client) {
             Ok(Parsed::NeedMore) => break,
             Ok(Parsed::Command) => {
                 if !c.argv.is_empty() {
-                    process_command(srv, c);
+                    let start = *now.get_or_insert_with(crate::util::now_us);
+                    process_command_at(srv, c, start);
+                    now = Some(srv.cmd_start_us);
                 }
             }
             Err(e) => {

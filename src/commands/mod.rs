@@ -289,7 +289,9 @@ const MAX_NAME_LEN: usize = 32;
 /// The name → row map, built once at start-up so dispatch is one hash lookup with no
 /// allocation.
 pub struct CommandTable {
-    by_name: HashMap<&'static [u8], &'static Command>,
+    /// Hashed with foldhash, not SipHash: the map never grows after start-up, so a client
+    /// choosing names cannot flood it, and the lookup runs on every request.
+    by_name: HashMap<&'static [u8], &'static Command, foldhash::fast::RandomState>,
     /// Each row's ACL id (its place among every row and subcommand row, in table order),
     /// keyed by the row's address: rows are statics, so the address names the row. ACL
     /// bitmaps are indexed by these ids (see [`crate::acl`]). Looked up on every command's
