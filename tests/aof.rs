@@ -393,14 +393,7 @@ fn round_trip(test: &str, rredis_writes: bool, rewrite: bool, preamble: bool) {
             raw.cmd_str(&["BGREWRITEAOF"]),
             "+Background append only file rewriting started\r\n"
         );
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !raw
-            .cmd_str(&["INFO", "persistence"])
-            .contains("aof_rewrite_in_progress:0")
-        {
-            assert!(Instant::now() < deadline, "rewrite did not finish");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_info(&mut raw, "aof_rewrite_in_progress:0");
         // Writes after the rewrite go to the new incr file.
         raw.cmd(&["SET", "after-rewrite", "1"]);
     }
@@ -474,14 +467,7 @@ fn bgrewriteaof_replaces_base_and_incr() {
         raw.cmd_str(&["BGREWRITEAOF"]),
         "+Background append only file rewriting started\r\n"
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !raw
-        .cmd_str(&["INFO", "persistence"])
-        .contains("aof_rewrites:1")
-    {
-        assert!(Instant::now() < deadline, "rewrite did not finish");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_info(&mut raw, "aof_rewrites:1");
     raw.cmd(&["SET", "later", "1"]);
     assert_eq!(
         manifest(&dir.aof_dir()),

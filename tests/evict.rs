@@ -520,6 +520,23 @@ fn idle_seconds(raw: &mut Raw, key: &str) -> u64 {
     reply[1..].trim_end().parse().expect("OBJECT IDLETIME")
 }
 
+/// Squeezes memory to a quarter of the keys and checks that the even keys (the ones read)
+/// nearly all stayed while most odd ones (never read) went.
+fn assert_keeps_the_even_keys(raw: &mut Raw, per_key: u64, policy: &str) {
+    assert_eq!(squeeze(raw, KEYS / 4, per_key), "+OK\r\n");
+    let left = existing(raw, 0..KEYS);
+    let hot_left = left.iter().step_by(2).filter(|&&b| b).count();
+    let cold_left = left.iter().skip(1).step_by(2).filter(|&&b| b).count();
+    assert!(
+        hot_left >= KEYS / 2 - KEYS / 100,
+        "{policy}: {hot_left} of the read keys left"
+    );
+    assert!(
+        cold_left <= KEYS * 3 / 8,
+        "{policy}: {cold_left} cold keys left"
+    );
+}
+
 /// The LRU policies keep what was read recently: with a quarter of the keys evicted, the
 /// keys read since they were written survive, and the evicted are the untouched ones.
 /// Nearly all: while the pool is still filling, a round whose samples are all recent keys
@@ -532,18 +549,7 @@ fn lru_policies_keep_recently_used_keys() {
         raw.cmd_str(&["CONFIG", "SET", "maxmemory-samples", "10"]);
         write_cold_keys_and_read_the_even_ones(&mut raw, ttl);
         let per_key = key_bytes(&mut raw);
-        assert_eq!(squeeze(&mut raw, KEYS / 4, per_key), "+OK\r\n");
-        let left = existing(&mut raw, 0..KEYS);
-        let hot_left = left.iter().step_by(2).filter(|&&b| b).count();
-        let cold_left = left.iter().skip(1).step_by(2).filter(|&&b| b).count();
-        assert!(
-            hot_left >= KEYS / 2 - KEYS / 100,
-            "{policy}: {hot_left} recently read keys left"
-        );
-        assert!(
-            cold_left <= KEYS * 3 / 8,
-            "{policy}: {cold_left} cold keys left"
-        );
+        assert_keeps_the_even_keys(&mut raw, per_key, policy);
     }
 }
 
@@ -566,18 +572,7 @@ fn lfu_policies_keep_frequently_read_keys() {
             .collect();
         pipeline(&mut raw, &reads);
         assert_eq!(raw.cmd_str(&["OBJECT", "FREQ", "key:0"]), ":15\r\n");
-        assert_eq!(squeeze(&mut raw, KEYS / 4, per_key), "+OK\r\n");
-        let left = existing(&mut raw, 0..KEYS);
-        let hot_left = left.iter().step_by(2).filter(|&&b| b).count();
-        let cold_left = left.iter().skip(1).step_by(2).filter(|&&b| b).count();
-        assert!(
-            hot_left >= KEYS / 2 - KEYS / 100,
-            "{policy}: {hot_left} frequently read keys left"
-        );
-        assert!(
-            cold_left <= KEYS * 3 / 8,
-            "{policy}: {cold_left} cold keys left"
-        );
+        assert_keeps_the_even_keys(&mut raw, per_key, policy);
     }
 }
 
