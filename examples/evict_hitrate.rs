@@ -157,14 +157,7 @@ impl Conn {
     }
 
     fn push(&mut self, args: &[&[u8]]) {
-        self.out
-            .extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-        for a in args {
-            self.out
-                .extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            self.out.extend_from_slice(a);
-            self.out.extend_from_slice(b"\r\n");
-        }
+        rredis::resp::cat_command(&mut self.out, args);
     }
 
     fn flush(&mut self) {

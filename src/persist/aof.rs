@@ -42,6 +42,7 @@ use crate::persist::fork::{
     has_active_child_process, kill_child, redis_fork, run_child, send_child_cow_info, ActiveChild,
     ChildKind, Forked, CHILD_FAILED, CHILD_OK,
 };
+use crate::resp::cat_command;
 use crate::server::{process_command, Server};
 use crate::util::{now_ms, parse_i64, strerror};
 
@@ -371,20 +372,6 @@ fn aof_path(srv: &Server, name: &str) -> PathBuf {
 
 fn manifest_name(srv: &Server) -> String {
     format!("{}.manifest", srv.config.appendfilename)
-}
-
-/// Appends `argv` as a RESP multibulk (Redis's catAppendOnlyGenericCommand).
-fn cat_command(buf: &mut Vec<u8>, argv: &[Bytes]) {
-    buf.push(b'*');
-    buf.extend_from_slice(argv.len().to_string().as_bytes());
-    buf.extend_from_slice(b"\r\n");
-    for arg in argv {
-        buf.push(b'$');
-        buf.extend_from_slice(arg.len().to_string().as_bytes());
-        buf.extend_from_slice(b"\r\n");
-        buf.extend_from_slice(arg);
-        buf.extend_from_slice(b"\r\n");
-    }
 }
 
 /// Appends one propagated command to the AOF buffer (Redis's feedAppendOnlyFile), preceded
