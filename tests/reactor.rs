@@ -922,3 +922,36 @@ fn request_followed_by_immediate_close_frees_the_client() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// The server's CPU time so far (user + system, in clock ticks), from /proc.
+fn cpu_ticks(server: &mut Server) -> u64 {
+    let pid = server.child().id();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc/PID/stat");
+    // Fields after the command name (which is in parentheses and may hold spaces):
+    // state is field 3, utime field 14, stime field 15.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i - 3).and_then(|f| f.parse::<u64>().ok());
+    ticks(14).unwrap_or(0) + ticks(15).unwrap_or(0)
+}
+
+/// After a stream of back-to-back requests (which makes the loop busy-poll between them),
+/// a server that goes quiet sleeps again instead of spinning: over one idle second it uses
+/// a small fraction of a second of CPU (a loop that kept polling would use the whole second).
+#[test]
+fn busy_polling_stops_when_clients_go_quiet() {
+    let mut server = Server::start();
+    let mut c = server.raw();
+    for _ in 0..5_000 {
+        assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    }
+    let before = cpu_ticks(&mut server);
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(&mut server) - before;
+    // Clock ticks are 10 ms: a few for the cron ticks and scheduling noise, not ~100.
+    assert!(
+        used < 20,
+        "the idle server used {used} ticks of CPU in one second"
+    );
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+}
