@@ -35,8 +35,8 @@ use crate::types::{Obj, Value};
 use crate::util::now_ms;
 
 /// A key as stored: an owned copy of the client's bytes (never a slice of a query buffer,
-/// which would keep the whole buffer alive for the key's lifetime).
-pub type Key = Box<[u8]>;
+/// which would keep the whole buffer alive for the key's lifetime); short names inline.
+pub use crate::key::Key;
 
 /// The LRU clock wraps at 24 bits of seconds, as Redis's object header field does (~194 days).
 pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;

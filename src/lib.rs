@@ -9,7 +9,8 @@
 //! - [`server`] — global state, `process_command`, `server_cron` (server.c);
 //! - [`commands`] — the command table and one module per command family; [`commandstats`] —
 //!   their per-command counters and latency histograms;
-//! - [`db`] — databases, keys, TTLs, lookups (db.c); [`expire`] — active expiry (expire.c);
+//! - [`db`] — databases, keys, TTLs, lookups (db.c); [`key`] — a key's name, short ones
+//!   inline; [`expire`] — active expiry (expire.c);
 //! - [`zmalloc`] — the counting allocator behind `used_memory` (zmalloc.c); [`evict`] —
 //!   `maxmemory` and key eviction (evict.c);
 //! - [`dict`] — the incrementally rehashed hash table (dict.c);
@@ -32,6 +33,7 @@ pub mod dict;
 pub mod event_loop;
 pub mod evict;
 pub mod expire;
+pub mod key;
 pub mod logging;
 pub mod notify;
 pub mod pause;
