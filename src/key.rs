@@ -1,5 +1,6 @@
 //! The keyspace's key type: the name of a key, owned by its entry in a database's dict (and,
-//! when it has a TTL, by its entry in `expires`), dying with the key.
+//! when it has a TTL, by its entry in `expires`), dying with the key. The same type, with an
+//! `Rc` for long names, holds sorted set members (see `crate::types::zset`).
 //!
 //! Why not simply `Box<[u8]>`: a lookup then reads three places in memory (the bucket, the
 //! entry, and the key's bytes in their own allocation), and at a million keys each of them is
@@ -25,8 +26,10 @@ pub const INLINE_CAPACITY: usize = 30;
 
 /// A key's name. Behaves as the `[u8]` it holds: hashes, compares and orders as those bytes
 /// (so a dict of keys can be searched with a plain `&[u8]`), whichever way it is stored.
+/// `H` holds long names: a `Box` for the keyspace, an `Rc` where two indexes share one copy
+/// (a sorted set's dict and skiplist).
 #[derive(Clone)]
-pub enum Key {
+pub enum Key<H = Box<[u8]>> {
     /// Invariant: `len <= INLINE_CAPACITY`; the name is `bytes[..len]`, the rest zeros.
     Inline {
         len: u8,
@@ -34,12 +37,12 @@ pub enum Key {
     },
     /// Names longer than [`INLINE_CAPACITY`] (shorter ones are always inline, so two equal
     /// names are stored the same way).
-    Heap(Box<[u8]>),
+    Heap(H),
 }
 
-impl Key {
+impl<H: Deref<Target = [u8]> + for<'a> From<&'a [u8]>> Key<H> {
     /// A key holding a copy of `name`.
-    pub fn new(name: &[u8]) -> Key {
+    pub fn new(name: &[u8]) -> Key<H> {
         let mut bytes = [0u8; INLINE_CAPACITY];
         match bytes.get_mut(..name.len()) {
             Some(prefix) => {
@@ -49,10 +52,12 @@ impl Key {
                     bytes,
                 }
             }
-            None => Key::Heap(name.into()),
+            None => Key::Heap(H::from(name)),
         }
     }
+}
 
+impl<H: Deref<Target = [u8]>> Key<H> {
     /// The name.
     pub fn as_bytes(&self) -> &[u8] {
         match self {
@@ -62,7 +67,7 @@ impl Key {
     }
 }
 
-impl Deref for Key {
+impl<H: Deref<Target = [u8]>> Deref for Key<H> {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
@@ -70,13 +75,13 @@ impl Deref for Key {
     }
 }
 
-impl AsRef<[u8]> for Key {
+impl<H: Deref<Target = [u8]>> AsRef<[u8]> for Key<H> {
     fn as_ref(&self) -> &[u8] {
         self.as_bytes()
     }
 }
 
-impl Borrow<[u8]> for Key {
+impl<H: Deref<Target = [u8]>> Borrow<[u8]> for Key<H> {
     fn borrow(&self) -> &[u8] {
         self.as_bytes()
     }
@@ -100,34 +105,34 @@ impl From<Vec<u8>> for Key {
     }
 }
 
-impl PartialEq for Key {
-    fn eq(&self, other: &Key) -> bool {
+impl<H: Deref<Target = [u8]>> PartialEq for Key<H> {
+    fn eq(&self, other: &Key<H>) -> bool {
         self.as_bytes() == other.as_bytes()
     }
 }
 
-impl Eq for Key {}
+impl<H: Deref<Target = [u8]>> Eq for Key<H> {}
 
-impl PartialOrd for Key {
-    fn partial_cmp(&self, other: &Key) -> Option<std::cmp::Ordering> {
+impl<H: Deref<Target = [u8]>> PartialOrd for Key<H> {
+    fn partial_cmp(&self, other: &Key<H>) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for Key {
-    fn cmp(&self, other: &Key) -> std::cmp::Ordering {
+impl<H: Deref<Target = [u8]>> Ord for Key<H> {
+    fn cmp(&self, other: &Key<H>) -> std::cmp::Ordering {
         self.as_bytes().cmp(other.as_bytes())
     }
 }
 
 /// Hashes exactly as the `[u8]` it holds, as `Borrow<[u8]>` requires.
-impl Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
+impl<H: Deref<Target = [u8]>> Hash for Key<H> {
+    fn hash<S: Hasher>(&self, state: &mut S) {
         self.as_bytes().hash(state);
     }
 }
 
-impl fmt::Debug for Key {
+impl<H: Deref<Target = [u8]>> fmt::Debug for Key<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Key({:?})", String::from_utf8_lossy(self.as_bytes()))
     }
@@ -137,17 +142,22 @@ impl fmt::Debug for Key {
 mod tests {
     use super::*;
     use std::hash::BuildHasher;
+    use std::rc::Rc;
+
+    /// The keyspace's keys and the sorted sets' members.
+    type Boxed = Key;
+    type Shared = Key<Rc<[u8]>>;
 
     #[test]
     fn key_is_32_bytes() {
-        assert_eq!(std::mem::size_of::<Key>(), 32);
+        assert_eq!(std::mem::size_of::<Boxed>(), 32);
+        assert_eq!(std::mem::size_of::<Shared>(), 32);
     }
 
-    #[test]
-    fn names_up_to_the_capacity_are_inline_and_longer_ones_on_the_heap() {
+    fn check_storage<H: Deref<Target = [u8]> + for<'a> From<&'a [u8]>>() {
         for len in [0, 1, 16, INLINE_CAPACITY, INLINE_CAPACITY + 1, 1000] {
             let name: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
-            let key = Key::new(&name);
+            let key = Key::<H>::new(&name);
             assert_eq!(key.as_bytes(), &name[..], "length {len}");
             assert_eq!(
                 matches!(key, Key::Inline { .. }),
@@ -158,17 +168,27 @@ mod tests {
     }
 
     #[test]
+    fn names_up_to_the_capacity_are_inline_and_longer_ones_on_the_heap() {
+        check_storage::<Box<[u8]>>();
+        check_storage::<Rc<[u8]>>();
+    }
+
+    #[test]
     fn hashes_and_compares_as_its_bytes() {
         let state = foldhash::fast::RandomState::default();
         for name in [&b""[..], b"k", b"key:000000012345", &[7u8; 31], &[0u8; 30]] {
-            let key = Key::new(name);
+            let key = Boxed::new(name);
             assert_eq!(state.hash_one(&key), state.hash_one(name));
             assert_eq!(key, Key::from(name.to_vec()));
+            let member = Shared::new(name);
+            assert_eq!(state.hash_one(&member), state.hash_one(name));
+            assert_eq!(member.clone().as_bytes(), name);
         }
         // A name that is a prefix of another, or differs only in trailing zero bytes, is a
         // different key (the inline padding is zeros too).
-        assert_ne!(Key::new(b"ab"), Key::new(b"ab\0"));
-        assert!(Key::new(b"ab") < Key::new(b"ab\0"));
-        assert!(Key::new(&[1u8; 31]) > Key::new(&[1u8; 30]));
+        assert_ne!(Boxed::new(b"ab"), Boxed::new(b"ab\0"));
+        assert!(Boxed::new(b"ab") < Boxed::new(b"ab\0"));
+        assert!(Boxed::new(&[1u8; 31]) > Boxed::new(&[1u8; 30]));
+        assert!(Shared::new(&[1u8; 31]) > Shared::new(&[1u8; 30]));
     }
 }

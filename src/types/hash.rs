@@ -60,8 +60,10 @@ impl ListpackLimits {
     }
 }
 
-/// A field or a value as stored in a `hashtable`: an owned copy of the client's bytes.
-pub type Bytes = Box<[u8]>;
+/// A field or a value as stored in a `hashtable`: an owned copy of the client's bytes, inline
+/// when short (see [`crate::key`]: a lookup compares the field without another cache miss,
+/// and a small pair costs one allocation, the entry, instead of three).
+pub type Bytes = crate::key::Key;
 
 /// A field or a value as a hash gives it back: dereferences to the bytes (formatted on the
 /// stack when a listpack stored an integer).

@@ -14,6 +14,7 @@
 //! starts over from an intset.
 
 use crate::dict::Dict;
+use crate::key::Key;
 use crate::util::{parse_i64, Rng};
 
 /// Redis's `set-max-intset-entries` default: an intset holding more members is converted.
@@ -25,7 +26,8 @@ pub const SET_MAX_INTSET_ENTRIES: usize = 512;
 /// most `set-max-intset-entries` numbers when it last grew.
 pub enum RSet {
     Intset(Vec<i64>),
-    Hashtable(Dict<Box<[u8]>, ()>),
+    /// Members inline when short (see [`crate::key`]).
+    Hashtable(Dict<Key, ()>),
 }
 
 /// One member as a set yields it: intsets hold numbers, hashtables bytes. Replies write an
@@ -255,7 +257,7 @@ impl RSet {
         if let RSet::Intset(v) = self {
             let mut d = Dict::new();
             for n in v.iter() {
-                d.insert(n.to_string().into_bytes().into_boxed_slice(), ());
+                d.insert(Key::new(n.to_string().as_bytes()), ());
             }
             *self = RSet::Hashtable(d);
         }

@@ -14,9 +14,11 @@
 //!   entries), so every reader gets `&[u8]` from either encoding; scores take 1 to 9 bytes
 //!   (see `score_entry`) and come back bit for bit.
 //! - `skiplist`: a [`SkipList`] with spans (rank queries in O(log n)) plus a [`Dict`] from
-//!   member to score for O(1) ZSCORE, as Redis's `zset` struct. The member bytes are shared
-//!   between the two through an `Rc`, as Redis shares one sds. The skiplist lives in an arena
-//!   of fixed-size slots (no unsafe code); see [`SkipList`] for the layout.
+//!   member to score for O(1) ZSCORE, as Redis's `zset` struct. Each index holds the member
+//!   as a [`Member`]: short ones inline (a copy in each, so neither a lookup in the dict nor
+//!   a score tie in the skiplist has to fetch the bytes from elsewhere), long ones in one
+//!   allocation the two share through an `Rc`, as Redis shares one sds. The skiplist lives
+//!   in an arena of fixed-size slots (no unsafe code); see [`SkipList`] for the layout.
 //!
 //! Conversion is one-way while a set lives (listpack -> skiplist when it grows past a limit);
 //! only building a *new* set (ZRANGESTORE, ZUNIONSTORE...) picks the compact form again.
@@ -29,7 +31,12 @@ use std::cmp::Ordering;
 use std::rc::Rc;
 
 use crate::dict::Dict;
+use crate::key::Key;
 use crate::types::listpack::{Entry, Listpack};
+
+/// A member as the skiplist encoding stores it, in both of its indexes: inline when short,
+/// else one allocation shared by the dict and the skiplist.
+pub type Member = Key<Rc<[u8]>>;
 
 /// zset-max-listpack-entries' default: more members make a skiplist.
 pub const ZSET_MAX_LISTPACK_ENTRIES: usize = 128;
@@ -220,7 +227,7 @@ impl Level {
 /// node's level count.
 #[derive(Debug)]
 struct Meta {
-    member: Rc<[u8]>,
+    member: Member,
     levels: u8,
 }
 
@@ -245,8 +252,6 @@ pub struct SkipList {
     level: usize,
     /// State of the random level generator (xorshift; the levels only affect speed).
     seed: u64,
-    /// The empty member a freed node's meta holds (shared, so freeing allocates nothing).
-    empty: Rc<[u8]>,
 }
 
 impl Default for SkipList {
@@ -257,13 +262,12 @@ impl Default for SkipList {
 
 impl SkipList {
     pub fn new() -> SkipList {
-        let empty: Rc<[u8]> = Rc::from(&[][..]);
         let mut slots = vec![Level::NIL; 1 + MAX_LEVEL];
         slots[0].span = 0;
         SkipList {
             slots,
             metas: vec![Meta {
-                member: empty.clone(),
+                member: Member::new(b""),
                 levels: MAX_LEVEL as u8,
             }],
             free_blocks: (0..=MAX_LEVEL).map(|_| Vec::new()).collect(),
@@ -272,7 +276,6 @@ impl SkipList {
             len: 0,
             level: 1,
             seed: 0x2545_f491_4f6c_dd1d,
-            empty,
         }
     }
 
@@ -372,7 +375,7 @@ impl SkipList {
 
     /// A block for a node of `levels` levels holding `member`: a freed one of that size if
     /// any, else new slots at the end.
-    fn alloc_node(&mut self, levels: usize, score: f64, member: Rc<[u8]>) -> u32 {
+    fn alloc_node(&mut self, levels: usize, score: f64, member: Member) -> u32 {
         let meta = Meta {
             member,
             levels: levels as u8,
@@ -405,7 +408,7 @@ impl SkipList {
     }
 
     /// Inserts an element that is not present (zslInsert); returns its node.
-    pub fn insert(&mut self, score: f64, member: Rc<[u8]>) -> u32 {
+    pub fn insert(&mut self, score: f64, member: Member) -> u32 {
         let (mut update, mut rank) = self.find_update(score, &member);
         let level = self.random_level();
         if level > self.level {
@@ -446,7 +449,7 @@ impl SkipList {
     }
 
     /// Unlinks node `x` given its `update` array (zslDeleteNode) and frees its block.
-    fn delete_node(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> (Rc<[u8]>, f64) {
+    fn delete_node(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> (Member, f64) {
         for (i, &u) in update.iter().enumerate().take(self.level) {
             let ul = self.link(u, i);
             if ul.forward == x {
@@ -473,9 +476,9 @@ impl SkipList {
         self.len -= 1;
         let score = self.score_of(x);
         let meta_at = self.slots[x as usize].span;
-        let empty = self.empty.clone();
         let meta = &mut self.metas[meta_at as usize];
-        let member = std::mem::replace(&mut meta.member, empty);
+        // A freed meta holds the empty member, which is inline: freeing allocates nothing.
+        let member = std::mem::replace(&mut meta.member, Member::new(b""));
         let levels = meta.levels as usize;
         if self.len == 0 {
             // Nothing is linked: drop the arena's slots too.
@@ -504,7 +507,7 @@ impl SkipList {
 
     /// Unlinks the element at 1-based `rank` and hands it back (zslDeleteRangeByRank for one
     /// element: a single descent by span, no comparisons).
-    pub fn delete_at_rank(&mut self, rank: usize) -> Option<(Rc<[u8]>, f64)> {
+    pub fn delete_at_rank(&mut self, rank: usize) -> Option<(Member, f64)> {
         if rank == 0 || rank > self.len {
             return None;
         }
@@ -651,7 +654,7 @@ impl SkipList {
 /// The skiplist encoding's two indexes over the same elements.
 #[derive(Default)]
 pub struct ZSkiplist {
-    pub dict: Dict<Rc<[u8]>, f64>,
+    pub dict: Dict<Member, f64>,
     pub zsl: SkipList,
 }
 
@@ -882,7 +885,7 @@ impl ZSet {
         if let ZSet::Listpack(lp) = self {
             let mut z = ZSkiplist::default();
             for (m, s, _) in lp_elements(lp) {
-                let m: Rc<[u8]> = Rc::from(m);
+                let m = Member::new(m);
                 z.dict.insert(m.clone(), s);
                 z.zsl.insert(s, m);
             }
@@ -911,7 +914,7 @@ impl ZSet {
         match self {
             ZSet::Listpack(lp) => lp_insert(lp, member, listpack_score(score)),
             ZSet::Skiplist(z) => {
-                let m: Rc<[u8]> = Rc::from(member);
+                let m = Member::new(member);
                 z.dict.insert(m.clone(), score);
                 z.zsl.insert(score, m);
             }
