@@ -12,6 +12,7 @@
 //! INCR and friends always leave an `int`; INCRBYFLOAT leaves text (`embstr` or `raw`), even
 //! when the result is a whole number.
 
+use crate::key::Key;
 use crate::util::{i64_len, parse_i64, write_i64};
 
 /// Largest value stored as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT), in bytes: what fits
@@ -25,8 +26,11 @@ const MAX_INT_TEXT_LEN: usize = 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RString {
     Int(i64),
-    /// Created whole and at most [`EMBSTR_SIZE_LIMIT`] bytes.
-    Embstr(Box<[u8]>),
+    /// Created whole and at most [`EMBSTR_SIZE_LIMIT`] bytes. Held as a [`Key`], so a value of
+    /// up to 30 bytes sits inside the object (Redis's embstr idea: one allocation, and GET
+    /// finds the bytes in the dict entry it has just read). The enum stays 32 bytes: its
+    /// other variants fit beside the key's tag, which tells all of them apart.
+    Embstr(Key),
     /// Longer, or modified in place since creation.
     Raw(Vec<u8>),
 }
@@ -47,7 +51,7 @@ impl RString {
     /// result `"6"` is an `embstr`, not an `int`.
     pub fn create(bytes: &[u8]) -> RString {
         if bytes.len() <= EMBSTR_SIZE_LIMIT {
-            RString::Embstr(bytes.into())
+            RString::Embstr(Key::new(bytes))
         } else {
             RString::Raw(bytes.to_vec())
         }
