@@ -90,10 +90,12 @@ impl RequestParser {
                 Some(b'*') => {}
                 Some(_) => return parse_inline(buf, argv),
             }
-            let Some(line) = take_line(buf, "too big mbulk count string")? else {
+            let Some(cr) = line_end(buf, "too big mbulk count string")? else {
                 return Ok(Parsed::NeedMore);
             };
-            let count = match parse_i64(&line[1..]) {
+            let count = buf.get(1..cr).and_then(parse_i64);
+            buf.advance(cr + 2);
+            let count = match count {
                 Some(n) if n <= MAX_MULTIBULK_LEN => n,
                 _ => return Err(protocol_error("invalid multibulk length")),
             };
@@ -115,17 +117,19 @@ impl RequestParser {
                     // Like Redis, wait for the whole header line before looking at its first
                     // byte: 64 KB without a line end is "too big bulk count string" whatever
                     // it starts with, and a partial line is no error yet.
-                    let Some(line) = take_line(buf, "too big bulk count string")? else {
+                    let Some(cr) = line_end(buf, "too big bulk count string")? else {
                         return Ok(Parsed::NeedMore);
                     };
                     // An empty line means the header started with the '\r' itself.
-                    let first = line.first().copied().unwrap_or(b'\r');
+                    let first = buf.first().copied().unwrap_or(b'\r');
                     if first != b'$' {
                         let mut text = b"Protocol error: expected '$', got '".to_vec();
                         text.extend_from_slice(&[first, b'\'']);
                         return Err(ProtocolError(text));
                     }
-                    let len = match parse_i64(&line[1..]) {
+                    let len = buf.get(1..cr).and_then(parse_i64);
+                    buf.advance(cr + 2);
+                    let len = match len {
                         Some(n) if n >= 0 && n as u64 <= max_bulk_len as u64 => n as usize,
                         _ => return Err(protocol_error("invalid bulk length")),
                     };
@@ -156,17 +160,14 @@ fn protocol_error(what: &str) -> ProtocolError {
     ProtocolError(format!("Protocol error: {what}").into_bytes())
 }
 
-/// Splits one `\r\n`-terminated header line off `buf`, without the terminator. `None` when the
-/// line is not complete yet; an error when no `\r` has come in more than any valid header's
-/// length. As in Redis, a `\r` that has come (its `\n` not yet) means waiting, however long
-/// the line before it.
-fn take_line(buf: &mut BytesMut, too_big: &str) -> Result<Option<Bytes>, ProtocolError> {
+/// Where the `\r` of the `\r\n`-terminated header line at the front of `buf` is; the caller
+/// reads the line in place and then advances past its terminator (no `Bytes` handle is made
+/// for a line that is only parsed). `None` when the line is not complete yet; an error when
+/// no `\r` has come in more than any valid header's length. As in Redis, a `\r` that has
+/// come (its `\n` not yet) means waiting, however long the line before it.
+fn line_end(buf: &[u8], too_big: &str) -> Result<Option<usize>, ProtocolError> {
     match strchr(b'\r', buf) {
-        Some(cr) if cr + 1 < buf.len() => {
-            let line = buf.split_to(cr).freeze();
-            buf.advance(2);
-            Ok(Some(line))
-        }
+        Some(cr) if cr + 1 < buf.len() => Ok(Some(cr)),
         None if buf.len() > PROTO_INLINE_MAX_SIZE => Err(protocol_error(too_big)),
         _ => Ok(None),
     }
