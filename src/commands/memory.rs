@@ -7,8 +7,6 @@
 //! figures are the counted bytes (allocated, active) and the RSS (resident), and MEMORY
 //! MALLOC-STATS says the allocator gives no report.
 
-use std::alloc::Layout;
-
 use crate::client::Client;
 use crate::commands::flags::*;
 use crate::commands::server_cmds::{all_clients, client_memory, proc_kb};
@@ -19,7 +17,7 @@ use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::Obj;
 use crate::util::parse_i64;
-use crate::zmalloc::{usable_size, used_memory};
+use crate::zmalloc::used_memory;
 
 pub static COMMANDS: &[Command] = &[Command::new("memory", -2, 0, NO_KEYS, 0, container_command)
     .with_subcommands(MEMORY_SUBCOMMANDS)];
@@ -155,7 +153,7 @@ fn memory_help_command(_srv: &mut Server, c: &mut Client) {
 }
 
 /// MEMORY USAGE key [SAMPLES count]: the bytes the key costs: its table entry, its name
-/// and its value. The value is measured, not estimated: it is copied and the counting
+/// and its value. Name and value are measured, not estimated: they are copied and the counting
 /// allocator says how much the copy took (a copy is packed, so spare capacity the original
 /// may hold is not counted). So the answer is exact but takes time in proportion to the
 /// value's size, as Redis's SAMPLES 0; SAMPLES is checked as Redis checks it and otherwise
@@ -179,14 +177,15 @@ fn memory_usage_command(srv: &mut Server, c: &mut Client) {
     let Some(obj) = crate::db::lookup_key_read_with_flags(srv, c.db, key, flags) else {
         return c.reply.null();
     };
+    // The name is measured the same way: a short one lives inside the entry and costs
+    // nothing beyond it (see `crate::key`).
     let before = used_memory();
-    let copy = obj.value.clone();
-    let value_bytes = used_memory().saturating_sub(before);
+    let copy = (Key::from(key), obj.value.clone());
+    let name_and_value_bytes = used_memory().saturating_sub(before);
     drop(copy);
-    let key_bytes = usable_size(Layout::array::<u8>(key.len()).unwrap_or(Layout::new::<u8>()));
     let per_entry = Dict::<Key, Obj>::entry_overhead();
     c.reply
-        .int((value_bytes + key_bytes as u64 + per_entry as u64) as i64);
+        .int((name_and_value_bytes + per_entry as u64) as i64);
 }
 
 /// MEMORY STATS: [`memory_overhead`] as Redis's map of names to numbers.
