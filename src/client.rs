@@ -366,6 +366,7 @@ fn read_once(srv: &mut Server, c: &mut Client) -> io::Result<usize> {
 
 /// Parses and runs every complete request in the query buffer.
 fn process_input_buffer(srv: &mut Server, c: &mut Client) {
+    prefetch_pipelined_keys(srv, c);
     // The first request reads the clock; each later one starts where the previous ended.
     let mut now = None;
     while !c.close_asap
@@ -399,6 +400,64 @@ fn process_input_buffer(srv: &mut Server, c: &mut Client) {
         }
     }
     crate::server::account_error_replies(srv, c);
+}
+
+/// Most pipelined requests whose keys are prefetched at once: a batch of `-P 16`, and more
+/// than a CPU can have outstanding misses for (Zen and recent Intel cores track about 20).
+const PREFETCH_BATCH: usize = 16;
+
+/// Smallest database worth prefetching in, in keys: below this its entries (80 bytes each)
+/// stay in the CPU's caches and a prefetch would only cost its hashing.
+const PREFETCH_MIN_KEYS: usize = 8192;
+
+/// Starts fetching from memory the keyspace entries of the next pipelined requests in the
+/// query buffer, before any of them runs (what Redis 8 does for a batch of commands).
+///
+/// At a million keys each lookup waits twice for memory (the bucket, then the entry), and
+/// run one after another those waits are most of the time a GET takes. Here every bucket of
+/// the batch is asked for first, then every entry (by then the buckets are arriving), so the
+/// waits overlap and the commands then find their entries in the cache. The key is guessed
+/// as the second argument, which it is for nearly every command with keys; a wrong guess
+/// costs a hash and a useless hint, never a wrong result, since nothing here reads a value.
+/// A lone request (no pipelining) has nothing to overlap with and is left alone.
+fn prefetch_pipelined_keys(srv: &Server, c: &Client) {
+    if !c.parser.at_request_boundary() {
+        return;
+    }
+    let Some(db) = srv.dbs.get(c.db) else {
+        return;
+    };
+    if db.dict.len() < PREFETCH_MIN_KEYS {
+        return;
+    }
+    let mut keys: [&[u8]; PREFETCH_BATCH] = [&[]; PREFETCH_BATCH];
+    let mut n = 0;
+    crate::resp::parser::peek_second_args(&c.querybuf, PREFETCH_BATCH, |key| {
+        // Two requests in a row on one key: most likely a batch on one big value (HSET,
+        // LPUSH), whose entry the first request will bring into the cache anyway; looking
+        // further would cost more than it could save.
+        if n > 0 && keys.get(n - 1) == Some(&key) {
+            return false;
+        }
+        match keys.get_mut(n) {
+            Some(slot) => {
+                *slot = key;
+                n += 1;
+                true
+            }
+            None => false,
+        }
+    });
+    if n < 2 {
+        return;
+    }
+    let mut hashes = [0u64; PREFETCH_BATCH];
+    for (hash, key) in hashes.iter_mut().zip(&keys[..n]) {
+        *hash = db.dict.prefetch_bucket(*key);
+    }
+    for &hash in &hashes[..n] {
+        db.dict.prefetch_entry(hash);
+    }
 }
 
 /// Puts the client on the list of clients with replies to write before the loop sleeps.

@@ -129,6 +129,77 @@ fn pipeline_of_10k_mixed_commands_in_one_write() {
     assert_eq!(c.cmd(&["GET", "counter"]), bulk(b"2000"));
 }
 
+/// Pipelined requests over a keyspace big enough for the server to prefetch their keys
+/// before running them (`client::prefetch_pipelined_keys`, from 8,192 keys): reads, writes,
+/// deletes and increments of present and missing keys, interleaved in one write, must all
+/// answer exactly as a model of the keyspace predicts, since a prefetch may only be a hint.
+///
+/// Needs SET, GET, INCR, DEL and DEBUG POPULATE.
+#[test]
+fn pipeline_over_a_big_keyspace_with_key_prefetch() {
+    let srv = Server::start_with(&["--enable-debug-command", "yes"]);
+    let mut c = srv.raw();
+    const KEYS: u64 = 20_000;
+    assert_eq!(c.cmd(&["DEBUG", "POPULATE", &KEYS.to_string()]), b"+OK\r\n");
+    let mut model: HashMap<String, String> = (0..KEYS)
+        .map(|i| (format!("key:{i}"), format!("value:{i}")))
+        .collect();
+    let mut request = Vec::new();
+    let mut expected = Vec::new();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..20_000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        // A quarter of the keys named are missing.
+        let key = format!("key:{}", state % (KEYS + KEYS / 3));
+        match i % 4 {
+            0 | 1 => {
+                request.extend(encode(&[b"GET", key.as_bytes()]));
+                expected.push(match model.get(&key) {
+                    Some(v) => bulk(v.as_bytes()),
+                    None => b"$-1\r\n".to_vec(),
+                });
+            }
+            2 if state % 3 == 0 => {
+                request.extend(encode(&[b"DEL", key.as_bytes()]));
+                expected.push(int(i64::from(model.remove(&key).is_some())));
+            }
+            2 => {
+                let value = format!("v{i}");
+                request.extend(encode(&[b"SET", key.as_bytes(), value.as_bytes()]));
+                expected.push(b"+OK\r\n".to_vec());
+                model.insert(key, value);
+            }
+            _ => {
+                let n = model.get(&key).map(|v| v.parse::<i64>());
+                request.extend(encode(&[b"INCR", key.as_bytes()]));
+                expected.push(match n {
+                    None => int(1),
+                    Some(Ok(n)) => int(n + 1),
+                    Some(Err(_)) => b"-ERR value is not an integer or out of range\r\n".to_vec(),
+                });
+                match n {
+                    None => model.insert(key, "1".into()),
+                    Some(Ok(n)) => model.insert(key, (n + 1).to_string()),
+                    Some(Err(_)) => None,
+                };
+            }
+        }
+    }
+    let writer = send_in_background(&c, request);
+    for (i, want) in expected.iter().enumerate() {
+        let got = c
+            .try_read_reply()
+            .unwrap_or_else(|e| panic!("reply #{i}: {e}"));
+        assert_eq!(show(&got), show(want), "reply #{i} differs");
+    }
+    sent(writer);
+    assert!(!c.has_pending_input(), "more replies than commands");
+    let dbsize = c.cmd(&["DBSIZE"]);
+    assert_eq!(dbsize, int(model.len() as i64));
+}
+
 /// Requests arrive one byte per write (TCP_NODELAY, so one segment each). After every byte
 /// but the last, a round trip on another connection lets the server run a loop turn, and the
 /// first connection must not have received anything yet; after the last byte the reply is

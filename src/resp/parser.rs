@@ -156,6 +156,66 @@ impl RequestParser {
     }
 }
 
+impl RequestParser {
+    /// True between requests: nothing of a request has been consumed yet.
+    pub fn at_request_boundary(&self) -> bool {
+        self.multibulk_remaining == 0
+    }
+}
+
+/// Calls `f` with the second argument (the key of most commands) of each complete multibulk
+/// request at the front of `buf`, for at most `max` requests and while `f` returns true,
+/// consuming nothing: a look ahead for the batch prefetch of pipelined keys
+/// (`client::prefetch_pipelined_keys`). Stops at the first request that is not a complete,
+/// well-formed multibulk one of at most
+/// [`PEEK_MAX_ARGS`] arguments, or whose second argument is over [`PEEK_MAX_KEY_LEN`] bytes:
+/// the real parse deals with all of those, and a look ahead that gives up early costs
+/// nothing but a missed hint.
+pub fn peek_second_args<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8]) -> bool) {
+    let mut pos = 0;
+    for _ in 0..max {
+        let Some((count, after)) = peek_header(buf, pos, b'*') else {
+            return;
+        };
+        if !(2..=PEEK_MAX_ARGS).contains(&count) {
+            return;
+        }
+        pos = after;
+        for i in 0..count {
+            let Some((len, start)) = peek_header(buf, pos, b'$') else {
+                return;
+            };
+            let Some(arg) = buf.get(start..start + len) else {
+                return;
+            };
+            if i == 1 && (len > PEEK_MAX_KEY_LEN || !f(arg)) {
+                return;
+            }
+            pos = start + len + 2;
+        }
+    }
+}
+
+/// Most arguments a request may have for [`peek_second_args`] to look past it: a long
+/// request is not the small, latency-bound kind the prefetch is for.
+const PEEK_MAX_ARGS: usize = 64;
+
+/// Longest second argument [`peek_second_args`] hands on, in bytes: hashing a long script
+/// or value as if it were a key would cost more than any prefetch saves.
+const PEEK_MAX_KEY_LEN: usize = 256;
+
+/// The number in the header line `<marker><number>\r\n` at `buf[pos..]`, and where the line
+/// ends; `None` when the line is incomplete, lacks the marker or holds no valid count.
+fn peek_header(buf: &[u8], pos: usize, marker: u8) -> Option<(usize, usize)> {
+    let rest = buf.get(pos..)?;
+    if rest.first() != Some(&marker) {
+        return None;
+    }
+    let cr = line_end(rest, "").ok()??;
+    let n = usize::try_from(parse_i64(rest.get(1..cr)?)?).ok()?;
+    Some((n, pos + cr + 2))
+}
+
 fn protocol_error(what: &str) -> ProtocolError {
     ProtocolError(format!("Protocol error: {what}").into_bytes())
 }
@@ -303,6 +363,83 @@ fn is_space(c: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The look ahead of the key prefetch: at every split point of a pipeline it hands on
+    /// the keys of the requests whose key has arrived, in order, and nothing else.
+    #[test]
+    fn peek_second_args_at_every_split_point() {
+        let pipeline = b"*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n*3\r\n$3\r\nSET\r\n$2\r\nk2\r\n$1\r\nv\r\n*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$2\r\nk3\r\n";
+        let all: Vec<&[u8]> = vec![b"k1", b"k2"];
+        for cut in 0..=pipeline.len() {
+            let mut seen = Vec::new();
+            peek_second_args(&pipeline[..cut], 16, |k| {
+                seen.push(k.to_vec());
+                true
+            });
+            // A one-argument request (PING) ends the look ahead: k3 is never reached.
+            assert!(seen.len() <= all.len(), "cut {cut}");
+            for (got, want) in seen.iter().zip(&all) {
+                assert_eq!(got, want, "cut {cut}");
+            }
+        }
+        let mut seen = Vec::new();
+        peek_second_args(pipeline, 16, |k| {
+            seen.push(k);
+            true
+        });
+        assert_eq!(seen, all);
+        let mut seen = 0;
+        peek_second_args(pipeline, 1, |_| {
+            seen += 1;
+            true
+        });
+        assert_eq!(seen, 1, "at most `max` requests");
+        let mut seen = 0;
+        peek_second_args(pipeline, 16, |_| {
+            seen += 1;
+            false
+        });
+        assert_eq!(seen, 1, "no further once `f` says stop");
+        // Client bytes, mangled: never a panic.
+        let mut rng = crate::util::Rng::new(7);
+        for _ in 0..20_000 {
+            let mut input = pipeline.to_vec();
+            for _ in 0..1 + rng.next_u64() % 4 {
+                let at = rng.next_u64() as usize % input.len();
+                input[at] = b"*$\r\n0123456789-k"[rng.next_u64() as usize % 16];
+            }
+            peek_second_args(&input, 16, |k| k.len() <= input.len());
+        }
+    }
+
+    #[test]
+    fn peek_second_args_gives_up_on_what_it_does_not_expect() {
+        for input in [
+            &b"GET k\r\n"[..],
+            b"*2\r\n$3\r\nGET\r\n$-1\r\n",
+            b"*2\r\n$3\r\nGET\r\n$99999999999999999999\r\n",
+            b"*2\r\n$18446744073709551615\r\nk\r\n",
+            b"*-5\r\n",
+            b"*2\r\n:3\r\nGET\r\n",
+            b"*65\r\n$3\r\nDEL\r\n$1\r\nk\r\n",
+        ] {
+            let mut seen = 0;
+            peek_second_args(input, 16, |_| {
+                seen += 1;
+                true
+            });
+            assert_eq!(seen, 0, "{:?}", String::from_utf8_lossy(input));
+        }
+        let mut long_key = b"*2\r\n$3\r\nGET\r\n$300\r\n".to_vec();
+        long_key.extend_from_slice(&[b'k'; 300]);
+        long_key.extend_from_slice(b"\r\n");
+        let mut seen = 0;
+        peek_second_args(&long_key, 16, |_| {
+            seen += 1;
+            true
+        });
+        assert_eq!(seen, 0, "keys over PEEK_MAX_KEY_LEN are not hashed");
+    }
 
     const MAX: usize = 512 * 1024 * 1024;
 
