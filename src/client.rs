@@ -418,8 +418,14 @@ const PREFETCH_MIN_KEYS: usize = 8192;
 /// the batch is asked for first, then every entry (by then the buckets are arriving), so the
 /// waits overlap and the commands then find their entries in the cache. The key is guessed
 /// as the second argument, which it is for nearly every command with keys; a wrong guess
-/// costs a hash and a useless hint, never a wrong result, since nothing here reads a value.
-/// A lone request (no pipelining) has nothing to overlap with and is left alone.
+/// costs a hash and a useless hint, never a wrong result, since a prefetch changes nothing.
+///
+/// A batch whose first two requests name the same key is taken for a run on one big value
+/// (SADD or HSET into one set or hash): that key's entry the first request brings into the
+/// cache anyway, and the misses are in the value's own table, so if the value is a set or
+/// hash in a hash table its members (the third arguments) are prefetched the same way;
+/// otherwise (LPUSH into a list...) the look ahead stops there. A lone request (no
+/// pipelining) has nothing to overlap with and is left alone.
 fn prefetch_pipelined_keys(srv: &Server, c: &Client) {
     if !c.parser.at_request_boundary() {
         return;
@@ -430,18 +436,29 @@ fn prefetch_pipelined_keys(srv: &Server, c: &Client) {
     if db.dict.len() < PREFETCH_MIN_KEYS {
         return;
     }
-    let mut keys: [&[u8]; PREFETCH_BATCH] = [&[]; PREFETCH_BATCH];
+    let mut args: [(&[u8], &[u8]); PREFETCH_BATCH] = [(&[], &[]); PREFETCH_BATCH];
     let mut n = 0;
-    crate::resp::parser::peek_second_args(&c.querybuf, PREFETCH_BATCH, |key| {
-        // Two requests in a row on one key: most likely a batch on one big value (HSET,
-        // LPUSH), whose entry the first request will bring into the cache anyway; looking
-        // further would cost more than it could save.
-        if n > 0 && keys.get(n - 1) == Some(&key) {
-            return false;
+    // The value of the one key of a run, once the second request has shown it is a run.
+    let mut run_value = None;
+    crate::resp::parser::peek_key_args(&c.querybuf, PREFETCH_BATCH, |key, member| {
+        if n > 0 {
+            let first_key = args[0].0;
+            if n == 1 && key == first_key {
+                match db.dict.get(key) {
+                    Some(obj) if obj.value.has_member_table() => {
+                        run_value = Some(&obj.value);
+                    }
+                    _ => return false,
+                }
+            } else if run_value.is_some() != (key == first_key) {
+                // The batch changes shape (a run that ends, a key that comes back): the
+                // requests so far are enough to go on.
+                return false;
+            }
         }
-        match keys.get_mut(n) {
+        match args.get_mut(n) {
             Some(slot) => {
-                *slot = key;
+                *slot = (key, member);
                 n += 1;
                 true
             }
@@ -452,11 +469,23 @@ fn prefetch_pipelined_keys(srv: &Server, c: &Client) {
         return;
     }
     let mut hashes = [0u64; PREFETCH_BATCH];
-    for (hash, key) in hashes.iter_mut().zip(&keys[..n]) {
-        *hash = db.dict.prefetch_bucket(*key);
-    }
-    for &hash in &hashes[..n] {
-        db.dict.prefetch_entry(hash);
+    match run_value {
+        Some(value) => {
+            for (hash, (_, member)) in hashes.iter_mut().zip(&args[..n]) {
+                *hash = value.prefetch_member_bucket(member).unwrap_or_default();
+            }
+            for &hash in &hashes[..n] {
+                value.prefetch_member_entry(hash);
+            }
+        }
+        None => {
+            for (hash, (key, _)) in hashes.iter_mut().zip(&args[..n]) {
+                *hash = db.dict.prefetch_bucket(*key);
+            }
+            for &hash in &hashes[..n] {
+                db.dict.prefetch_entry(hash);
+            }
+        }
     }
 }
 

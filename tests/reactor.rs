@@ -200,6 +200,84 @@ fn pipeline_over_a_big_keyspace_with_key_prefetch() {
     assert_eq!(dbsize, int(model.len() as i64));
 }
 
+/// Runs of pipelined requests on one big set or hash, in a keyspace big enough for the
+/// server to prefetch their members (`client::prefetch_pipelined_keys`): every reply as a
+/// model predicts, including runs that end, keys that come back, and members of a set that
+/// is converted from an intset mid-run.
+///
+/// Needs SADD, SISMEMBER, HSET, HGET, DEL and DEBUG POPULATE.
+#[test]
+fn pipelined_runs_on_one_big_set_or_hash_with_member_prefetch() {
+    let srv = Server::start_with(&["--enable-debug-command", "yes"]);
+    let mut c = srv.raw();
+    assert_eq!(c.cmd(&["DEBUG", "POPULATE", "10000"]), b"+OK\r\n");
+    let mut set: std::collections::HashSet<String> = Default::default();
+    let mut hash: HashMap<String, String> = HashMap::new();
+    let mut request = Vec::new();
+    let mut expected = Vec::new();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for i in 0..30_000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        // Runs of 1 to 40 requests on one key, switching between the set, the hash and a
+        // string key; members are numbers first (an intset), then any text.
+        let run = (i / 40 + (state % 2) as usize) % 3;
+        let member = if i < 300 {
+            format!("{}", state % 500)
+        } else {
+            format!("m:{}", state % 5000)
+        };
+        match (run, state % 5) {
+            (0, 0) => {
+                request.extend(encode(&[b"SISMEMBER", b"bigset", member.as_bytes()]));
+                expected.push(int(i64::from(set.contains(&member))));
+            }
+            (0, _) => {
+                request.extend(encode(&[b"SADD", b"bigset", member.as_bytes()]));
+                expected.push(int(i64::from(set.insert(member))));
+            }
+            (1, 0) => {
+                request.extend(encode(&[b"HGET", b"bighash", member.as_bytes()]));
+                expected.push(match hash.get(&member) {
+                    Some(v) => bulk(v.as_bytes()),
+                    None => b"$-1\r\n".to_vec(),
+                });
+            }
+            (1, _) => {
+                let value = format!("v{i}");
+                request.extend(encode(&[
+                    b"HSET",
+                    b"bighash",
+                    member.as_bytes(),
+                    value.as_bytes(),
+                ]));
+                expected.push(int(i64::from(hash.insert(member, value).is_none())));
+            }
+            _ => {
+                request.extend(encode(&[b"GET", b"key:7"]));
+                expected.push(bulk(b"value:7"));
+            }
+        }
+    }
+    let writer = send_in_background(&c, request);
+    for (i, want) in expected.iter().enumerate() {
+        let got = c
+            .try_read_reply()
+            .unwrap_or_else(|e| panic!("reply #{i}: {e}"));
+        assert_eq!(show(&got), show(want), "reply #{i} differs");
+    }
+    sent(writer);
+    assert!(!c.has_pending_input(), "more replies than commands");
+    assert_eq!(c.cmd(&["SCARD", "bigset"]), int(set.len() as i64));
+    assert_eq!(c.cmd(&["HLEN", "bighash"]), int(hash.len() as i64));
+    assert_eq!(c.cmd(&["OBJECT", "ENCODING", "bigset"]), bulk(b"hashtable"));
+    assert_eq!(
+        c.cmd(&["OBJECT", "ENCODING", "bighash"]),
+        bulk(b"hashtable")
+    );
+}
+
 /// Requests arrive one byte per write (TCP_NODELAY, so one segment each). After every byte
 /// but the last, a round trip on another connection lets the server run a loop turn, and the
 /// first connection must not have received anything yet; after the last byte the reply is

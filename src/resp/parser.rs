@@ -163,15 +163,15 @@ impl RequestParser {
     }
 }
 
-/// Calls `f` with the second argument (the key of most commands) of each complete multibulk
-/// request at the front of `buf`, for at most `max` requests and while `f` returns true,
-/// consuming nothing: a look ahead for the batch prefetch of pipelined keys
-/// (`client::prefetch_pipelined_keys`). Stops at the first request that is not a complete,
-/// well-formed multibulk one of at most
-/// [`PEEK_MAX_ARGS`] arguments, or whose second argument is over [`PEEK_MAX_KEY_LEN`] bytes:
-/// the real parse deals with all of those, and a look ahead that gives up early costs
-/// nothing but a missed hint.
-pub fn peek_second_args<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8]) -> bool) {
+/// Calls `f` with the second and third arguments (the key of most commands, and the member
+/// or field of a set or hash command; empty when absent or over [`PEEK_MAX_KEY_LEN`] bytes)
+/// of each complete multibulk request at the front of `buf`, for at most `max` requests and
+/// while `f` returns true, consuming nothing: a look ahead for the batch prefetch of
+/// pipelined keys (`client::prefetch_pipelined_keys`). Stops at the first request that is
+/// not a complete, well-formed multibulk one of 2 to [`PEEK_MAX_ARGS`] arguments, or whose
+/// second argument is over [`PEEK_MAX_KEY_LEN`] bytes: the real parse deals with all of
+/// those, and a look ahead that gives up early costs nothing but a missed hint.
+pub fn peek_key_args<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8], &'a [u8]) -> bool) {
     let mut pos = 0;
     for _ in 0..max {
         let Some((count, after)) = peek_header(buf, pos, b'*') else {
@@ -181,6 +181,7 @@ pub fn peek_second_args<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8
             return;
         }
         pos = after;
+        let mut args: [&[u8]; 3] = [&[]; 3];
         for i in 0..count {
             let Some((len, start)) = peek_header(buf, pos, b'$') else {
                 return;
@@ -188,19 +189,23 @@ pub fn peek_second_args<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8
             let Some(arg) = buf.get(start..start + len) else {
                 return;
             };
-            if i == 1 && (len > PEEK_MAX_KEY_LEN || !f(arg)) {
-                return;
+            if let Some(slot) = args.get_mut(i) {
+                *slot = if len > PEEK_MAX_KEY_LEN { &[] } else { arg };
             }
             pos = start + len + 2;
+        }
+        // Until the last argument's line end has come the request is not complete.
+        if pos > buf.len() || args[1].is_empty() || !f(args[1], args[2]) {
+            return;
         }
     }
 }
 
-/// Most arguments a request may have for [`peek_second_args`] to look past it: a long
+/// Most arguments a request may have for [`peek_key_args`] to look past it: a long
 /// request is not the small, latency-bound kind the prefetch is for.
 const PEEK_MAX_ARGS: usize = 64;
 
-/// Longest second argument [`peek_second_args`] hands on, in bytes: hashing a long script
+/// Longest second argument [`peek_key_args`] hands on, in bytes: hashing a long script
 /// or value as if it were a key would cost more than any prefetch saves.
 const PEEK_MAX_KEY_LEN: usize = 256;
 
@@ -367,35 +372,33 @@ mod tests {
     /// The look ahead of the key prefetch: at every split point of a pipeline it hands on
     /// the keys of the requests whose key has arrived, in order, and nothing else.
     #[test]
-    fn peek_second_args_at_every_split_point() {
+    fn peek_key_args_at_every_split_point() {
         let pipeline = b"*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n*3\r\n$3\r\nSET\r\n$2\r\nk2\r\n$1\r\nv\r\n*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$2\r\nk3\r\n";
-        let all: Vec<&[u8]> = vec![b"k1", b"k2"];
+        let all: Vec<(&[u8], &[u8])> = vec![(b"k1", b""), (b"k2", b"v")];
         for cut in 0..=pipeline.len() {
             let mut seen = Vec::new();
-            peek_second_args(&pipeline[..cut], 16, |k| {
-                seen.push(k.to_vec());
+            peek_key_args(&pipeline[..cut], 16, |k, v| {
+                seen.push((k, v));
                 true
             });
             // A one-argument request (PING) ends the look ahead: k3 is never reached.
             assert!(seen.len() <= all.len(), "cut {cut}");
-            for (got, want) in seen.iter().zip(&all) {
-                assert_eq!(got, want, "cut {cut}");
-            }
+            assert_eq!(seen[..], all[..seen.len()], "cut {cut}");
         }
         let mut seen = Vec::new();
-        peek_second_args(pipeline, 16, |k| {
-            seen.push(k);
+        peek_key_args(pipeline, 16, |k, v| {
+            seen.push((k, v));
             true
         });
         assert_eq!(seen, all);
         let mut seen = 0;
-        peek_second_args(pipeline, 1, |_| {
+        peek_key_args(pipeline, 1, |_, _| {
             seen += 1;
             true
         });
         assert_eq!(seen, 1, "at most `max` requests");
         let mut seen = 0;
-        peek_second_args(pipeline, 16, |_| {
+        peek_key_args(pipeline, 16, |_, _| {
             seen += 1;
             false
         });
@@ -408,12 +411,12 @@ mod tests {
                 let at = rng.next_u64() as usize % input.len();
                 input[at] = b"*$\r\n0123456789-k"[rng.next_u64() as usize % 16];
             }
-            peek_second_args(&input, 16, |k| k.len() <= input.len());
+            peek_key_args(&input, 16, |k, v| k.len() + v.len() <= input.len());
         }
     }
 
     #[test]
-    fn peek_second_args_gives_up_on_what_it_does_not_expect() {
+    fn peek_key_args_gives_up_on_what_it_does_not_expect() {
         for input in [
             &b"GET k\r\n"[..],
             b"*2\r\n$3\r\nGET\r\n$-1\r\n",
@@ -424,7 +427,7 @@ mod tests {
             b"*65\r\n$3\r\nDEL\r\n$1\r\nk\r\n",
         ] {
             let mut seen = 0;
-            peek_second_args(input, 16, |_| {
+            peek_key_args(input, 16, |_, _| {
                 seen += 1;
                 true
             });
@@ -434,7 +437,7 @@ mod tests {
         long_key.extend_from_slice(&[b'k'; 300]);
         long_key.extend_from_slice(b"\r\n");
         let mut seen = 0;
-        peek_second_args(&long_key, 16, |_| {
+        peek_key_args(&long_key, 16, |_, _| {
             seen += 1;
             true
         });

@@ -126,6 +126,43 @@ impl Value {
         }
     }
 
+    /// True for a set or a hash whose members live in a hash table, the values whose
+    /// members [`Value::prefetch_member_bucket`] can prefetch.
+    pub fn has_member_table(&self) -> bool {
+        match self {
+            Value::Set(set) => matches!(**set, RSet::Hashtable(_)),
+            Value::Hash(hash) => matches!(hash, Hash::Table(_)),
+            _ => false,
+        }
+    }
+
+    /// For a set or a hash whose members live in a hash table: starts fetching the bucket of
+    /// `member` (see `Dict::prefetch_bucket`) and returns its hash. `None` for any other
+    /// value, where there is nothing worth prefetching (a small encoding is one buffer).
+    pub fn prefetch_member_bucket(&self, member: &[u8]) -> Option<u64> {
+        match self {
+            Value::Set(set) => match &**set {
+                RSet::Hashtable(d) => Some(d.prefetch_bucket(member)),
+                RSet::Intset(_) => None,
+            },
+            Value::Hash(Hash::Table(d)) => Some(d.prefetch_bucket(member)),
+            _ => None,
+        }
+    }
+
+    /// The second step of [`Value::prefetch_member_bucket`]: the entry in that bucket.
+    pub fn prefetch_member_entry(&self, hash: u64) {
+        match self {
+            Value::Set(set) => {
+                if let RSet::Hashtable(d) = &**set {
+                    d.prefetch_entry(hash);
+                }
+            }
+            Value::Hash(Hash::Table(d)) => d.prefetch_entry(hash),
+            _ => {}
+        }
+    }
+
     /// The name OBJECT ENCODING replies with.
     pub fn encoding(&self) -> &'static str {
         match self {
