@@ -64,6 +64,25 @@ fn sent(writer: JoinHandle<std::io::Result<()>>) {
         .expect("sending the request");
 }
 
+/// Writes `request` (many pipelined commands) from another thread while reading the replies,
+/// which must be exactly `expected`, in order, and nothing more.
+fn assert_pipeline_replies(c: &mut Raw, request: Vec<u8>, expected: &[Vec<u8>]) {
+    let writer = send_in_background(c, request);
+    for (i, want) in expected.iter().enumerate() {
+        let got = c
+            .try_read_reply()
+            .unwrap_or_else(|e| panic!("reply #{i}: {e}"));
+        assert_eq!(
+            show(&got),
+            show(want),
+            "reply #{i} of {} differs",
+            expected.len()
+        );
+    }
+    sent(writer);
+    assert!(!c.has_pending_input(), "more replies than commands");
+}
+
 /// 10,000 mixed commands (multibulk and inline) written at once; every reply must come back
 /// in order, each exactly as a model of the keyspace predicts.
 ///
@@ -112,20 +131,8 @@ fn pipeline_of_10k_mixed_commands_in_one_write() {
             }
         }
     }
-    let writer = send_in_background(&c, request);
-    for (i, want) in expected.iter().enumerate() {
-        let got = c
-            .try_read_reply()
-            .unwrap_or_else(|e| panic!("reply #{i}: {e}"));
-        assert_eq!(
-            show(&got),
-            show(want),
-            "reply #{i} of 10000 differs (command kind {})",
-            i % 5
-        );
-    }
-    sent(writer);
-    assert!(!c.has_pending_input(), "more replies than commands");
+    // Reply #i answers command kind i % 5.
+    assert_pipeline_replies(&mut c, request, &expected);
     assert_eq!(c.cmd(&["GET", "counter"]), bulk(b"2000"));
 }
 
@@ -187,15 +194,7 @@ fn pipeline_over_a_big_keyspace_with_key_prefetch() {
             }
         }
     }
-    let writer = send_in_background(&c, request);
-    for (i, want) in expected.iter().enumerate() {
-        let got = c
-            .try_read_reply()
-            .unwrap_or_else(|e| panic!("reply #{i}: {e}"));
-        assert_eq!(show(&got), show(want), "reply #{i} differs");
-    }
-    sent(writer);
-    assert!(!c.has_pending_input(), "more replies than commands");
+    assert_pipeline_replies(&mut c, request, &expected);
     let dbsize = c.cmd(&["DBSIZE"]);
     assert_eq!(dbsize, int(model.len() as i64));
 }
@@ -260,15 +259,7 @@ fn pipelined_runs_on_one_big_set_or_hash_with_member_prefetch() {
             }
         }
     }
-    let writer = send_in_background(&c, request);
-    for (i, want) in expected.iter().enumerate() {
-        let got = c
-            .try_read_reply()
-            .unwrap_or_else(|e| panic!("reply #{i}: {e}"));
-        assert_eq!(show(&got), show(want), "reply #{i} differs");
-    }
-    sent(writer);
-    assert!(!c.has_pending_input(), "more replies than commands");
+    assert_pipeline_replies(&mut c, request, &expected);
     assert_eq!(c.cmd(&["SCARD", "bigset"]), int(set.len() as i64));
     assert_eq!(c.cmd(&["HLEN", "bighash"]), int(hash.len() as i64));
     assert_eq!(c.cmd(&["OBJECT", "ENCODING", "bigset"]), bulk(b"hashtable"));
