@@ -20,6 +20,7 @@ use crate::commands::multi::MultiState;
 use crate::commands::pubsub::ClientPubSub;
 use crate::config::Config;
 use crate::config::ObufClass;
+use crate::dict::Prefetch;
 use crate::resp::parser::{Parsed, RequestParser};
 use crate::resp::reply::{Reply, PROTO_REPLY_CHUNK_BYTES};
 use crate::server::{process_command_at, Server, QUERY_BUF_KEEP};
@@ -438,19 +439,18 @@ fn prefetch_pipelined_keys(srv: &Server, c: &Client) {
     }
     let mut args: [(&[u8], &[u8]); PREFETCH_BATCH] = [(&[], &[]); PREFETCH_BATCH];
     let mut n = 0;
-    // The value of the one key of a run, once the second request has shown it is a run.
-    let mut run_value = None;
+    // The member table of the one key of a run, once the second request has shown it is
+    // a run.
+    let mut run_table = None;
     crate::resp::parser::peek_key_args(&c.querybuf, PREFETCH_BATCH, |key, member| {
         if n > 0 {
             let first_key = args[0].0;
             if n == 1 && key == first_key {
-                match db.dict.get(key) {
-                    Some(obj) if obj.value.has_member_table() => {
-                        run_value = Some(&obj.value);
-                    }
-                    _ => return false,
+                match db.dict.get(key).and_then(|obj| obj.value.member_table()) {
+                    Some(table) => run_table = Some(table),
+                    None => return false,
                 }
-            } else if run_value.is_some() != (key == first_key) {
+            } else if run_table.is_some() != (key == first_key) {
                 // The batch changes shape (a run that ends, a key that comes back): the
                 // requests so far are enough to go on.
                 return false;
@@ -468,24 +468,15 @@ fn prefetch_pipelined_keys(srv: &Server, c: &Client) {
     if n < 2 {
         return;
     }
+    // A run looks up its members in the value's table, anything else its keys in the keyspace.
+    let by_member = run_table.is_some();
+    let table: &dyn Prefetch = run_table.unwrap_or(&db.dict);
     let mut hashes = [0u64; PREFETCH_BATCH];
-    match run_value {
-        Some(value) => {
-            for (hash, (_, member)) in hashes.iter_mut().zip(&args[..n]) {
-                *hash = value.prefetch_member_bucket(member).unwrap_or_default();
-            }
-            for &hash in &hashes[..n] {
-                value.prefetch_member_entry(hash);
-            }
-        }
-        None => {
-            for (hash, (key, _)) in hashes.iter_mut().zip(&args[..n]) {
-                *hash = db.dict.prefetch_bucket(*key);
-            }
-            for &hash in &hashes[..n] {
-                db.dict.prefetch_entry(hash);
-            }
-        }
+    for (hash, &(key, member)) in hashes.iter_mut().zip(&args[..n]) {
+        *hash = table.prefetch_bucket(if by_member { member } else { key });
+    }
+    for &hash in &hashes[..n] {
+        table.prefetch_entry(hash);
     }
 }
 

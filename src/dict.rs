@@ -368,39 +368,6 @@ impl<K: Hash + Eq, V> Dict<K, V> {
     }
 
     /// Mutable access to a value; advances a rehash in progress by a step.
-    /// Starts the CPU fetching the bucket `key` hashes to, in each table that may hold it,
-    /// and returns the hash for [`Dict::prefetch_entry`]. Only a hint: nothing is read.
-    ///
-    /// Why: at a million keys a lookup waits twice for memory, for the bucket and then for
-    /// the entry it points to, and for GET that wait is most of the command. A batch of
-    /// pipelined requests knows its keys in advance, so the waits of all of them can overlap
-    /// (every bucket first, then every entry) instead of coming one after another (see
-    /// `client::prefetch_pipelined_keys`).
-    pub fn prefetch_bucket<Q>(&self, key: &Q) -> u64
-    where
-        K: Borrow<Q>,
-        Q: ?Sized + Hash,
-    {
-        let hash = hash_key(&self.hasher, key);
-        for table in &self.tables {
-            if let Some(chain) = table.chain(hash) {
-                crate::util::prefetch(chain);
-            }
-        }
-        hash
-    }
-
-    /// Starts the CPU fetching the first entry of the chain `hash` selects, the second step
-    /// of [`Dict::prefetch_bucket`]: reads the bucket (which that call asked for), not the
-    /// entry.
-    pub fn prefetch_entry(&self, hash: u64) {
-        for table in &self.tables {
-            if let Some(Some(entry)) = table.chain(hash) {
-                crate::util::prefetch::<Entry<K, V>>(&**entry);
-            }
-        }
-    }
-
     pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
     where
         K: Borrow<Q>,
@@ -698,6 +665,45 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         // source frees its array; the buckets left in it are all empty.
         self.tables[0] = mem::take(&mut self.tables[1]);
         false
+    }
+}
+
+/// Prefetching, for the batch prefetch of pipelined requests (`client::prefetch_pipelined_keys`).
+/// A trait, so that one caller can serve dicts of different value types (the keyspace, a
+/// set's members, a hash's fields).
+///
+/// Why: at a million keys a lookup waits twice for memory, for the bucket and then for the
+/// entry it points to, and for GET that wait is most of the command. A batch of pipelined
+/// requests knows its keys in advance, so the waits of all of them can overlap (every
+/// bucket first, then every entry) instead of coming one after another.
+pub trait Prefetch {
+    /// Starts the CPU fetching the bucket `key` hashes to, in each table that may hold it,
+    /// and returns the hash for [`Prefetch::prefetch_entry`]. Only a hint: nothing is read.
+    fn prefetch_bucket(&self, key: &[u8]) -> u64;
+
+    /// Starts the CPU fetching the first entry of the chain `hash` selects, the second step
+    /// of [`Prefetch::prefetch_bucket`]: reads the bucket (which that call asked for), not
+    /// the entry.
+    fn prefetch_entry(&self, hash: u64);
+}
+
+impl<K: Hash + Eq + Borrow<[u8]>, V> Prefetch for Dict<K, V> {
+    fn prefetch_bucket(&self, key: &[u8]) -> u64 {
+        let hash = hash_key(&self.hasher, key);
+        for table in &self.tables {
+            if let Some(chain) = table.chain(hash) {
+                crate::util::prefetch(chain);
+            }
+        }
+        hash
+    }
+
+    fn prefetch_entry(&self, hash: u64) {
+        for table in &self.tables {
+            if let Some(Some(entry)) = table.chain(hash) {
+                crate::util::prefetch::<Entry<K, V>>(&**entry);
+            }
+        }
     }
 }
 

@@ -8,6 +8,8 @@ pub mod set;
 pub mod string;
 pub mod zset;
 
+use crate::dict::Prefetch;
+
 pub use hash::Hash;
 pub use list::List;
 pub use set::RSet;
@@ -126,40 +128,17 @@ impl Value {
         }
     }
 
-    /// True for a set or a hash whose members live in a hash table, the values whose
-    /// members [`Value::prefetch_member_bucket`] can prefetch.
-    pub fn has_member_table(&self) -> bool {
-        match self {
-            Value::Set(set) => matches!(**set, RSet::Hashtable(_)),
-            Value::Hash(hash) => matches!(hash, Hash::Table(_)),
-            _ => false,
-        }
-    }
-
-    /// For a set or a hash whose members live in a hash table: starts fetching the bucket of
-    /// `member` (see `Dict::prefetch_bucket`) and returns its hash. `None` for any other
-    /// value, where there is nothing worth prefetching (a small encoding is one buffer).
-    pub fn prefetch_member_bucket(&self, member: &[u8]) -> Option<u64> {
+    /// The hash table of a set's members or a hash's fields, for the batch prefetch of
+    /// pipelined requests; `None` for any other value, where there is nothing worth
+    /// prefetching (a small encoding is one buffer).
+    pub fn member_table(&self) -> Option<&dyn Prefetch> {
         match self {
             Value::Set(set) => match &**set {
-                RSet::Hashtable(d) => Some(d.prefetch_bucket(member)),
+                RSet::Hashtable(d) => Some(d),
                 RSet::Intset(_) => None,
             },
-            Value::Hash(Hash::Table(d)) => Some(d.prefetch_bucket(member)),
+            Value::Hash(Hash::Table(d)) => Some(&**d),
             _ => None,
-        }
-    }
-
-    /// The second step of [`Value::prefetch_member_bucket`]: the entry in that bucket.
-    pub fn prefetch_member_entry(&self, hash: u64) {
-        match self {
-            Value::Set(set) => {
-                if let RSet::Hashtable(d) = &**set {
-                    d.prefetch_entry(hash);
-                }
-            }
-            Value::Hash(Hash::Table(d)) => d.prefetch_entry(hash),
-            _ => {}
         }
     }
 
