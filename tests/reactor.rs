@@ -15,7 +15,7 @@ use std::sync::{Arc, Barrier};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{encode, ensure_fd_limit, real_redis, wait_child, Raw, Server};
+use common::{encode, ensure_fd_limit, real_redis, wait_child, Raw, Server, TestRng};
 
 /// Generous bound for anything that should be instant; only ever reached on a real failure.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -153,11 +153,9 @@ fn pipeline_over_a_big_keyspace_with_key_prefetch() {
         .collect();
     let mut request = Vec::new();
     let mut expected = Vec::new();
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rng = TestRng::from_env_or("pipeline_over_a_big_keyspace_with_key_prefetch", 1);
     for i in 0..20_000 {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
+        let state = rng.next_u64();
         // A quarter of the keys named are missing.
         let key = format!("key:{}", state % (KEYS + KEYS / 3));
         match i % 4 {
@@ -214,11 +212,9 @@ fn pipelined_runs_on_one_big_set_or_hash_with_member_prefetch() {
     let mut hash: HashMap<String, String> = HashMap::new();
     let mut request = Vec::new();
     let mut expected = Vec::new();
-    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut rng = TestRng::from_env_or("pipelined_runs_on_one_big_set_or_hash", 2);
     for i in 0..30_000 {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
+        let state = rng.next_u64();
         // Runs of 1 to 40 requests on one key, switching between the set, the hash and a
         // string key; members are numbers first (an intset), then any text.
         let run = (i / 40 + (state % 2) as usize) % 3;
