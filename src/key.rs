@@ -93,18 +93,6 @@ impl From<&[u8]> for Key {
     }
 }
 
-impl From<&Vec<u8>> for Key {
-    fn from(name: &Vec<u8>) -> Key {
-        Key::new(name)
-    }
-}
-
-impl From<Vec<u8>> for Key {
-    fn from(name: Vec<u8>) -> Key {
-        Key::new(&name)
-    }
-}
-
 impl<H: Deref<Target = [u8]>> PartialEq for Key<H> {
     fn eq(&self, other: &Key<H>) -> bool {
         self.as_bytes() == other.as_bytes()
@@ -179,7 +167,7 @@ mod tests {
         for name in [&b""[..], b"k", b"key:000000012345", &[7u8; 31], &[0u8; 30]] {
             let key = Boxed::new(name);
             assert_eq!(state.hash_one(&key), state.hash_one(name));
-            assert_eq!(key, Key::from(name.to_vec()));
+            assert_eq!(key, Key::from(&name.to_vec()[..]));
             let member = Shared::new(name);
             assert_eq!(state.hash_one(&member), state.hash_one(name));
             assert_eq!(member.clone().as_bytes(), name);
